@@ -1,0 +1,212 @@
+// pybind11 module tapeflow._core: thin wrappers over ops.h, no logic. Every op
+// releases the GIL while its kernel runs.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "core/thread_pool.h"
+#include "ops.h"
+
+namespace py = pybind11;
+using namespace tapeflow;
+
+namespace {
+
+// Python exception classes for each ErrorKind, installed by tapeflow/__init__.py via
+// _set_error_classes (they carry TF's OpError signature, so they live in Python).
+py::object g_error_classes[5];
+
+py::buffer_info array_buffer(const Array& a) {
+  std::string fmt;
+  visit_dtype(a.dtype(), [&](auto t) { fmt = py::format_descriptor<decltype(t)>::format(); });
+  std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end()), strides;
+  for (const int64_t s : a.strides()) strides.push_back(s * a.itemsize());
+  return py::buffer_info(a.raw_data(), a.itemsize(), fmt, a.ndim(), shape, strides,
+                         /*readonly=*/true);
+}
+
+DType numpy_dtype(const py::array& arr) {
+  const py::dtype dt = arr.dtype();
+  const char kind = dt.kind();
+  const auto size = dt.itemsize();
+  if (!py::bool_(dt.attr("isnative")))
+    throw Error(ErrorKind::kInvalidArgument,
+                "[from_numpy] non-native byte order; convert with arr.astype(arr.dtype.newbyteorder('='))");
+  if (kind == 'f' && size == 4) return DType::kFloat32;
+  if (kind == 'f' && size == 8) return DType::kFloat64;
+  if (kind == 'i' && size == 4) return DType::kInt32;
+  if (kind == 'i' && size == 8) return DType::kInt64;
+  if (kind == 'b' && size == 1) return DType::kBool;
+  throw Error(ErrorKind::kInvalidArgument,
+              "[from_numpy] unsupported numpy dtype " + std::string(py::str(dt)) +
+                  "; supported: float32, float64, int32, int64, bool");
+}
+
+Array from_numpy(const py::array& arr) {
+  const DType dt = numpy_dtype(arr);
+  Shape shape(arr.shape(), arr.shape() + arr.ndim());
+  Strides strides;
+  for (py::ssize_t d = 0; d < arr.ndim(); ++d) {
+    const auto s = arr.strides(d);
+    if (s % static_cast<py::ssize_t>(itemsize(dt)) != 0)
+      throw Error(ErrorKind::kInvalidArgument,
+                  "[from_numpy] strides that are not a multiple of the item size; "
+                  "use np.ascontiguousarray first");
+    strides.push_back(s / static_cast<py::ssize_t>(itemsize(dt)));
+  }
+  const void* data = arr.data();
+  py::gil_scoped_release release;
+  return ops::from_buffer(data, shape, strides, dt);
+}
+
+std::vector<ops::SliceArg> slice_args(const py::tuple& items) {
+  std::vector<ops::SliceArg> out;
+  for (const py::handle h : items) {
+    ops::SliceArg s;
+    if (py::isinstance<py::slice>(h)) {
+      const py::object start = h.attr("start"), stop = h.attr("stop"), step = h.attr("step");
+      if (!start.is_none()) s.start = start.cast<int64_t>();
+      if (!stop.is_none()) s.stop = stop.cast<int64_t>();
+      if (!step.is_none()) s.step = step.cast<int64_t>();
+    } else {
+      s.index = h.cast<int64_t>();
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+py::tuple random_result(const ops::RandomResult& r) { return py::make_tuple(r.values, r.blocks); }
+
+}  // namespace
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "tapeflow native core: Array, CPU kernels, Philox random numbers";
+
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const Error& e) {
+      const py::object& cls = g_error_classes[static_cast<int>(e.kind())];
+      if (cls) {
+        py::object exc = cls(py::none(), py::none(), e.what());
+        PyErr_SetObject(cls.ptr(), exc.ptr());
+      } else {
+        PyErr_SetString(e.kind() == ErrorKind::kResourceExhausted ? PyExc_MemoryError
+                                                                   : PyExc_ValueError,
+                        e.what());
+      }
+    }
+  });
+  m.def("_set_error_classes", [](py::dict classes) {
+    const char* names[] = {"InvalidArgument", "OutOfRange", "ResourceExhausted",
+                           "Unimplemented", "Internal"};
+    for (int i = 0; i < 5; ++i) g_error_classes[i] = classes[names[i]];
+  });
+
+  py::enum_<DType>(m, "DType")
+      .value("float32", DType::kFloat32)
+      .value("float64", DType::kFloat64)
+      .value("int32", DType::kInt32)
+      .value("int64", DType::kInt64)
+      .value("bool", DType::kBool);
+
+  py::class_<Array>(m, "Array", py::buffer_protocol())
+      .def_buffer(&array_buffer)
+      .def_property_readonly("shape", [](const Array& a) { return py::tuple(py::cast(a.shape())); })
+      .def_property_readonly("strides", [](const Array& a) { return py::tuple(py::cast(a.strides())); })
+      .def_property_readonly("offset", &Array::offset)
+      .def_property_readonly("dtype", &Array::dtype)
+      .def_property_readonly("ndim", &Array::ndim)
+      .def_property_readonly("size", &Array::size)
+      .def_property_readonly("nbytes", &Array::nbytes)
+      .def_property_readonly("device", [](const Array& a) { return a.device().str(); })
+      .def_property_readonly("is_contiguous", &Array::is_contiguous)
+      .def("shares_storage", [](const Array& a, const Array& b) { return a.storage() == b.storage(); })
+      .def("storage_use_count", [](const Array& a) { return a.storage().use_count(); })
+      .def("__repr__", [](const Array& a) { return "<_core.Array " + a.describe() + ">"; });
+
+  m.def("from_numpy", &from_numpy, py::arg("array"),
+        "Copies a numpy array (any strides) into a new contiguous Array.");
+  auto rel = py::call_guard<py::gil_scoped_release>();
+
+#define TAPEFLOW_BIND_UNARY(name, ...) m.def(#name, &ops::name, py::arg("x"), rel);
+  TAPEFLOW_UNARY_OPS(TAPEFLOW_BIND_UNARY)
+#undef TAPEFLOW_BIND_UNARY
+#define TAPEFLOW_BIND_BINARY(name, ...) m.def(#name, &ops::name, py::arg("a"), py::arg("b"), rel);
+  TAPEFLOW_BINARY_OPS(TAPEFLOW_BIND_BINARY)
+#undef TAPEFLOW_BIND_BINARY
+  m.def("unary_ops", [] {
+    std::vector<std::string> v;
+    for (int i = 0; i < kNumUnaryOps; ++i) v.push_back(ops::unary_name(static_cast<UnaryOp>(i)));
+    return v;
+  });
+  m.def("binary_ops", [] {
+    std::vector<std::string> v;
+    for (int i = 0; i < kNumBinaryOps; ++i) v.push_back(ops::binary_name(static_cast<BinaryOp>(i)));
+    return v;
+  });
+
+  m.def("where", &ops::where, rel);
+  m.def("full", &ops::full, py::arg("shape"), py::arg("dtype"), py::arg("value"), rel);
+  m.def("full_int", &ops::full_int, py::arg("shape"), py::arg("dtype"), py::arg("value"), rel);
+  m.def("cast", &ops::cast, py::arg("x"), py::arg("dtype"), rel);
+  m.def("copy", &ops::copy, rel);
+  m.def("contiguous", &ops::contiguous, rel);
+  m.def("reshape", &ops::reshape, py::arg("x"), py::arg("shape"), rel);
+  m.def("transpose", &ops::transpose, py::arg("x"), py::arg("perm") = ops::Axes{}, rel);
+  m.def("broadcast_to", &ops::broadcast_to, rel);
+  m.def("broadcast_shapes", [](const Shape& a, const Shape& b) { return ops::broadcast_shapes(a, b); });
+  m.def("expand_dims", &ops::expand_dims, rel);
+  m.def("squeeze", &ops::squeeze, py::arg("x"), py::arg("axes") = ops::Axes{}, rel);
+  m.def("slice", [](const Array& x, const py::tuple& items) {
+    const auto args = slice_args(items);
+    py::gil_scoped_release r;
+    return ops::slice(x, args);
+  });
+
+  m.def("reduce", [](const std::string& op, const Array& x, std::optional<ops::Axes> axes, bool keepdims) {
+    for (int i = 0; i < kNumReduceOps; ++i) {
+      if (op == ops::reduce_name(static_cast<ReduceOp>(i))) {
+        py::gil_scoped_release r;
+        return ops::reduce(static_cast<ReduceOp>(i), x, axes, keepdims);
+      }
+    }
+    throw Error(ErrorKind::kInvalidArgument, "[reduce] unknown reduction '" + op + "'");
+  }, py::arg("op"), py::arg("x"), py::arg("axes") = py::none(), py::arg("keepdims") = false);
+  m.def("mean", &ops::mean, py::arg("x"), py::arg("axes") = py::none(), py::arg("keepdims") = false, rel);
+  m.def("argmax", &ops::argmax, py::arg("x"), py::arg("axis"), py::arg("output_type") = DType::kInt64, rel);
+  m.def("argmin", &ops::argmin, py::arg("x"), py::arg("axis"), py::arg("output_type") = DType::kInt64, rel);
+
+  m.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false,
+        py::arg("transpose_b") = false, rel);
+  m.def("concat", &ops::concat, py::arg("values"), py::arg("axis"), rel);
+  m.def("stack", &ops::stack, py::arg("values"), py::arg("axis") = 0, rel);
+  m.def("gather", &ops::gather, py::arg("params"), py::arg("indices"), py::arg("axis") = 0, rel);
+  m.def("one_hot", &ops::one_hot, py::arg("indices"), py::arg("depth"), py::arg("on_value") = 1.0,
+        py::arg("off_value") = 0.0, py::arg("axis") = -1, py::arg("dtype") = DType::kFloat32, rel);
+  m.def("tile", &ops::tile, py::arg("x"), py::arg("multiples"), rel);
+  m.def("pad", &ops::pad, py::arg("x"), py::arg("paddings"), py::arg("constant_value") = 0.0, rel);
+
+  m.def("random_uniform", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
+    return random_result(ops::random_uniform(s, d, k, c));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));
+  m.def("random_uniform_int", [](const Shape& s, DType d, int64_t lo, int64_t hi, ops::PhiloxKey k,
+                                 ops::PhiloxCounter c) {
+    return random_result(ops::random_uniform_int(s, d, lo, hi, k, c));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("minval"), py::arg("maxval"), py::arg("key"),
+     py::arg("counter"));
+  m.def("random_normal", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
+    return random_result(ops::random_normal(s, d, k, c));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));
+  m.def("random_truncated_normal", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
+    return random_result(ops::random_truncated_normal(s, d, k, c));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));
+  m.def("philox", &ops::philox_block, py::arg("counter"), py::arg("key"));
+
+  m.def("kernel_isa", &ops::kernel_isa);
+  m.def("cuda_available", &ops::cuda_available);
+  m.def("num_threads", &num_threads);
+  m.def("set_num_threads", &set_num_threads, py::arg("n"));
+  m.def("host_bytes_in_use", &host_bytes_in_use);
+}

@@ -1,0 +1,60 @@
+// The CPU backend's entry points used by ops.cpp: the per-ISA kernel table, the
+// strided N-operand loop, and kernels that move data rather than compute
+// (cast, copy, where, gather, one_hot, random). Only ops.cpp and tests include this.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "core/array.h"
+#include "core/isa.h"
+#include "cpu/kernel_table.h"
+
+namespace tapeflow::cpu {
+
+// The table for the ISA in use (chosen once), or for a given ISA (tests).
+const KernelTable& kernels();
+const KernelTable& kernels_for(Isa isa);
+
+// Elements below which an elementwise loop stays on one thread.
+constexpr int64_t kElementwiseGrain = 1 << 15;
+
+// One operand of a strided loop: base pointer, strides in elements (one per dim of the
+// loop's shape; 0 broadcasts) and element size in bytes.
+struct Operand {
+  char* data;
+  Strides strides;
+  int64_t itemsize;
+};
+
+// Calls fn over every element of `shape`, operand 0 being the output. Coalesces
+// dimensions, runs the innermost dimension as one call, splits large loops over threads.
+void run_nd(const Shape& shape, std::vector<Operand> ops, InnerLoop fn, const void* ctx,
+            int64_t grain = kElementwiseGrain);
+
+// Loops that depend on the element types only, not on the ISA.
+InnerLoop cast_loop(DType from, DType to);   // out = static_cast<to>(in); bool: x != 0
+InnerLoop where_loop(int64_t itemsize);      // out = cond ? a : b (operands: out, cond, a, b)
+void fill(const Array& out, double value);   // out contiguous
+void fill_int(const Array& out, int64_t value);
+
+// Gather rows: out[o, j, :] = in[o, idx[j], :] for contiguous in/out of `inner` bytes.
+void gather_rows(const char* in, char* out, const int64_t* idx, int64_t outer, int64_t n,
+                 int64_t nidx, int64_t inner_bytes);
+
+// ---- Philox4x32-10 random numbers ---------------------------------------------------
+using PhiloxKey = std::array<uint32_t, 2>;
+using PhiloxCounter = std::array<uint32_t, 4>;  // 128-bit, word 0 least significant
+
+std::array<uint32_t, 4> philox4x32_10(PhiloxCounter counter, PhiloxKey key);
+PhiloxCounter counter_add(PhiloxCounter c, uint64_t n);
+
+enum class RandomKind { kUniform, kNormal, kTruncatedNormal, kUniformInt };
+// Philox blocks (counter increments) that `n` outputs of this kind and dtype consume.
+uint64_t random_blocks(RandomKind kind, DType dtype, int64_t n);
+// Fills contiguous `out` (float: uniform [0,1), normal, truncated normal; int: uniform
+// in [lo, hi)). Output i depends only on (key, counter, i), never on thread count.
+void random_fill(const Array& out, RandomKind kind, PhiloxKey key, PhiloxCounter counter,
+                 int64_t lo = 0, int64_t hi = 0);
+
+}  // namespace tapeflow::cpu

@@ -1,0 +1,222 @@
+// Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3") and the
+// distributions built on it, following TensorFlow's random_distributions.h so that a
+// (key, counter) pair gives TF's numbers. The stream, exactly (the CUDA path must match):
+//   block(b) = philox4x32_10(counter + b, key)           4 uint32 words, 128-bit add
+//   uniform float32 : out[i] = u32_to_float(block(i/4)[i%4])            (4 per block)
+//   uniform float64 : out[i] = u64_to_double(w[2j], w[2j+1]), j=i%2, block(i/2)
+//   uniform int32   : out[i] = lo + block(i/4)[i%4] % (hi - lo)         (4 per block)
+//   uniform int64   : out[i] = lo + (w[2j] | w[2j+1] << 32) % (hi - lo) (2 per block)
+//   normal float32  : Box-Muller on (w0,w1) -> out 0,1 (sin, cos); (w2,w3) -> out 2,3
+//   normal float64  : Box-Muller on (u64(w0,w1), u64(w2,w3)) -> out 0,1
+//   truncated normal: group g of 4 (float32) or 2 (float64) outputs draws successive
+//                     words from blocks counter + g*256 (float64: g*128) on, keeping
+//                     Box-Muller values with |x| < 2 in order (TF's reserved samples).
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "cpu/cpu_backend.h"
+
+namespace tapeflow::cpu {
+
+namespace {
+
+constexpr uint32_t kW32A = 0x9E3779B9, kW32B = 0xBB67AE85;
+constexpr uint32_t kM4x32A = 0xD2511F53, kM4x32B = 0xCD9E8D57;
+constexpr uint64_t kTruncatedBlocksPerGroup = 256;
+
+inline void mulhilo(uint32_t a, uint32_t b, uint32_t* lo, uint32_t* hi) {
+  const uint64_t p = static_cast<uint64_t>(a) * b;
+  *lo = static_cast<uint32_t>(p);
+  *hi = static_cast<uint32_t>(p >> 32);
+}
+
+inline float u32_to_float(uint32_t x) {
+  const uint32_t bits = (127u << 23) | (x & 0x7fffffu);
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f - 1.0f;
+}
+
+inline double u64_to_double(uint32_t x0, uint32_t x1) {
+  const uint64_t man = (static_cast<uint64_t>(x0 & 0xfffffu) << 32) | x1;
+  const uint64_t bits = (uint64_t{1023} << 52) | man;
+  double d;
+  std::memcpy(&d, &bits, sizeof d);
+  return d - 1.0;
+}
+
+inline void box_muller(uint32_t x0, uint32_t x1, float* f0, float* f1) {
+  float u1 = u32_to_float(x0);
+  if (u1 < 1.0e-7f) u1 = 1.0e-7f;
+  const float v1 = static_cast<float>(2.0 * M_PI * u32_to_float(x1));
+  const float u2 = std::sqrt(-2.0f * std::log(u1));
+  *f0 = std::sin(v1) * u2;
+  *f1 = std::cos(v1) * u2;
+}
+
+inline void box_muller(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, double* d0,
+                       double* d1) {
+  double u1 = u64_to_double(x0, x1);
+  if (u1 < 1.0e-7) u1 = 1.0e-7;
+  const double v1 = 2.0 * M_PI * u64_to_double(x2, x3);
+  const double u2 = std::sqrt(-2.0 * std::log(u1));
+  *d0 = std::sin(v1) * u2;
+  *d1 = std::cos(v1) * u2;
+}
+
+// Successive uint32 words of the stream starting at a block.
+class WordStream {
+ public:
+  WordStream(PhiloxCounter c, PhiloxKey k) : ctr_(c), key_(k) {}
+  uint32_t next() {
+    if (pos_ == 4) {
+      block_ = philox4x32_10(ctr_, key_);
+      ctr_ = counter_add(ctr_, 1);
+      pos_ = 0;
+    }
+    return block_[pos_++];
+  }
+
+ private:
+  PhiloxCounter ctr_;
+  PhiloxKey key_;
+  std::array<uint32_t, 4> block_{};
+  int pos_ = 4;
+};
+
+int per_block(RandomKind kind, DType dt) {
+  const bool wide = itemsize(dt) == 8;
+  switch (kind) {
+    case RandomKind::kUniform:
+    case RandomKind::kUniformInt: return wide ? 2 : 4;
+    case RandomKind::kNormal: return wide ? 2 : 4;
+    case RandomKind::kTruncatedNormal: return wide ? 2 : 4;  // outputs per group
+  }
+  return 4;
+}
+
+template <class T>
+void fill_block(T* out, int64_t count, const std::array<uint32_t, 4>& w, RandomKind kind,
+                int64_t lo, uint64_t range) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (kind == RandomKind::kUniform) {
+      for (int64_t j = 0; j < count; ++j) out[j] = u32_to_float(w[j]);
+    } else {
+      float f[4];
+      box_muller(w[0], w[1], &f[0], &f[1]);
+      box_muller(w[2], w[3], &f[2], &f[3]);
+      for (int64_t j = 0; j < count; ++j) out[j] = f[j];
+    }
+  } else if constexpr (std::is_same_v<T, double>) {
+    if (kind == RandomKind::kUniform) {
+      for (int64_t j = 0; j < count; ++j) out[j] = u64_to_double(w[2 * j], w[2 * j + 1]);
+    } else {
+      double d[2];
+      box_muller(w[0], w[1], w[2], w[3], &d[0], &d[1]);
+      for (int64_t j = 0; j < count; ++j) out[j] = d[j];
+    }
+  } else if constexpr (std::is_same_v<T, int32_t>) {
+    for (int64_t j = 0; j < count; ++j)
+      out[j] = static_cast<int32_t>(static_cast<uint32_t>(lo) +
+                                    w[j] % static_cast<uint32_t>(range));
+  } else if constexpr (std::is_same_v<T, int64_t>) {
+    for (int64_t j = 0; j < count; ++j) {
+      const uint64_t bits = w[2 * j] | (static_cast<uint64_t>(w[2 * j + 1]) << 32);
+      out[j] = static_cast<int64_t>(static_cast<uint64_t>(lo) + bits % range);
+    }
+  }
+}
+
+template <class T>
+void truncated_group(T* out, int64_t count, PhiloxCounter start, PhiloxKey key) {
+  WordStream ws(start, key);
+  int64_t kept = 0;
+  // Bounded: a group owns kTruncatedBlocksPerGroup blocks; running out (probability
+  // far below 1e-300) leaves zeros rather than reading another group's numbers.
+  for (uint64_t pairs = 0; kept < count && pairs < kTruncatedBlocksPerGroup * 2; ++pairs) {
+    T f[2];
+    if constexpr (std::is_same_v<T, float>) {
+      const uint32_t x0 = ws.next(), x1 = ws.next();
+      box_muller(x0, x1, &f[0], &f[1]);
+    } else {
+      const uint32_t x0 = ws.next(), x1 = ws.next(), x2 = ws.next(), x3 = ws.next();
+      box_muller(x0, x1, x2, x3, &f[0], &f[1]);
+    }
+    for (int j = 0; j < 2 && kept < count; ++j)
+      if (std::fabs(f[j]) < T(2)) out[kept++] = f[j];
+  }
+  for (; kept < count; ++kept) out[kept] = T(0);
+}
+
+}  // namespace
+
+std::array<uint32_t, 4> philox4x32_10(PhiloxCounter ctr, PhiloxKey key) {
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      key[0] += kW32A;
+      key[1] += kW32B;
+    }
+    uint32_t lo0, hi0, lo1, hi1;
+    mulhilo(kM4x32A, ctr[0], &lo0, &hi0);
+    mulhilo(kM4x32B, ctr[2], &lo1, &hi1);
+    ctr = {hi1 ^ ctr[1] ^ key[0], lo1, hi0 ^ ctr[3] ^ key[1], lo0};
+  }
+  return ctr;
+}
+
+PhiloxCounter counter_add(PhiloxCounter c, uint64_t n) {
+  uint64_t carry = n;
+  for (int i = 0; i < 4 && carry != 0; ++i) {
+    const uint64_t sum = static_cast<uint64_t>(c[i]) + (carry & 0xffffffffu);
+    c[i] = static_cast<uint32_t>(sum);
+    carry = (carry >> 32) + (sum >> 32);
+  }
+  return c;
+}
+
+uint64_t random_blocks(RandomKind kind, DType dtype, int64_t n) {
+  const uint64_t per = static_cast<uint64_t>(per_block(kind, dtype));
+  const uint64_t groups = (static_cast<uint64_t>(n) + per - 1) / per;
+  if (kind == RandomKind::kTruncatedNormal)
+    return groups * (itemsize(dtype) == 8 ? kTruncatedBlocksPerGroup / 2 : kTruncatedBlocksPerGroup);
+  return groups;
+}
+
+void random_fill(const Array& out, RandomKind kind, PhiloxKey key, PhiloxCounter counter,
+                 int64_t lo, int64_t hi) {
+  const DType dt = out.dtype();
+  const bool int_kind = kind == RandomKind::kUniformInt;
+  TAPEFLOW_CHECK(int_kind ? is_integer(dt) : is_floating(dt), "[random] dtype ",
+                 dtype_name(dt), " is not supported by this distribution");
+  TAPEFLOW_CHECK(!int_kind || lo < hi, "[random] need minval < maxval, got ", lo, " and ", hi);
+  TAPEFLOW_CHECK(out.is_contiguous(), "[random] output must be contiguous");
+  const int64_t n = out.size();
+  const int64_t per = per_block(kind, dt);
+  const int64_t groups = (n + per - 1) / per;
+  const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  visit_dtype(dt, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, bool>) {
+      T* p = out.data<T>();
+      parallel_for(groups, 1 << 12, [&](int64_t g0, int64_t g1) {
+        for (int64_t g = g0; g < g1; ++g) {
+          const int64_t count = std::min<int64_t>(per, n - g * per);
+          if (kind == RandomKind::kTruncatedNormal) {
+            if constexpr (std::is_floating_point_v<T>) {
+              const uint64_t stride = random_blocks(kind, dt, per);
+              truncated_group<T>(p + g * per, count,
+                                 counter_add(counter, static_cast<uint64_t>(g) * stride), key);
+            }
+          } else {
+            const auto w = philox4x32_10(counter_add(counter, static_cast<uint64_t>(g)), key);
+            fill_block<T>(p + g * per, count, w, kind, lo, range);
+          }
+        }
+      });
+    }
+  });
+}
+
+}  // namespace tapeflow::cpu

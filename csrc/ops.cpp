@@ -1,0 +1,731 @@
+#include "ops.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/thread_pool.h"
+#include "cpu/cpu_backend.h"
+#include "cuda/cuda_backend.h"
+
+namespace tapeflow::ops {
+
+namespace {
+
+#define TAPEFLOW_NAME_ENTRY(name, ...) #name,
+const char* const kUnaryNames[] = {TAPEFLOW_UNARY_OPS(TAPEFLOW_NAME_ENTRY)};
+const char* const kBinaryNames[] = {TAPEFLOW_BINARY_OPS(TAPEFLOW_NAME_ENTRY)};
+const char* const kReduceNames[] = {TAPEFLOW_REDUCE_OPS(TAPEFLOW_NAME_ENTRY)};
+#undef TAPEFLOW_NAME_ENTRY
+#define TAPEFLOW_KIND_ENTRY(name, kind, ...) OpKind::kind,
+const OpKind kUnaryKinds[] = {TAPEFLOW_UNARY_OPS(TAPEFLOW_KIND_ENTRY)};
+const OpKind kBinaryKinds[] = {TAPEFLOW_BINARY_OPS(TAPEFLOW_KIND_ENTRY)};
+#undef TAPEFLOW_KIND_ENTRY
+
+bool returns_bool(OpKind k) { return k == OpKind::FloatPredicate || k == OpKind::Compare; }
+
+const char* kind_dtypes(OpKind k) {
+  switch (k) {
+    case OpKind::Float:
+    case OpKind::FloatPredicate: return "float32, float64";
+    case OpKind::Numeric: return "float32, float64, int32, int64";
+    case OpKind::Bool: return "bool";
+    case OpKind::Compare: return "any dtype";
+  }
+  return "";
+}
+
+void check_cpu(const Array& x, const char* op) {
+  TAPEFLOW_CHECK(x.defined(), "[", op, "] got an undefined array");
+  TAPEFLOW_CHECK_KIND(x.device().type == DeviceType::kCPU, kUnimplemented, "[", op,
+                      "] no kernel for device ", x.device().str(), " in this build");
+}
+
+int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
+  TAPEFLOW_CHECK(axis >= -ndim && axis < ndim, "[", op, "] axis ", axis,
+                 " is out of range for an array of rank ", ndim, " (expected [", -ndim,
+                 ", ", ndim, "))");
+  return axis < 0 ? axis + ndim : axis;
+}
+
+// x's strides aligned to the right of `shape`, 0 where x is broadcast.
+Strides broadcast_strides(const Array& x, const Shape& shape) {
+  Strides s(shape.size(), 0);
+  const size_t off = shape.size() - static_cast<size_t>(x.ndim());
+  for (size_t d = 0; d < static_cast<size_t>(x.ndim()); ++d)
+    s[off + d] = x.dim(static_cast<int64_t>(d)) == 1 ? 0 : x.strides()[d];
+  return s;
+}
+
+cpu::Operand operand(const Array& x, const Shape& shape) {
+  return {static_cast<char*>(x.raw_data()), broadcast_strides(x, shape), x.itemsize()};
+}
+
+template <class Pred>
+bool any_element(const Array& x, Pred pred) {
+  const Array c = contiguous(x);
+  return visit_dtype(c.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, bool>) {
+      const T* p = c.data<T>();
+      for (int64_t i = 0; i < c.size(); ++i)
+        if (pred(p[i])) return true;
+    }
+    return false;
+  });
+}
+
+std::vector<bool> axes_mask(const std::optional<Axes>& axes, int64_t ndim, const char* op) {
+  std::vector<bool> mask(static_cast<size_t>(ndim), !axes.has_value());
+  if (axes) {
+    for (const int64_t a : *axes) {
+      const int64_t d = normalize_axis(a, ndim, op);
+      TAPEFLOW_CHECK(!mask[d], "[", op, "] axis ", a, " is repeated");
+      mask[d] = true;
+    }
+  }
+  return mask;
+}
+
+}  // namespace
+
+const char* unary_name(UnaryOp op) { return kUnaryNames[static_cast<int>(op)]; }
+const char* binary_name(BinaryOp op) { return kBinaryNames[static_cast<int>(op)]; }
+const char* reduce_name(ReduceOp op) { return kReduceNames[static_cast<int>(op)]; }
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
+  const size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    TAPEFLOW_CHECK(da == db || da == 1 || db == 1, "[", op, "] Incompatible shapes: ",
+                   shape_str(a), " vs. ", shape_str(b));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+// ---- elementwise ----------------------------------------------------------------
+
+Array unary(UnaryOp op, const Array& x) {
+  const char* name = unary_name(op);
+  check_cpu(x, name);
+  const OpKind kind = kUnaryKinds[static_cast<int>(op)];
+  const InnerLoop fn = cpu::kernels().unary[static_cast<int>(op)][static_cast<int>(x.dtype())];
+  TAPEFLOW_CHECK(fn != nullptr, "[", name, "] does not support dtype ", dtype_name(x.dtype()),
+                 " (input ", x.describe(), "); supported: ", kind_dtypes(kind));
+  Array out = Array::empty(x.shape(), returns_bool(kind) ? DType::kBool : x.dtype());
+  cpu::run_nd(x.shape(), {operand(out, x.shape()), operand(x, x.shape())}, fn, nullptr);
+  return out;
+}
+
+Array binary(BinaryOp op, const Array& a, const Array& b) {
+  const char* name = binary_name(op);
+  check_cpu(a, name);
+  check_cpu(b, name);
+  const OpKind kind = kBinaryKinds[static_cast<int>(op)];
+  TAPEFLOW_CHECK(a.dtype() == b.dtype(), "[", name, "] dtypes must match, got ", a.describe(),
+                 " and ", b.describe());
+  const InnerLoop fn = cpu::kernels().binary[static_cast<int>(op)][static_cast<int>(a.dtype())];
+  TAPEFLOW_CHECK(fn != nullptr, "[", name, "] does not support dtype ", dtype_name(a.dtype()),
+                 " (inputs ", a.describe(), " and ", b.describe(), "); supported: ",
+                 kind_dtypes(kind));
+  const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  if (is_integer(a.dtype())) {
+    const bool divides = op == BinaryOp::div || op == BinaryOp::floordiv || op == BinaryOp::mod;
+    TAPEFLOW_CHECK(!(divides && shape_size(shape) > 0 &&
+                     any_element(b, [](auto v) { return v == 0; })),
+                   "[", name, "] Integer division by zero");
+    TAPEFLOW_CHECK(!(op == BinaryOp::pow && shape_size(shape) > 0 &&
+                     any_element(b, [](auto v) { return v < 0; })),
+                   "[", name, "] Integers to negative integer powers are not allowed");
+  }
+  Array out = Array::empty(shape, returns_bool(kind) ? DType::kBool : a.dtype());
+  cpu::run_nd(shape, {operand(out, shape), operand(a, shape), operand(b, shape)}, fn, nullptr);
+  return out;
+}
+
+#define TAPEFLOW_DEFINE_UNARY(name, ...) \
+  Array name(const Array& x) { return unary(UnaryOp::name, x); }
+TAPEFLOW_UNARY_OPS(TAPEFLOW_DEFINE_UNARY)
+#undef TAPEFLOW_DEFINE_UNARY
+#define TAPEFLOW_DEFINE_BINARY(name, ...) \
+  Array name(const Array& a, const Array& b) { return binary(BinaryOp::name, a, b); }
+TAPEFLOW_BINARY_OPS(TAPEFLOW_DEFINE_BINARY)
+#undef TAPEFLOW_DEFINE_BINARY
+
+Array where(const Array& cond, const Array& a, const Array& b) {
+  check_cpu(cond, "where");
+  check_cpu(a, "where");
+  check_cpu(b, "where");
+  TAPEFLOW_CHECK(cond.dtype() == DType::kBool, "[where] condition must be bool, got ",
+                 cond.describe());
+  TAPEFLOW_CHECK(a.dtype() == b.dtype(), "[where] x and y must have the same dtype, got ",
+                 a.describe(), " and ", b.describe());
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
+  Array out = Array::empty(shape, a.dtype());
+  cpu::run_nd(shape,
+              {operand(out, shape), operand(cond, shape), operand(a, shape), operand(b, shape)},
+              cpu::where_loop(a.itemsize()), nullptr);
+  return out;
+}
+
+// ---- creation and conversion -----------------------------------------------------
+
+Array full(const Shape& shape, DType dtype, double value) {
+  Array out = Array::empty(shape, dtype);
+  cpu::fill(out, value);
+  return out;
+}
+
+Array full_int(const Shape& shape, DType dtype, int64_t value) {
+  Array out = Array::empty(shape, dtype);
+  cpu::fill_int(out, value);
+  return out;
+}
+
+Array from_buffer(const void* data, const Shape& shape, const Strides& strides, DType dtype) {
+  TAPEFLOW_CHECK(shape.size() == strides.size(), "[from_buffer] shape ", shape_str(shape),
+                 " and strides ", shape_str(strides), " differ in rank");
+  Array out = Array::empty(shape, dtype);
+  cpu::run_nd(shape,
+              {operand(out, shape),
+               cpu::Operand{static_cast<char*>(const_cast<void*>(data)), strides, out.itemsize()}},
+              cpu::cast_loop(dtype, dtype), nullptr);
+  return out;
+}
+
+void copy_into(const Array& dst, const Array& src) {
+  check_cpu(dst, "copy");
+  check_cpu(src, "copy");
+  TAPEFLOW_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy") == dst.shape(),
+                 "[copy] cannot write ", src.describe(), " into ", dst.describe());
+  cpu::Operand d{static_cast<char*>(dst.raw_data()), dst.strides(), dst.itemsize()};
+  cpu::run_nd(dst.shape(), {d, operand(src, dst.shape())}, cpu::cast_loop(src.dtype(), dst.dtype()),
+              nullptr);
+}
+
+Array copy(const Array& x) {
+  check_cpu(x, "copy");
+  Array out = Array::empty(x.shape(), x.dtype());
+  copy_into(out, x);
+  return out;
+}
+
+Array contiguous(const Array& x) { return x.is_contiguous() ? x : copy(x); }
+
+Array cast(const Array& x, DType dtype) {
+  check_cpu(x, "cast");
+  if (x.dtype() == dtype) return x;
+  Array out = Array::empty(x.shape(), dtype);
+  copy_into(out, x);
+  return out;
+}
+
+// ---- views ------------------------------------------------------------------------
+
+Array reshape(const Array& x, Shape shape) {
+  int64_t known = 1, infer = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      TAPEFLOW_CHECK(infer < 0, "[reshape] only one dimension can be -1, got ", shape_str(shape));
+      infer = static_cast<int64_t>(i);
+    } else {
+      TAPEFLOW_CHECK(shape[i] >= 0, "[reshape] dimensions must be >= -1, got ", shape_str(shape));
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    TAPEFLOW_CHECK(known != 0 && x.size() % known == 0, "[reshape] Input to reshape is a tensor with ",
+                   x.size(), " values, but the requested shape requires a multiple of ", known);
+    shape[infer] = x.size() / known;
+  }
+  TAPEFLOW_CHECK(shape_size(shape) == x.size(), "[reshape] Input to reshape is a tensor with ",
+                 x.size(), " values, but the requested shape has ", shape_size(shape));
+  const Array src = contiguous(x);
+  return src.view(shape, contiguous_strides(shape), src.offset());
+}
+
+Array transpose(const Array& x, const Axes& perm_in) {
+  const int64_t n = x.ndim();
+  Axes perm = perm_in;
+  if (perm.empty() && n > 0) {
+    for (int64_t i = n - 1; i >= 0; --i) perm.push_back(i);
+  }
+  TAPEFLOW_CHECK(static_cast<int64_t>(perm.size()) == n, "[transpose] perm has ", perm.size(),
+                 " entries for an array of rank ", n);
+  std::vector<bool> seen(static_cast<size_t>(n), false);
+  Shape shape(n);
+  Strides strides(n);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t p = normalize_axis(perm[i], n, "transpose");
+    TAPEFLOW_CHECK(!seen[p], "[transpose] perm ", shape_str(perm), " is not a permutation");
+    seen[p] = true;
+    shape[i] = x.dim(p);
+    strides[i] = x.strides()[p];
+  }
+  return x.view(shape, strides, x.offset());
+}
+
+Array broadcast_to(const Array& x, const Shape& shape) {
+  TAPEFLOW_CHECK(static_cast<int64_t>(shape.size()) >= x.ndim() &&
+                     broadcast_shapes(x.shape(), shape, "broadcast_to") == shape,
+                 "[broadcast_to] Unable to broadcast tensor of shape ", shape_str(x.shape()),
+                 " to tensor of shape ", shape_str(shape));
+  return x.view(shape, broadcast_strides(x, shape), x.offset());
+}
+
+Array expand_dims(const Array& x, int64_t axis) {
+  const int64_t n = x.ndim();
+  TAPEFLOW_CHECK(axis >= -n - 1 && axis <= n, "[expand_dims] axis ", axis,
+                 " is out of range for an array of rank ", n, " (expected [", -n - 1, ", ", n,
+                 "])");
+  if (axis < 0) axis += n + 1;
+  Shape shape = x.shape();
+  Strides strides = x.strides();
+  shape.insert(shape.begin() + axis, 1);
+  strides.insert(strides.begin() + axis, 1);
+  return x.view(shape, strides, x.offset());
+}
+
+Array squeeze(const Array& x, const Axes& axes) {
+  std::vector<bool> drop(static_cast<size_t>(x.ndim()), axes.empty());
+  if (axes.empty()) {
+    for (int64_t d = 0; d < x.ndim(); ++d) drop[d] = x.dim(d) == 1;
+  } else {
+    for (const int64_t a : axes) {
+      const int64_t d = normalize_axis(a, x.ndim(), "squeeze");
+      TAPEFLOW_CHECK(x.dim(d) == 1, "[squeeze] Can not squeeze dim[", d,
+                     "], expected a dimension of 1, got ", x.dim(d));
+      drop[d] = true;
+    }
+  }
+  Shape shape;
+  Strides strides;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    if (drop[d]) continue;
+    shape.push_back(x.dim(d));
+    strides.push_back(x.strides()[d]);
+  }
+  return x.view(shape, strides, x.offset());
+}
+
+Array slice(const Array& x, const std::vector<SliceArg>& args) {
+  TAPEFLOW_CHECK(static_cast<int64_t>(args.size()) <= x.ndim(), "[slice] ", args.size(),
+                 " indices for an array of rank ", x.ndim(), " (", x.describe(), ")");
+  Shape shape;
+  Strides strides;
+  int64_t offset = x.offset();
+  bool empty = false;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    const int64_t dim = x.dim(d), stride = x.strides()[d];
+    if (d >= static_cast<int64_t>(args.size())) {
+      shape.push_back(dim);
+      strides.push_back(stride);
+      continue;
+    }
+    const SliceArg& s = args[d];
+    if (s.index) {
+      int64_t i = *s.index;
+      TAPEFLOW_CHECK(i >= -dim && i < dim, "[slice] slice index ", i, " of dimension ", d,
+                     " out of bounds (size ", dim, ")");
+      if (i < 0) i += dim;
+      offset += i * stride;
+      continue;
+    }
+    TAPEFLOW_CHECK(s.step != 0, "[slice] slice step cannot be zero");
+    const bool neg = s.step < 0;
+    auto adjust = [&](std::optional<int64_t> v, int64_t dflt) {
+      if (!v) return dflt;
+      int64_t i = *v;
+      if (i < 0) {
+        i += dim;
+        if (i < 0) i = neg ? -1 : 0;
+      } else if (i >= dim) {
+        i = neg ? dim - 1 : dim;
+      }
+      return i;
+    };
+    const int64_t start = adjust(s.start, neg ? dim - 1 : 0);
+    const int64_t stop = adjust(s.stop, neg ? -1 : dim);
+    int64_t len = 0;
+    if (!neg && stop > start) len = (stop - start + s.step - 1) / s.step;
+    if (neg && start > stop) len = (start - stop - s.step - 1) / (-s.step);
+    if (len > 0) offset += start * stride;
+    empty = empty || len == 0;
+    shape.push_back(len);
+    strides.push_back(stride * s.step);
+  }
+  return x.view(shape, strides, empty ? x.offset() : offset);
+}
+
+// ---- reductions ---------------------------------------------------------------------
+
+Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool keepdims) {
+  const char* name = reduce_name(op);
+  check_cpu(x, name);
+  const int o = static_cast<int>(op), dt = static_cast<int>(x.dtype());
+  const ReduceRowsFn rows_fn = cpu::kernels().reduce_rows[o][dt];
+  const ReduceColsFn cols_fn = cpu::kernels().reduce_cols[o][dt];
+  TAPEFLOW_CHECK(rows_fn != nullptr, "[", name, "] does not support dtype ",
+                 dtype_name(x.dtype()), " (input ", x.describe(), ")");
+  const std::vector<bool> red = axes_mask(axes, x.ndim(), name);
+  const bool arg = op == ReduceOp::argmax || op == ReduceOp::argmin;
+
+  Shape out_shape, perm_shape;
+  Strides perm_strides;
+  int64_t O = 1, R = 1;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    if (red[d]) {
+      R *= x.dim(d);
+      if (keepdims) out_shape.push_back(1);
+    } else {
+      O *= x.dim(d);
+      out_shape.push_back(x.dim(d));
+      perm_shape.push_back(x.dim(d));
+      perm_strides.push_back(x.strides()[d]);
+    }
+  }
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    if (!red[d]) continue;
+    perm_shape.push_back(x.dim(d));
+    perm_strides.push_back(x.strides()[d]);
+  }
+  TAPEFLOW_CHECK(!(arg && R == 0 && O > 0), "[", name, "] Reduction axis is empty in shape ",
+                 shape_str(x.shape()));
+  const DType out_dt = arg ? DType::kInt64 : x.dtype();
+  Array out = Array::empty(out_shape, out_dt);
+  if (O == 0) return out;
+  char* po = static_cast<char*>(out.raw_data());
+  const int64_t isz = x.itemsize(), osz = out.itemsize();
+
+  // Reduced dims all before kept dims in a contiguous input: sum whole rows at a time.
+  bool leading = true, seen_kept = false;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    if (x.dim(d) == 1) continue;
+    if (!red[d]) seen_kept = true;
+    else if (seen_kept) leading = false;
+  }
+  if (cols_fn && leading && O > 1 && R > 1 && x.is_contiguous()) {
+    const char* px = static_cast<const char*>(x.raw_data());
+    parallel_for(O, std::max<int64_t>(16, cpu::kElementwiseGrain / R), [&](int64_t j0, int64_t j1) {
+      cols_fn(px + j0 * isz, R, j1 - j0, O, po + j0 * osz);
+    });
+    return out;
+  }
+
+  const Array xc = contiguous(x.view(perm_shape, perm_strides, x.offset()));
+  const char* px = static_cast<const char*>(xc.raw_data());
+  const bool splittable = cols_fn != nullptr && op != ReduceOp::logsumexp;
+  const int threads = num_threads();
+  if (O == 1 && splittable && threads > 1 && R >= 2 * cpu::kElementwiseGrain) {
+    // One long row: partial results per thread, then reduce the partials.
+    const int64_t chunks = std::min<int64_t>(threads, R / cpu::kElementwiseGrain);
+    Array partial = Array::empty({chunks}, x.dtype());
+    char* pp = static_cast<char*>(partial.raw_data());
+    parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t b = R * c / chunks, e = R * (c + 1) / chunks;
+        rows_fn(px + b * isz, 1, e - b, pp + c * isz);
+      }
+    });
+    rows_fn(pp, 1, chunks, po);
+    return out;
+  }
+  parallel_for(O, std::max<int64_t>(1, cpu::kElementwiseGrain / std::max<int64_t>(R, 1)),
+               [&](int64_t r0, int64_t r1) {
+                 rows_fn(px + r0 * R * isz, r1 - r0, R, po + r0 * osz);
+               });
+  return out;
+}
+
+Array sum(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
+  return reduce(ReduceOp::sum, x, axes, keepdims);
+}
+
+Array mean(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
+  TAPEFLOW_CHECK(x.dtype() != DType::kBool, "[mean] does not support dtype bool");
+  Array s = reduce(ReduceOp::sum, x, axes, keepdims);
+  const int64_t count = s.size() == 0 ? 0 : x.size() / s.size();
+  if (is_integer(x.dtype())) {
+    if (count == 0) return full_int(s.shape(), s.dtype(), 0);
+    return div(s, full_int({}, s.dtype(), count));  // truncates, as tf.reduce_mean on ints
+  }
+  return div(s, full({}, s.dtype(), static_cast<double>(count)));
+}
+
+static Array arg_reduce(ReduceOp op, const Array& x, int64_t axis, DType out) {
+  TAPEFLOW_CHECK(out == DType::kInt32 || out == DType::kInt64, "[", reduce_name(op),
+                 "] output_type must be int32 or int64, got ", dtype_name(out));
+  TAPEFLOW_CHECK(x.ndim() > 0, "[", reduce_name(op), "] needs an array of rank >= 1, got ",
+                 x.describe());
+  return cast(reduce(op, x, Axes{axis}, false), out);
+}
+
+Array argmax(const Array& x, int64_t axis, DType out) {
+  return arg_reduce(ReduceOp::argmax, x, axis, out);
+}
+Array argmin(const Array& x, int64_t axis, DType out) {
+  return arg_reduce(ReduceOp::argmin, x, axis, out);
+}
+
+// ---- matmul ------------------------------------------------------------------------
+
+Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b) {
+  check_cpu(a, "matmul");
+  check_cpu(b, "matmul");
+  TAPEFLOW_CHECK(a.dtype() == b.dtype(), "[matmul] dtypes must match, got ", a.describe(),
+                 " and ", b.describe());
+  const GemmFn gemm = cpu::kernels().gemm[static_cast<int>(a.dtype())];
+  TAPEFLOW_CHECK(gemm != nullptr, "[matmul] does not support dtype ", dtype_name(a.dtype()));
+  TAPEFLOW_CHECK(a.ndim() >= 2 && b.ndim() >= 2, "[matmul] inputs must have rank >= 2, got ",
+                 a.describe(), " and ", b.describe());
+  const Array at = transpose_a ? transpose(a, [&] {
+    Axes p;
+    for (int64_t i = 0; i < a.ndim(); ++i) p.push_back(i);
+    std::swap(p[a.ndim() - 1], p[a.ndim() - 2]);
+    return p;
+  }()) : a;
+  const Array bt = transpose_b ? transpose(b, [&] {
+    Axes p;
+    for (int64_t i = 0; i < b.ndim(); ++i) p.push_back(i);
+    std::swap(p[b.ndim() - 1], p[b.ndim() - 2]);
+    return p;
+  }()) : b;
+  const int64_t M = at.dim(at.ndim() - 2), K = at.dim(at.ndim() - 1);
+  const int64_t K2 = bt.dim(bt.ndim() - 2), N = bt.dim(bt.ndim() - 1);
+  TAPEFLOW_CHECK(K == K2, "[matmul] Matrix size-incompatible: In[0]: ", shape_str(a.shape()),
+                 ", In[1]: ", shape_str(b.shape()), " (transpose_a=", transpose_a,
+                 ", transpose_b=", transpose_b, ")");
+  const Shape a_batch(at.shape().begin(), at.shape().end() - 2);
+  const Shape b_batch(bt.shape().begin(), bt.shape().end() - 2);
+  const Shape batch = broadcast_shapes(a_batch, b_batch, "matmul");
+  Shape out_shape = batch;
+  out_shape.push_back(M);
+  out_shape.push_back(N);
+  Array out = Array::empty(out_shape, a.dtype());
+  const int64_t nb = shape_size(batch);
+  if (out.size() == 0) return out;
+
+  const Array A = contiguous(at), B = contiguous(bt);
+  // Offsets (in elements) of each batch's matrix in A and B, following broadcasting.
+  auto batch_offsets = [&](const Array& x) {
+    const Shape xb(x.shape().begin(), x.shape().end() - 2);
+    const Strides xs(x.strides().begin(), x.strides().end() - 2);
+    const Array tmp = x.view(xb, xs, 0);
+    const Strides s = broadcast_strides(tmp, batch);
+    std::vector<int64_t> offs(static_cast<size_t>(nb));
+    std::vector<int64_t> idx(batch.size(), 0);
+    for (int64_t i = 0; i < nb; ++i) {
+      int64_t off = 0;
+      for (size_t d = 0; d < batch.size(); ++d) off += idx[d] * s[d];
+      offs[i] = off;
+      for (size_t d = batch.size(); d-- > 0;) {
+        if (++idx[d] < batch[d]) break;
+        idx[d] = 0;
+      }
+    }
+    return offs;
+  };
+  const std::vector<int64_t> aoff = batch_offsets(A), boff = batch_offsets(B);
+  const char* pa = static_cast<const char*>(A.raw_data());
+  const char* pb = static_cast<const char*>(B.raw_data());
+  char* pc = static_cast<char*>(out.raw_data());
+  const int64_t isz = a.itemsize();
+  const double flops = static_cast<double>(nb) * M * N * (K > 0 ? K : 1);
+  const int threads = flops < 64.0 * 64 * 64 ? 1 : num_threads();
+  int64_t bands = 1;
+  if (nb < threads) bands = std::min<int64_t>((M + 3) / 4, (2 * threads + nb - 1) / nb);
+  const int64_t rows_per_band = (M + bands - 1) / bands;
+  auto task = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t bi = t / bands, r0 = (t % bands) * rows_per_band;
+      const int64_t r1 = std::min(M, r0 + rows_per_band);
+      if (r0 >= r1) continue;
+      gemm(r1 - r0, N, K, pa + (aoff[bi] + r0 * K) * isz, K, pb + boff[bi] * isz, N,
+           pc + (bi * M * N + r0 * N) * isz, N);
+    }
+  };
+  if (threads == 1) task(0, nb * bands);
+  else parallel_for(nb * bands, 1, task);
+  return out;
+}
+
+// ---- data movement ---------------------------------------------------------------
+
+Array concat(const std::vector<Array>& xs, int64_t axis) {
+  TAPEFLOW_CHECK(!xs.empty(), "[concat] needs at least one input");
+  const Array& first = xs[0];
+  TAPEFLOW_CHECK(first.ndim() > 0, "[concat] Can't concatenate scalars (use stack instead)");
+  const int64_t ax = normalize_axis(axis, first.ndim(), "concat");
+  Shape shape = first.shape();
+  shape[ax] = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    check_cpu(xs[i], "concat");
+    TAPEFLOW_CHECK(xs[i].dtype() == first.dtype(), "[concat] all inputs must have the same dtype: ",
+                   "values[0] is ", first.describe(), ", values[", i, "] is ", xs[i].describe());
+    TAPEFLOW_CHECK(xs[i].ndim() == first.ndim(), "[concat] Ranks of all input tensors should match: ",
+                   "shape[0] = ", shape_str(first.shape()), " vs. shape[", i, "] = ",
+                   shape_str(xs[i].shape()));
+    for (int64_t d = 0; d < first.ndim(); ++d) {
+      TAPEFLOW_CHECK(d == ax || xs[i].dim(d) == first.dim(d), "[concat] Dimension ", d,
+                     " in both shapes must be equal: shape[0] = ", shape_str(first.shape()),
+                     " vs. shape[", i, "] = ", shape_str(xs[i].shape()));
+    }
+    shape[ax] += xs[i].dim(ax);
+  }
+  Array out = Array::empty(shape, first.dtype());
+  int64_t pos = 0;
+  for (const Array& x : xs) {
+    std::vector<SliceArg> sl(static_cast<size_t>(ax + 1));
+    sl[ax].start = pos;
+    sl[ax].stop = pos + x.dim(ax);
+    if (x.size() > 0) copy_into(slice(out, sl), x);
+    pos += x.dim(ax);
+  }
+  return out;
+}
+
+Array stack(const std::vector<Array>& xs, int64_t axis) {
+  TAPEFLOW_CHECK(!xs.empty(), "[stack] needs at least one input");
+  std::vector<Array> expanded;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    TAPEFLOW_CHECK(xs[i].shape() == xs[0].shape(), "[stack] Shapes of all inputs must match: values[0].shape = ",
+                   shape_str(xs[0].shape()), " != values[", i, "].shape = ", shape_str(xs[i].shape()));
+    expanded.push_back(expand_dims(xs[i], axis));
+  }
+  return concat(expanded, axis < 0 ? axis : axis);
+}
+
+Array gather(const Array& params, const Array& indices, int64_t axis) {
+  check_cpu(params, "gather");
+  check_cpu(indices, "gather");
+  TAPEFLOW_CHECK(is_integer(indices.dtype()), "[gather] indices must be int32 or int64, got ",
+                 indices.describe());
+  TAPEFLOW_CHECK(params.ndim() > 0, "[gather] params must be at least 1-D, got ", params.describe());
+  const int64_t ax = normalize_axis(axis, params.ndim(), "gather");
+  const int64_t n = params.dim(ax);
+  const Array idx = cast(contiguous(indices), DType::kInt64);
+  const Array idx_c = contiguous(idx);
+  const int64_t* ip = idx_c.data<int64_t>();
+  for (int64_t j = 0; j < idx_c.size(); ++j) {
+    TAPEFLOW_CHECK(ip[j] >= 0 && ip[j] < n, "[gather] indices[", j, "] = ", ip[j],
+                   " is not in [0, ", n, ")");
+  }
+  Shape shape(params.shape().begin(), params.shape().begin() + ax);
+  shape.insert(shape.end(), indices.shape().begin(), indices.shape().end());
+  shape.insert(shape.end(), params.shape().begin() + ax + 1, params.shape().end());
+  Array out = Array::empty(shape, params.dtype());
+  if (out.size() == 0) return out;
+  const Array p = contiguous(params);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < ax; ++d) outer *= params.dim(d);
+  for (int64_t d = ax + 1; d < params.ndim(); ++d) inner *= params.dim(d);
+  cpu::gather_rows(static_cast<const char*>(p.raw_data()), static_cast<char*>(out.raw_data()), ip,
+                   outer, n, idx_c.size(), inner * p.itemsize());
+  return out;
+}
+
+Array one_hot(const Array& indices, int64_t depth, double on_value, double off_value,
+              int64_t axis, DType dtype) {
+  check_cpu(indices, "one_hot");
+  TAPEFLOW_CHECK(is_integer(indices.dtype()), "[one_hot] indices must be int32 or int64, got ",
+                 indices.describe());
+  TAPEFLOW_CHECK(depth >= 0, "[one_hot] depth must be non-negative, got: ", depth);
+  const int64_t n = indices.ndim();
+  TAPEFLOW_CHECK(axis >= -1 && axis <= n, "[one_hot] Expected axis to be -1 or between [0, ", n,
+                 "].  But received: ", axis);
+  Shape last_shape = indices.shape();
+  last_shape.push_back(depth);
+  Array out = full(last_shape, dtype, off_value);
+  const Array idx = contiguous(cast(indices, DType::kInt64));
+  const int64_t* ip = idx.data<int64_t>();
+  const Array on = full({}, dtype, on_value);
+  const int64_t isz = out.itemsize();
+  char* po = static_cast<char*>(out.raw_data());
+  for (int64_t i = 0; i < idx.size(); ++i) {
+    if (ip[i] >= 0 && ip[i] < depth)  // out-of-range indices give all-off rows, as TF
+      std::memcpy(po + (i * depth + ip[i]) * isz, on.raw_data(), static_cast<size_t>(isz));
+  }
+  if (axis == -1 || axis == n) return out;
+  Axes perm;
+  for (int64_t d = 0; d < n; ++d) {
+    if (d == axis) perm.push_back(n);
+    perm.push_back(d);
+  }
+  return copy(transpose(out, perm));
+}
+
+Array tile(const Array& x, const std::vector<int64_t>& multiples) {
+  check_cpu(x, "tile");
+  TAPEFLOW_CHECK(static_cast<int64_t>(multiples.size()) == x.ndim(),
+                 "[tile] Expected multiples argument to be a vector of length ", x.ndim(),
+                 " but got length ", multiples.size());
+  Shape vshape, oshape;
+  Strides vstrides;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    TAPEFLOW_CHECK(multiples[d] >= 0, "[tile] Expected multiples[", d, "] >= 0, but got ",
+                   multiples[d]);
+    vshape.push_back(multiples[d]);
+    vstrides.push_back(0);
+    vshape.push_back(x.dim(d));
+    vstrides.push_back(x.strides()[d]);
+    oshape.push_back(multiples[d] * x.dim(d));
+  }
+  return reshape(copy(x.view(vshape, vstrides, x.offset())), oshape);
+}
+
+Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings, double value) {
+  check_cpu(x, "pad");
+  TAPEFLOW_CHECK(static_cast<int64_t>(paddings.size()) == x.ndim(),
+                 "[pad] The first dimension of paddings must be the rank of inputs: got ",
+                 paddings.size(), " pairs for ", x.describe());
+  Shape shape;
+  std::vector<SliceArg> sl;
+  for (int64_t d = 0; d < x.ndim(); ++d) {
+    const auto [before, after] = paddings[d];
+    TAPEFLOW_CHECK(before >= 0 && after >= 0, "[pad] Paddings must be non-negative: ", before,
+                   " ", after);
+    shape.push_back(before + x.dim(d) + after);
+    SliceArg s;
+    s.start = before;
+    s.stop = before + x.dim(d);
+    sl.push_back(s);
+  }
+  Array out = full(shape, x.dtype(), value);
+  if (x.size() > 0) copy_into(slice(out, sl), x);
+  return out;
+}
+
+// ---- random ---------------------------------------------------------------------
+
+static RandomResult random_op(cpu::RandomKind kind, const Shape& shape, DType dtype,
+                              PhiloxKey key, PhiloxCounter ctr, int64_t lo = 0, int64_t hi = 0) {
+  Array out = Array::empty(shape, dtype);
+  cpu::random_fill(out, kind, key, ctr, lo, hi);
+  return {out, cpu::random_blocks(kind, dtype, out.size())};
+}
+
+RandomResult random_uniform(const Shape& shape, DType dtype, PhiloxKey key, PhiloxCounter ctr) {
+  return random_op(cpu::RandomKind::kUniform, shape, dtype, key, ctr);
+}
+RandomResult random_uniform_int(const Shape& shape, DType dtype, int64_t lo, int64_t hi,
+                                PhiloxKey key, PhiloxCounter ctr) {
+  return random_op(cpu::RandomKind::kUniformInt, shape, dtype, key, ctr, lo, hi);
+}
+RandomResult random_normal(const Shape& shape, DType dtype, PhiloxKey key, PhiloxCounter ctr) {
+  return random_op(cpu::RandomKind::kNormal, shape, dtype, key, ctr);
+}
+RandomResult random_truncated_normal(const Shape& shape, DType dtype, PhiloxKey key,
+                                     PhiloxCounter ctr) {
+  return random_op(cpu::RandomKind::kTruncatedNormal, shape, dtype, key, ctr);
+}
+std::array<uint32_t, 4> philox_block(PhiloxCounter ctr, PhiloxKey key) {
+  return cpu::philox4x32_10(ctr, key);
+}
+
+const char* kernel_isa() { return cpu::kernels().isa; }
+bool cuda_available() { return cuda::device_count() > 0; }
+
+}  // namespace tapeflow::ops

@@ -1,0 +1,102 @@
+// The one dispatch point: every op checks its arguments here (shapes, dtypes, axes,
+// indices), picks the device's kernel and returns a new Array (or a view, for view
+// ops). Python bindings, tests and benchmarks call only this.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "core/array.h"
+#include "core/error.h"
+#include "cpu/op_list.h"
+
+namespace tapeflow::ops {
+
+using Axes = std::vector<int64_t>;
+
+// ---- elementwise (numpy broadcasting; operands must share a dtype) -------------
+#define TAPEFLOW_DECLARE_UNARY(name, ...) Array name(const Array& x);
+TAPEFLOW_UNARY_OPS(TAPEFLOW_DECLARE_UNARY)
+#undef TAPEFLOW_DECLARE_UNARY
+#define TAPEFLOW_DECLARE_BINARY(name, ...) Array name(const Array& a, const Array& b);
+TAPEFLOW_BINARY_OPS(TAPEFLOW_DECLARE_BINARY)
+#undef TAPEFLOW_DECLARE_BINARY
+
+Array unary(UnaryOp op, const Array& x);
+Array binary(BinaryOp op, const Array& a, const Array& b);
+const char* unary_name(UnaryOp op);
+const char* binary_name(BinaryOp op);
+Array where(const Array& cond, const Array& a, const Array& b);
+Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast");
+
+// ---- creation and conversion ------------------------------------------------------
+Array full(const Shape& shape, DType dtype, double value);
+Array full_int(const Shape& shape, DType dtype, int64_t value);  // exact for int64
+// Copies n-d data at `data` with element strides `strides` into a new contiguous Array.
+Array from_buffer(const void* data, const Shape& shape, const Strides& strides, DType dtype);
+Array cast(const Array& x, DType dtype);
+Array contiguous(const Array& x);  // x itself when already contiguous
+Array copy(const Array& x);        // always a new contiguous Array
+// Writes src (broadcast to dst's shape, cast to dst's dtype) into the view dst.
+void copy_into(const Array& dst, const Array& src);
+
+// ---- views (share storage) --------------------------------------------------------
+Array reshape(const Array& x, Shape shape);  // one -1 allowed; copies only if it must
+Array transpose(const Array& x, const Axes& perm);  // empty perm reverses the axes
+Array broadcast_to(const Array& x, const Shape& shape);
+Array expand_dims(const Array& x, int64_t axis);
+Array squeeze(const Array& x, const Axes& axes);  // empty: every size-1 axis
+// One entry per leading dimension, with Python's semantics: a slice (start/stop
+// optional, step != 0, negative steps allowed) or, when `index` is set, an integer
+// index that removes the dimension (out of range raises OutOfRange).
+struct SliceArg {
+  std::optional<int64_t> start, stop;
+  int64_t step = 1;
+  std::optional<int64_t> index;
+};
+Array slice(const Array& x, const std::vector<SliceArg>& args);
+
+// ---- reductions (axis: std::nullopt = all axes; negative axes count from the end) --
+Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool keepdims);
+Array sum(const Array& x, const std::optional<Axes>& axes = std::nullopt, bool keepdims = false);
+Array mean(const Array& x, const std::optional<Axes>& axes = std::nullopt, bool keepdims = false);
+Array argmax(const Array& x, int64_t axis, DType out = DType::kInt64);
+Array argmin(const Array& x, int64_t axis, DType out = DType::kInt64);
+const char* reduce_name(ReduceOp op);
+
+// ---- linear algebra ---------------------------------------------------------------
+// Batched matmul: a (..., M, K), b (..., K, N), leading dims broadcast.
+Array matmul(const Array& a, const Array& b, bool transpose_a = false, bool transpose_b = false);
+
+// ---- data movement ----------------------------------------------------------------
+Array concat(const std::vector<Array>& xs, int64_t axis);
+Array stack(const std::vector<Array>& xs, int64_t axis);
+Array gather(const Array& params, const Array& indices, int64_t axis);
+Array one_hot(const Array& indices, int64_t depth, double on_value, double off_value,
+              int64_t axis, DType dtype);
+Array tile(const Array& x, const std::vector<int64_t>& multiples);
+Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
+          double value);
+
+// ---- random (Philox4x32-10; see cpu/random.cpp for the exact stream) ---------------
+using PhiloxKey = std::array<uint32_t, 2>;
+using PhiloxCounter = std::array<uint32_t, 4>;
+struct RandomResult {
+  Array values;
+  uint64_t blocks;  // counter increments consumed; advance the counter by this much
+};
+RandomResult random_uniform(const Shape& shape, DType dtype, PhiloxKey key, PhiloxCounter ctr);
+RandomResult random_uniform_int(const Shape& shape, DType dtype, int64_t lo, int64_t hi,
+                                PhiloxKey key, PhiloxCounter ctr);
+RandomResult random_normal(const Shape& shape, DType dtype, PhiloxKey key, PhiloxCounter ctr);
+RandomResult random_truncated_normal(const Shape& shape, DType dtype, PhiloxKey key,
+                                     PhiloxCounter ctr);
+std::array<uint32_t, 4> philox_block(PhiloxCounter ctr, PhiloxKey key);
+
+// ---- runtime information ----------------------------------------------------------
+const char* kernel_isa();  // "avx512", "avx2" or "generic"
+bool cuda_available();      // a CUDA device is present and this build has CUDA
+
+}  // namespace tapeflow::ops

@@ -1,0 +1,225 @@
+// Every kernel of every ISA table against a scalar reference.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+
+#include "cpu/cpu_backend.h"
+#include "ops.h"
+
+using namespace tapeflow;
+
+namespace {
+
+Array random_array(const Shape& shape, DType dt, double lo, double hi, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  Array a = Array::empty(shape, dt);
+  visit_dtype(dt, [&](auto t) {
+    using T = decltype(t);
+    T* p = a.data<T>();
+    for (int64_t i = 0; i < a.size(); ++i) p[i] = static_cast<T>(dist(gen));
+  });
+  return a;
+}
+
+double get(const Array& a, int64_t i) {
+  return visit_dtype(a.dtype(), [&](auto t) { return static_cast<double>(a.data<decltype(t)>()[i]); });
+}
+
+const std::map<std::string, std::function<double(double)>> kUnaryRef = {
+    {"neg", [](double x) { return -x; }},
+    {"abs", [](double x) { return std::fabs(x); }},
+    {"sign", [](double x) { return double((x > 0) - (x < 0)); }},
+    {"square", [](double x) { return x * x; }},
+    {"relu", [](double x) { return x > 0 ? x : 0.0; }},
+    {"exp", [](double x) { return std::exp(x); }},
+    {"log", [](double x) { return std::log(x); }},
+    {"log1p", [](double x) { return std::log1p(x); }},
+    {"expm1", [](double x) { return std::expm1(x); }},
+    {"sqrt", [](double x) { return std::sqrt(x); }},
+    {"rsqrt", [](double x) { return 1 / std::sqrt(x); }},
+    {"reciprocal", [](double x) { return 1 / x; }},
+    {"sin", [](double x) { return std::sin(x); }},
+    {"cos", [](double x) { return std::cos(x); }},
+    {"tanh", [](double x) { return std::tanh(x); }},
+    {"sigmoid", [](double x) { return 1 / (1 + std::exp(-x)); }},
+    {"softplus", [](double x) { return std::log1p(std::exp(x)); }},
+    {"floor", [](double x) { return std::floor(x); }},
+    {"ceil", [](double x) { return std::ceil(x); }},
+    {"round", [](double x) { return std::nearbyint(x); }},
+    {"logical_not", [](double x) { return double(x == 0); }},
+    {"isnan", [](double x) { return double(std::isnan(x)); }},
+    {"isfinite", [](double x) { return double(std::isfinite(x)); }},
+};
+
+const std::map<std::string, std::function<double(double, double)>> kBinaryRef = {
+    {"add", [](double a, double b) { return a + b; }},
+    {"sub", [](double a, double b) { return a - b; }},
+    {"mul", [](double a, double b) { return a * b; }},
+    {"div", [](double a, double b) { return a / b; }},
+    {"floordiv", [](double a, double b) { return std::floor(a / b); }},
+    {"mod", [](double a, double b) { double r = std::fmod(a, b); return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r; }},
+    {"pow", [](double a, double b) { return std::pow(a, b); }},
+    {"maximum", [](double a, double b) { return std::max(a, b); }},
+    {"minimum", [](double a, double b) { return std::min(a, b); }},
+    {"equal", [](double a, double b) { return double(a == b); }},
+    {"not_equal", [](double a, double b) { return double(a != b); }},
+    {"less", [](double a, double b) { return double(a < b); }},
+    {"less_equal", [](double a, double b) { return double(a <= b); }},
+    {"greater", [](double a, double b) { return double(a > b); }},
+    {"greater_equal", [](double a, double b) { return double(a >= b); }},
+    {"logical_and", [](double a, double b) { return double(a != 0 && b != 0); }},
+    {"logical_or", [](double a, double b) { return double(a != 0 || b != 0); }},
+};
+
+void expect_close(double got, double want, DType dt, const std::string& what) {
+  if (std::isnan(want)) {
+    EXPECT_TRUE(std::isnan(got)) << what;
+    return;
+  }
+  const double tol = dt == DType::kFloat32 ? 2e-6 : 1e-13;
+  EXPECT_NEAR(got, want, tol * std::max(1.0, std::fabs(want))) << what;
+}
+
+class PerIsa : public ::testing::TestWithParam<Isa> {};
+
+TEST_P(PerIsa, UnaryOpsMatchReference) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  ASSERT_EQ(kUnaryRef.size(), static_cast<size_t>(kNumUnaryOps));
+  for (int op = 0; op < kNumUnaryOps; ++op) {
+    const std::string name = ops::unary_name(static_cast<UnaryOp>(op));
+    const auto& ref = kUnaryRef.at(name);
+    for (DType dt : {DType::kFloat32, DType::kFloat64, DType::kInt32, DType::kInt64, DType::kBool}) {
+      const InnerLoop fn = t.unary[op][static_cast<int>(dt)];
+      if (!fn) continue;
+      const bool positive = name == "log" || name == "sqrt" || name == "rsqrt";
+      const Array x = dt == DType::kBool ? ops::greater(random_array({37}, DType::kFloat32, -1, 1, op),
+                                                         ops::full({}, DType::kFloat32, 0))
+                                         : random_array({37}, dt, positive ? 0.1 : -5, 5, op);
+      const bool pred = name == "isnan" || name == "isfinite";
+      Array out = Array::empty({37}, pred ? DType::kBool : dt);
+      char* data[2] = {static_cast<char*>(out.raw_data()), static_cast<char*>(x.raw_data())};
+      const int64_t strides[2] = {1, 1};
+      fn(data, strides, 37, nullptr);
+      for (int64_t i = 0; i < 37; ++i) {
+        double want = ref(get(x, i));
+        if (is_integer(dt) || dt == DType::kBool) want = static_cast<double>(static_cast<int64_t>(want));
+        expect_close(get(out, i), want, dt, name + " " + dtype_name(dt) + " " + t.isa);
+      }
+    }
+  }
+}
+
+TEST_P(PerIsa, BinaryOpsMatchReferenceIncludingBroadcastStrides) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  ASSERT_EQ(kBinaryRef.size(), static_cast<size_t>(kNumBinaryOps));
+  for (int op = 0; op < kNumBinaryOps; ++op) {
+    const std::string name = ops::binary_name(static_cast<BinaryOp>(op));
+    for (DType dt : {DType::kFloat32, DType::kFloat64}) {
+      const InnerLoop fn = t.binary[op][static_cast<int>(dt)];
+      if (!fn) continue;
+      const bool pos = name == "pow";
+      const Array a = random_array({29}, dt, pos ? 0.1 : -5, 5, 7 + op);
+      const Array b = random_array({29}, dt, pos ? -2 : 0.5, 3, 11 + op);
+      const bool cmp = kBinaryRef.count(name) && (name.find("equal") != std::string::npos ||
+                                                  name == "less" || name == "greater");
+      Array out = Array::empty({29}, cmp ? DType::kBool : dt);
+      for (const int64_t sb : {int64_t{1}, int64_t{0}}) {  // contiguous, then b broadcast
+        char* data[3] = {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data()),
+                         static_cast<char*>(b.raw_data())};
+        const int64_t strides[3] = {1, 1, sb};
+        fn(data, strides, 29, nullptr);
+        for (int64_t i = 0; i < 29; ++i)
+          expect_close(get(out, i), kBinaryRef.at(name)(get(a, i), get(b, sb * i)), dt,
+                       name + " " + t.isa);
+      }
+    }
+  }
+}
+
+TEST_P(PerIsa, GemmMatchesNaive) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  for (const auto& [M, N, K] : std::vector<std::array<int64_t, 3>>{{1, 1, 1}, {5, 7, 3}, {33, 65, 300}, {4, 0, 3}}) {
+    const Array A = random_array({M, K}, DType::kFloat64, -1, 1, 1);
+    const Array B = random_array({K, N}, DType::kFloat64, -1, 1, 2);
+    Array C = Array::empty({M, N}, DType::kFloat64);
+    t.gemm[1](M, N, K, A.raw_data(), K, B.raw_data(), N, C.raw_data(), N);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        double s = 0;
+        for (int64_t k = 0; k < K; ++k) s += get(A, i * K + k) * get(B, k * N + j);
+        EXPECT_NEAR(get(C, i * N + j), s, 1e-12) << t.isa;
+      }
+  }
+}
+
+TEST_P(PerIsa, ReduceRowsAndColsAgree) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  const Array x = random_array({13, 300}, DType::kFloat64, -3, 3, 5);
+  for (int op : {0, 1, 2, 3}) {  // sum, prod, max, min
+    Array rows = Array::empty({13}, DType::kFloat64);
+    t.reduce_rows[op][1](x.raw_data(), 13, 300, rows.raw_data());
+    const Array xt = ops::copy(ops::transpose(x, {}));  // (300, 13)
+    Array cols = Array::empty({13}, DType::kFloat64);
+    t.reduce_cols[op][1](xt.raw_data(), 300, 13, 13, cols.raw_data());
+    for (int64_t r = 0; r < 13; ++r) {
+      double want = op == 0 ? 0 : op == 1 ? 1 : op == 2 ? -INFINITY : INFINITY;
+      for (int64_t i = 0; i < 300; ++i) {
+        const double v = get(x, r * 300 + i);
+        want = op == 0 ? want + v : op == 1 ? want * v : op == 2 ? std::max(want, v) : std::min(want, v);
+      }
+      EXPECT_NEAR(get(rows, r), want, 1e-9 * std::max(1.0, std::fabs(want)));
+      EXPECT_NEAR(get(cols, r), want, 1e-9 * std::max(1.0, std::fabs(want)));
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllIsas, PerIsa, ::testing::Values(Isa::kGeneric, Isa::kAvx2, Isa::kAvx512),
+                         [](const auto& info) { return std::string(isa_name(info.param)); });
+
+}  // namespace
+
+TEST(Ops, IntegerDivisionByZeroIsAnError) {
+  const Array a = ops::full_int({3}, DType::kInt32, 7);
+  const Array z = ops::full_int({3}, DType::kInt32, 0);
+  EXPECT_THROW(ops::div(a, z), Error);
+  EXPECT_THROW(ops::floordiv(a, z), Error);
+  EXPECT_THROW(ops::mod(a, z), Error);
+  const Array m = ops::full_int({}, DType::kInt32, INT32_MIN);
+  const Array r = ops::div(m, ops::full_int({}, DType::kInt32, -1));  // wraps, no trap
+  EXPECT_EQ(r.data<int32_t>()[0], INT32_MIN);
+}
+
+TEST(Ops, FloorDivAndModFollowPythonSigns) {
+  const Array a = ops::full_int({}, DType::kInt64, -7), b = ops::full_int({}, DType::kInt64, 2);
+  EXPECT_EQ(ops::floordiv(a, b).data<int64_t>()[0], -4);
+  EXPECT_EQ(ops::mod(a, b).data<int64_t>()[0], 1);
+  EXPECT_EQ(ops::pow(b, ops::full_int({}, DType::kInt64, 10)).data<int64_t>()[0], 1024);
+}
+
+TEST(Ops, ConcatGatherTilePad) {
+  Array a = Array::empty({2, 2}, DType::kInt32);
+  for (int i = 0; i < 4; ++i) a.data<int32_t>()[i] = i;
+  const Array c = ops::concat({a, a}, 1);
+  EXPECT_EQ(c.shape(), (Shape{2, 4}));
+  EXPECT_EQ(c.data<int32_t>()[2], 0);
+  EXPECT_EQ(c.data<int32_t>()[5], 3);
+  Array idx = Array::empty({3}, DType::kInt64);
+  idx.data<int64_t>()[0] = 1; idx.data<int64_t>()[1] = 0; idx.data<int64_t>()[2] = 1;
+  const Array g = ops::gather(a, idx, 0);
+  EXPECT_EQ(g.shape(), (Shape{3, 2}));
+  EXPECT_EQ(g.data<int32_t>()[0], 2);
+  idx.data<int64_t>()[2] = 2;
+  EXPECT_THROW(ops::gather(a, idx, 0), Error);
+  const Array t = ops::tile(a, {2, 3});
+  EXPECT_EQ(t.shape(), (Shape{4, 6}));
+  EXPECT_EQ(t.data<int32_t>()[6 * 3 + 5], 3);
+  const Array p = ops::pad(a, {{1, 0}, {0, 2}}, 9);
+  EXPECT_EQ(p.shape(), (Shape{3, 4}));
+  EXPECT_EQ(p.data<int32_t>()[0], 9);
+  EXPECT_EQ(p.data<int32_t>()[4], 0);
+  EXPECT_EQ(p.data<int32_t>()[11], 9);
+}

@@ -1,0 +1,1 @@
+"""Core Python objects of tapeflow (errors now; Tensor, Variable, dtypes later)."""

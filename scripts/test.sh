@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test: GoogleTest (C++), then pytest.
+# Usage: bash scripts/test.sh [extra pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+# Debian's GoogleTest for the C++ suite.
+if [ ! -f /usr/include/gtest/gtest.h ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libgtest-dev >/dev/null
+fi
+
+# Build tools (for an incremental, non-isolated build) and the test extras.
+$PY -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12" "cmake>=3.18" ninja
+$PY -m pip install -q --no-build-isolation -e ".[test]" \
+  -Ccmake.define.TAPEFLOW_BUILD_TESTS=ON
+
+build_dir=$($PY -c "import glob, os; print(os.path.dirname(sorted(glob.glob('build/*/tapeflow_cpp_tests'), key=os.path.getmtime)[-1]))")
+
+# The per-ISA kernel objects must not export inline code: any weak symbol in them could
+# be picked by the linker for code running on a CPU without that ISA.
+for obj in $(find "$build_dir" -name 'kernels_avx*.cpp.o'); do
+  weak=$(nm -C --defined-only "$obj" | awk '$2 ~ /^[WVu]$/' || true)
+  if [ -n "$weak" ]; then
+    echo "ISA object $obj exports weak (shared inline) symbols:"; echo "$weak"; exit 1
+  fi
+done
+
+echo "== C++ tests (GoogleTest) =="
+"$build_dir/tapeflow_cpp_tests" --gtest_brief=1
+
+echo "== Python tests (pytest) =="
+$PY -m pytest -q "$@"
