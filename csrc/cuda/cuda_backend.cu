@@ -5,6 +5,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <type_traits>
+
 #include "cpu/op_list.h"
 #include "cuda/cuda_backend.h"
 
@@ -29,13 +31,32 @@ __global__ void unary_kernel(const T* __restrict__ in, R* __restrict__ out, int6
     out[i] = static_cast<R>(F::apply(in[i]));
 }
 
-// Instantiate every unary op for float32 so the op list is compiled for the device.
-#define TAPEFLOW_CUDA_INSTANTIATE(name, kind, expr)                                     \
-  template __global__ void unary_kernel<U_##name, float, decltype(U_##name::apply(0.0f))>( \
-      const float*, decltype(U_##name::apply(0.0f))*, int64_t);
-TAPEFLOW_UNARY_OPS(TAPEFLOW_CUDA_INSTANTIATE)
-#undef TAPEFLOW_CUDA_INSTANTIATE
+constexpr bool kind_returns_bool(OpKind k) {
+  return k == OpKind::FloatPredicate || k == OpKind::Compare;
+}
 
+}  // namespace
+
+// Launches unary op `op` on n contiguous float32 values (device pointers). Expanding
+// the op list here makes every functor compile for the device.
+bool launch_unary_f32(int op, const float* in, void* out, int64_t n, cudaStream_t stream) {
+  const int threads = 256;
+  const int blocks = static_cast<int>((n + threads - 1) / threads < 65535 ? (n + threads - 1) / threads : 65535);
+  if (n <= 0) return true;
+  switch (static_cast<UnaryOp>(op)) {
+#define TAPEFLOW_CUDA_CASE(name, kind, expr)                                             \
+  case UnaryOp::name: {                                                                  \
+    using R = std::conditional_t<kind_returns_bool(OpKind::kind), bool, float>;          \
+    unary_kernel<U_##name, float, R><<<blocks, threads, 0, stream>>>(in, static_cast<R*>(out), n); \
+    return cudaGetLastError() == cudaSuccess;                                            \
+  }
+    TAPEFLOW_UNARY_OPS(TAPEFLOW_CUDA_CASE)
+#undef TAPEFLOW_CUDA_CASE
+    default: return false;
+  }
+}
+
+namespace {
 }  // namespace
 
 int device_count() {
