@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <mutex>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
@@ -7,18 +8,21 @@
 namespace tapeflow::cpu {
 
 const KernelTable& kernels_for(Isa isa) {
-  static const KernelTable tables[3] = {
-      [] { KernelTable t; fill_kernels_generic(&t); return t; }(),
+  // Fill a table only when first asked for, and never above what the CPU runs: the
+  // AVX-512 fill function is itself compiled with AVX-512 instructions.
+  static KernelTable tables[3];
+  static std::once_flag once[3];
+  const int i = std::min(static_cast<int>(isa), static_cast<int>(detected_isa()));
+  std::call_once(once[i], [i] {
+    switch (static_cast<Isa>(i)) {
 #ifdef TAPEFLOW_HAVE_X86_ISAS
-      [] { KernelTable t; fill_kernels_avx2(&t); return t; }(),
-      [] { KernelTable t; fill_kernels_avx512(&t); return t; }(),
-#else
-      [] { KernelTable t; fill_kernels_generic(&t); return t; }(),
-      [] { KernelTable t; fill_kernels_generic(&t); return t; }(),
+      case Isa::kAvx512: fill_kernels_avx512(&tables[i]); break;
+      case Isa::kAvx2: fill_kernels_avx2(&tables[i]); break;
 #endif
-  };
-  const int want = static_cast<int>(isa), best = static_cast<int>(detected_isa());
-  return tables[std::min(want, best)];
+      default: fill_kernels_generic(&tables[i]); break;
+    }
+  });
+  return tables[i];
 }
 
 const KernelTable& kernels() {

@@ -142,8 +142,8 @@ TEST(ThreadPool, CoversRangeOnceAndRethrows) {
     for (int64_t i = b; i < e; ++i) hits[i]++;
   });
   for (auto& h : hits) ASSERT_EQ(h.load(), 1);
-  EXPECT_THROW(parallel_for(100000, 10, [](int64_t b, int64_t) {
-                 if (b > 0) throw Error(ErrorKind::kInternal, "boom");
+  EXPECT_THROW(parallel_for(100000, 10, [](int64_t, int64_t e) {
+                 if (e == 100000) throw Error(ErrorKind::kInternal, "boom");
                }),
                Error);
 }

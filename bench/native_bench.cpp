@@ -1,0 +1,65 @@
+// Native benchmark of the core's kernels, without Python in the way.
+// Build: cmake -S . -B build/bench -G Ninja -DTAPEFLOW_BUILD_BENCH=ON && cmake --build build/bench --target tapeflow_bench
+// Run:   build/bench/tapeflow_bench            (TAPEFLOW_ISA / TAPEFLOW_NUM_THREADS apply)
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "ops.h"
+
+using namespace tapeflow;
+
+namespace {
+
+// Median seconds per call over `repeat` timed runs after one warm-up call.
+double median_seconds(const std::function<void()>& fn, int repeat = 9) {
+  fn();
+  std::vector<double> t;
+  for (int i = 0; i < repeat; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    fn();
+    t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::nth_element(t.begin(), t.begin() + repeat / 2, t.end());
+  return t[repeat / 2];
+}
+
+}  // namespace
+
+int main() {
+  std::printf("tapeflow native bench: isa=%s threads=%d\n", ops::kernel_isa(), num_threads());
+  std::printf("%-34s %12s %14s\n", "workload", "median (us)", "throughput");
+  const int64_t n = 10'000'000;
+  const auto key = ops::PhiloxKey{1, 2};
+  const auto ctr = ops::PhiloxCounter{0, 0, 0, 0};
+  const Array a = ops::random_uniform({n}, DType::kFloat32, key, ctr).values;
+  const Array b = ops::random_uniform({n}, DType::kFloat32, key, {1, 0, 0, 0}).values;
+
+  double s = median_seconds([&] { ops::add(a, b); });
+  std::printf("%-34s %12.1f %11.1f GB/s\n", "add 10M float32 (new output)", s * 1e6, 12.0 * n / s / 1e9);
+  s = median_seconds([&] { ops::exp(a); });
+  std::printf("%-34s %12.1f %11.1f GB/s\n", "exp 10M float32", s * 1e6, 8.0 * n / s / 1e9);
+  s = median_seconds([&] { ops::sum(a); });
+  std::printf("%-34s %12.1f %11.1f GB/s\n", "sum 10M float32", s * 1e6, 4.0 * n / s / 1e9);
+  const Array sq = ops::random_uniform({4096, 4096}, DType::kFloat32, key, ctr).values;
+  s = median_seconds([&] { ops::sum(sq, ops::Axes{1}); });
+  std::printf("%-34s %12.1f %11.1f GB/s\n", "row sums of 4096x4096", s * 1e6, 4.0 * 4096 * 4096 / s / 1e9);
+  s = median_seconds([&] { ops::sum(sq, ops::Axes{0}); });
+  std::printf("%-34s %12.1f %11.1f GB/s\n", "column sums of 4096x4096", s * 1e6, 4.0 * 4096 * 4096 / s / 1e9);
+  s = median_seconds([&] { ops::random_normal({n}, DType::kFloat32, key, ctr); });
+  std::printf("%-34s %12.1f %9.1f M/s\n", "normal 10M float32", s * 1e6, n / s / 1e6);
+  for (const int64_t m : {64, 256, 1024}) {
+    const Array x = ops::random_uniform({m, m}, DType::kFloat32, key, ctr).values;
+    s = median_seconds([&] { ops::matmul(x, x); }, m >= 1024 ? 5 : 9);
+    char label[64];
+    std::snprintf(label, sizeof label, "sgemm n=%lld", static_cast<long long>(m));
+    std::printf("%-34s %12.1f %8.1f GFLOP/s\n", label, s * 1e6, 2.0 * m * m * m / s / 1e9);
+  }
+  const Array t1 = ops::full({2, 1}, DType::kFloat32, 1.0);
+  s = median_seconds([&] { for (int i = 0; i < 1000; ++i) ops::add(t1, t1); });
+  std::printf("%-34s %12.3f\n", "add (2,1)+(2,1), us per op", s * 1e6 / 1000);
+  return 0;
+}
