@@ -3,6 +3,8 @@
 #include <atomic>
 #include <cstdlib>
 
+#include <sys/mman.h>
+
 #include "core/error.h"
 
 namespace tapeflow {
@@ -25,6 +27,16 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
     raise(ErrorKind::kResourceExhausted, "[allocate] OOM when allocating a buffer of ",
           nbytes, " bytes on ", device.str());
   }
+#ifdef MADV_HUGEPAGE
+  // Large buffers: ask for transparent huge pages, so first touch faults in 2 MiB at a
+  // time instead of 4 KiB (numpy does the same); a hint, failure is harmless.
+  constexpr size_t kHugeThreshold = size_t{4} << 20, kPage = 4096;
+  if (want >= kHugeThreshold) {
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(p) + kPage - 1) & ~(kPage - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + want) & ~(kPage - 1);
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
+#endif
   std::unique_ptr<void, Free> owned(p);
   std::unique_ptr<Storage> st(new Storage(nullptr, nbytes, device));
   st->data_ = std::move(owned);

@@ -1,0 +1,30 @@
+"""pytest configuration for the native-core tests: hypothesis profile, fixtures."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import tapeflow  # noqa: F401  (installs tf.errors classes into the core)
+from tapeflow import _core
+
+# Fast by default; TAPEFLOW_HYPOTHESIS_PROFILE=thorough for a longer search.
+settings.register_profile(
+    "fast",
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "thorough", parent=settings.get_profile("fast"), max_examples=1000
+)
+settings.load_profile(os.environ.get("TAPEFLOW_HYPOTHESIS_PROFILE", "fast"))
+
+
+@pytest.fixture
+def num_threads():
+    """Sets the core's thread count for one test; restores the default afterwards."""
+    yield _core.set_num_threads
+    _core.set_num_threads(0)
