@@ -328,8 +328,8 @@ Array slice(const Array& x, const std::vector<SliceArg>& args) {
     const SliceArg& s = args[d];
     if (s.index) {
       int64_t i = *s.index;
-      TAPEFLOW_CHECK(i >= -dim && i < dim, "[slice] slice index ", i, " of dimension ", d,
-                     " out of bounds (size ", dim, ")");
+      TAPEFLOW_CHECK(i >= -dim && i < dim, "[strided_slice] slice index ", i, " of dimension ", d,
+                     " out of bounds.");
       if (i < 0) i += dim;
       offset += i * stride;
       continue;
@@ -358,6 +358,20 @@ Array slice(const Array& x, const std::vector<SliceArg>& args) {
     strides.push_back(stride * s.step);
   }
   return x.view(shape, strides, empty ? x.offset() : offset);
+}
+
+Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Array& value) {
+  check_cpu(x, "slice_assign");
+  check_cpu(value, "slice_assign");
+  TAPEFLOW_CHECK(x.dtype() == value.dtype(), "[slice_assign] value must have the variable's dtype ",
+                 dtype_name(x.dtype()), ", got ", value.describe());
+  const Array out = copy(x);
+  const Array dst = slice(out, args);
+  TAPEFLOW_CHECK(broadcast_shapes(dst.shape(), value.shape(), "slice_assign") == dst.shape(),
+                 "[slice_assign] Cannot assign a value of shape ", shape_str(value.shape()),
+                 " to a slice of shape ", shape_str(dst.shape()));
+  copy_into(dst, value);
+  return out;
 }
 
 // ---- reductions ---------------------------------------------------------------------
@@ -624,6 +638,38 @@ Array gather(const Array& params, const Array& indices, int64_t axis) {
   for (int64_t d = ax + 1; d < params.ndim(); ++d) inner *= params.dim(d);
   cpu::gather_rows(static_cast<const char*>(p.raw_data()), static_cast<char*>(out.raw_data()), ip,
                    outer, n, idx_c.size(), inner * p.itemsize());
+  return out;
+}
+
+Array scatter_add(const Array& indices, const Array& updates, const Shape& shape, int64_t axis) {
+  check_cpu(indices, "scatter_add");
+  check_cpu(updates, "scatter_add");
+  TAPEFLOW_CHECK(is_integer(indices.dtype()), "[scatter_add] indices must be int32 or int64, got ",
+                 indices.describe());
+  TAPEFLOW_CHECK(updates.dtype() != DType::kBool, "[scatter_add] does not support dtype bool");
+  const int64_t nd = static_cast<int64_t>(shape.size());
+  TAPEFLOW_CHECK(nd > 0, "[scatter_add] output must be at least 1-D");
+  const int64_t ax = normalize_axis(axis, nd, "scatter_add");
+  Shape want(shape.begin(), shape.begin() + ax);
+  want.insert(want.end(), indices.shape().begin(), indices.shape().end());
+  want.insert(want.end(), shape.begin() + ax + 1, shape.end());
+  TAPEFLOW_CHECK(updates.shape() == want, "[scatter_add] updates of shape ", shape_str(updates.shape()),
+                 " do not match indices ", shape_str(indices.shape()), " into ", shape_str(shape),
+                 " along axis ", ax, " (expected ", shape_str(want), ")");
+  const int64_t n = shape[ax];
+  const Array idx = contiguous(cast(indices, DType::kInt64));
+  const int64_t* ip = idx.data<int64_t>();
+  for (int64_t j = 0; j < idx.size(); ++j)
+    TAPEFLOW_CHECK(ip[j] >= 0 && ip[j] < n, "[scatter_add] indices[", j, "] = ", ip[j],
+                   " is not in [0, ", n, ")");
+  Array out = full(shape, updates.dtype(), 0.0);
+  if (out.size() == 0 || idx.size() == 0) return out;
+  const Array u = contiguous(updates);
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < ax; ++d) outer *= shape[d];
+  for (int64_t d = ax + 1; d < nd; ++d) inner *= shape[d];
+  cpu::scatter_add_rows(u.dtype(), static_cast<const char*>(u.raw_data()),
+                        static_cast<char*>(out.raw_data()), ip, outer, n, idx.size(), inner);
   return out;
 }
 

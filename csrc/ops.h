@@ -57,6 +57,8 @@ struct SliceArg {
   std::optional<int64_t> index;
 };
 Array slice(const Array& x, const std::vector<SliceArg>& args);
+// A copy of x with x[args] replaced by value (broadcast to the slice, same dtype).
+Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Array& value);
 
 // ---- reductions (axis: std::nullopt = all axes; negative axes count from the end) --
 Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool keepdims);
@@ -74,6 +76,9 @@ Array matmul(const Array& a, const Array& b, bool transpose_a = false, bool tran
 Array concat(const std::vector<Array>& xs, int64_t axis);
 Array stack(const std::vector<Array>& xs, int64_t axis);
 Array gather(const Array& params, const Array& indices, int64_t axis);
+// The adjoint of gather: zeros of `shape`, then out[.., indices[j], ..] += updates[.., j, ..]
+// along `axis` (repeated indices accumulate).
+Array scatter_add(const Array& indices, const Array& updates, const Shape& shape, int64_t axis);
 Array one_hot(const Array& indices, int64_t depth, double on_value, double off_value,
               int64_t axis, DType dtype);
 Array tile(const Array& x, const std::vector<int64_t>& multiples);

@@ -165,6 +165,14 @@ PYBIND11_MODULE(_core, m) {
     return ops::slice(x, args);
   });
 
+  m.def("slice_assign", [](const Array& x, const py::tuple& items, const Array& value) {
+    const auto args = slice_args(items);
+    py::gil_scoped_release r;
+    return ops::slice_assign(x, args, value);
+  });
+  m.def("scatter_add", &ops::scatter_add, py::arg("indices"), py::arg("updates"), py::arg("shape"),
+        py::arg("axis") = 0, rel);
+
   m.def("reduce", [](const std::string& op, const Array& x, std::optional<ops::Axes> axes, bool keepdims) {
     for (int i = 0; i < kNumReduceOps; ++i) {
       if (op == ops::reduce_name(static_cast<ReduceOp>(i))) {

@@ -41,6 +41,9 @@ void fill_int(const Array& out, int64_t value);
 // Gather rows: out[o, j, :] = in[o, idx[j], :] for contiguous in/out of `inner` bytes.
 void gather_rows(const char* in, char* out, const int64_t* idx, int64_t outer, int64_t n,
                  int64_t nidx, int64_t inner_bytes);
+// out[o, idx[j], :] += upd[o, j, :] for contiguous out (outer, n, inner) of dtype dt.
+void scatter_add_rows(DType dt, const char* upd, char* out, const int64_t* idx, int64_t outer,
+                      int64_t n, int64_t nidx, int64_t inner);
 
 // ---- Philox4x32-10 random numbers ---------------------------------------------------
 using PhiloxKey = std::array<uint32_t, 2>;

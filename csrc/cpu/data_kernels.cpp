@@ -84,4 +84,23 @@ void gather_rows(const char* in, char* out, const int64_t* idx, int64_t outer, i
   }
 }
 
+void scatter_add_rows(DType dt, const char* upd, char* out, const int64_t* idx, int64_t outer,
+                      int64_t n, int64_t nidx, int64_t inner) {
+  visit_dtype(dt, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, bool>) {
+      raise(ErrorKind::kInvalidArgument, "[scatter_add] does not support dtype bool");
+    } else {
+      const T* u = reinterpret_cast<const T*>(upd);
+      T* o = reinterpret_cast<T*>(out);
+      for (int64_t b = 0; b < outer; ++b)
+        for (int64_t j = 0; j < nidx; ++j) {
+          T* dst = o + (b * n + idx[j]) * inner;
+          const T* src = u + (b * nidx + j) * inner;
+          for (int64_t k = 0; k < inner; ++k) dst[k] += src[k];
+        }
+    }
+  });
+}
+
 }  // namespace tapeflow::cpu

@@ -1,16 +1,53 @@
 """tapeflow: TensorFlow 2 / Keras's programming model on a small C++ core.
 
-``import tapeflow as tf``. This release exposes the native core (``tapeflow._core``)
-and ``tf.errors``; the tensor API, GradientTape and Keras build on it.
+``import tapeflow as tf`` gives the familiar namespace: tensors and Variables, math and
+array ops, ``tf.GradientTape``, ``tf.random``, ``tf.nn``, ``tf.errors``, ``tf.config``.
 """
 
 from __future__ import annotations
 
 from tapeflow import _core
-from tapeflow.framework import errors
+from tapeflow.framework import errors as _framework_errors
+
+_core._set_error_classes(_framework_errors.CORE_ERROR_CLASSES)
+
+from tapeflow.framework import tensor as _tensor  # noqa: E402,F401 - loads the ops first
+from tapeflow import config, dtypes, errors, linalg, math, nn, random  # noqa: E402
+from tapeflow.autodiff.gradient_tape import (  # noqa: E402
+    GradientTape, UnconnectedGradients, custom_gradient)
+from tapeflow.framework.device import device  # noqa: E402
+from tapeflow.framework.dtypes import (  # noqa: E402
+    DType, as_dtype, bool, double, float32, float64, int32, int64)
+from tapeflow.framework.tensor import (  # noqa: E402
+    Tensor, constant, convert_to_tensor, is_tensor)
+from tapeflow.framework.tensor_shape import TensorShape  # noqa: E402
+from tapeflow.framework.variables import Variable  # noqa: E402
+from tapeflow.ops.array_ops import (  # noqa: E402
+    boolean_mask, broadcast_static_shape, broadcast_to, concat, expand_dims, eye, fill,
+    gather, identity, linspace, newaxis, one_hot, ones, ones_like, pad, range, rank, repeat,
+    reshape, shape, size, split, squeeze, stack, stop_gradient, tile, transpose, unstack,
+    zeros, zeros_like)
+from tapeflow.ops.math_ops import (  # noqa: E402
+    abs, add, add_n, argmax, argmin, cast, clip_by_value, cos, cumsum, divide, einsum,
+    equal, exp, floor, greater, greater_equal, less, less_equal, log, logical_and,
+    logical_not, logical_or, matmul, maximum, minimum, multiply, negative, norm, not_equal,
+    pow, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
+    reduce_prod, reduce_std, reduce_sum, reduce_variance, round, saturate_cast, sigmoid,
+    sign, sin, sqrt, square, subtract, tanh, truediv, where)
+from tapeflow.ops.nn_ops import erf  # noqa: E402,F401
 
 __version__ = "0.1.0"
+version = __version__
 
-_core._set_error_classes(errors.CORE_ERROR_CLASSES)
 
-__all__ = ["errors", "__version__"]
+def executing_eagerly() -> bool:
+    """Always True: tapeflow runs eagerly (``tf.executing_eagerly``)."""
+    return True
+
+
+def function(func: object = None, **kwargs: object) -> object:
+    """``tf.function`` stand-in: returns the Python function unchanged (tapeflow has no
+    graph mode; code runs eagerly, with the same results)."""
+    if func is None:
+        return lambda f: f
+    return func

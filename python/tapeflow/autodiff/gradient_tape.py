@@ -1,0 +1,336 @@
+"""``tf.GradientTape``, ``tf.custom_gradient`` and friends.
+
+Semantics mirror TF 2: trainable Variables read inside the block are watched (unless
+``watch_accessed_variables=False``); constants need ``tape.watch``. ``gradient`` sums
+non-scalar targets, returns the sources' structure, ``None`` for unconnected or integer
+sources (or zeros with ``UnconnectedGradients.ZERO``). A non-persistent tape answers
+once. Nested tapes give higher derivatives because backward functions run ordinary,
+recorded ops.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from tapeflow.autodiff import tape as _tape
+from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
+
+_log = logging.getLogger("tapeflow")
+
+
+class UnconnectedGradients(enum.Enum):
+    """What ``gradient`` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _flatten(structure: Any) -> List[Any]:
+    """Leaves of a nest of lists, tuples and dicts (dicts in sorted-key order, as TF)."""
+    if isinstance(structure, dict):
+        return [leaf for k in sorted(structure) for leaf in _flatten(structure[k])]
+    if isinstance(structure, (list, tuple)):
+        return [leaf for item in structure for leaf in _flatten(item)]
+    return [structure]
+
+
+def _pack_as(structure: Any, flat: List[Any]) -> Any:
+    it = iter(flat)
+
+    def build(s: Any) -> Any:
+        if isinstance(s, dict):
+            built = {k: build(s[k]) for k in sorted(s)}
+            return type(s)((k, built[k]) for k in s) if type(s) is not dict else \
+                {k: built[k] for k in s}
+        if isinstance(s, tuple) and hasattr(s, "_fields"):
+            return type(s)(*[build(v) for v in s])
+        if isinstance(s, (list, tuple)):
+            return type(s)(build(v) for v in s)
+        return next(it)
+
+    return build(structure)
+
+
+def _is_float(x: Any) -> bool:
+    return x.dtype.is_floating
+
+
+class GradientTape:
+    """Records operations for automatic differentiation (``tf.GradientTape``)."""
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._persistent = persistent
+        self._watch_accessed_variables = watch_accessed_variables
+        self._state: Optional[_tape.TapeState] = None
+        self._used = False
+        self._recording = False
+
+    # -- context ----------------------------------------------------------------------
+    def __enter__(self) -> "GradientTape":
+        if self._recording:
+            raise ValueError("Tape is still recording, This can happen if you try to "
+                             "re-enter an already-active tape.")
+        if self._state is None:
+            self._state = _tape.TapeState(self._watch_accessed_variables)
+        _tape.active.append(self._state)
+        self._recording = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._recording:
+            self._pop()
+
+    def _pop(self) -> None:
+        if self._state in _tape.active:
+            _tape.active.remove(self._state)
+        self._recording = False
+
+    def watch(self, tensor: Any) -> None:
+        """Starts tracking tensors or variables (any nest of them)."""
+        if self._state is None:
+            self._state = _tape.TapeState(self._watch_accessed_variables)
+        for t in _flatten(tensor):
+            if not (isinstance(t, Tensor) or hasattr(t, "_as_tensor")):
+                raise ValueError(f"Passed in object {t!r} of type {type(t).__name__!r}, "
+                                 "not tf.Tensor or tf.Variable or ExtensionType.")
+            if not _is_float(t):
+                _log.warning("The dtype of the watched tensor must be floating (e.g. "
+                             "tf.float32), got %r", t.dtype)
+            self._state.watch(t)
+
+    def stop_recording(self) -> "_StopRecording":
+        """A context in which ops are not recorded (``tape.stop_recording()``)."""
+        if not self._recording:
+            raise ValueError("Tape must be recording when stop_recording is called.")
+        return _StopRecording(self._state)
+
+    def reset(self) -> None:
+        """Forgets everything recorded so far (``tape.reset()``)."""
+        recording = self._recording
+        if recording:
+            self._pop()
+        self._state = None
+        self._used = False
+        if recording:
+            self.__enter__()
+
+    def watched_variables(self) -> Tuple[Any, ...]:
+        """The Variables this tape watches, in the order they were first watched."""
+        if self._state is None:
+            return ()
+        return tuple(v for v in self._state.watched if hasattr(v, "_as_tensor"))
+
+    # -- gradients ------------------------------------------------------------------------
+    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
+                 unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
+        """d(sum of target) / d(sources), in the sources' structure."""
+        if self._used and not self._persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute "
+                               "one set of gradients (or jacobians)")
+        if self._state is None:
+            raise RuntimeError("GradientTape.gradient can only be called once on "
+                               "non-persistent tapes.")
+        unconnected = UnconnectedGradients(unconnected_gradients)
+        flat_sources = _flatten(sources)
+        for s in flat_sources:
+            if not (isinstance(s, Tensor) or hasattr(s, "_as_tensor")):
+                raise ValueError(f"Passed in object {s!r} of type {type(s).__name__!r}, "
+                                 "not tf.Tensor or tf.Variable or ExtensionType.")
+        targets = _flatten(target)
+        out_grads = None if output_gradients is None else _flatten(output_gradients)
+        state = self._state
+        state.paused += 1  # the tape does not record its own backward pass
+        try:
+            grads = _backprop(state.records, targets, out_grads, flat_sources)
+        finally:
+            state.paused -= 1
+        if not self._persistent:
+            self._used = True
+            self._state = _tape.TapeState(self._watch_accessed_variables)
+            self._state.paused = state.paused
+            if self._recording:  # keep the (now empty) tape active until the block ends
+                idx = _tape.active.index(state)
+                _tape.active[idx] = self._state
+        result = []
+        for s, g in zip(flat_sources, grads):
+            if g is None and unconnected is UnconnectedGradients.ZERO and _is_float(s):
+                from tapeflow.ops import math_ops
+
+                g = math_ops.zeros_like(s)
+            result.append(g)
+        return _pack_as(sources, result)
+
+    def jacobian(self, target: Any, sources: Any, unconnected_gradients: Any =
+                 UnconnectedGradients.NONE, parallel_iterations: Any = None,
+                 experimental_use_pfor: bool = True) -> Any:
+        """d target[i...] / d source, shape target.shape + source.shape (a loop over
+        target elements, as TF's while_loop fallback)."""
+        from tapeflow.ops import array_ops
+
+        target = convert_to_tensor(target)
+        flat_sources = _flatten(sources)
+        n = target._a.size
+        flat_t = array_ops.reshape(target, [-1]) if n else target
+        rows: List[List[Any]] = [[] for _ in flat_sources]
+        persistent, self._persistent = self._persistent, True
+        try:
+            for i in range(n):
+                g = self.gradient(flat_t[i], flat_sources, unconnected_gradients=unconnected_gradients)
+                for k, gk in enumerate(g):
+                    rows[k].append(gk)
+        finally:
+            self._persistent = persistent
+        if not persistent:
+            self._used = True
+        out = []
+        for s, r in zip(flat_sources, rows):
+            shape = list(target._a.shape) + list(convert_to_tensor(s)._a.shape)
+            if not r or all(x is None for x in r):
+                out.append(None if unconnected_gradients in (UnconnectedGradients.NONE, "none")
+                           and r else array_ops.zeros(shape, convert_to_tensor(s).dtype))
+                continue
+            from tapeflow.ops import math_ops
+
+            r = [math_ops.zeros_like(s) if x is None else x for x in r]
+            out.append(array_ops.reshape(array_ops.stack(r), shape))
+        return _pack_as(sources, out)
+
+    def batch_jacobian(self, target: Any, source: Any, unconnected_gradients: Any =
+                       UnconnectedGradients.NONE, parallel_iterations: Any = None,
+                       experimental_use_pfor: bool = True) -> Any:
+        """d target[b, i...] / d source[b, j...] for each batch row b (a loop)."""
+        from tapeflow.ops import array_ops
+
+        target = convert_to_tensor(target)
+        batch = target._a.shape[0]
+        inner = target._a.size // batch if batch else 0
+        flat_t = array_ops.reshape(target, [batch, inner])
+        persistent, self._persistent = self._persistent, True
+        cols = []
+        try:
+            for j in range(inner):
+                g = self.gradient(flat_t[:, j], source, unconnected_gradients=unconnected_gradients)
+                cols.append(g)
+        finally:
+            self._persistent = persistent
+        if not persistent:
+            self._used = True
+        if not cols or cols[0] is None:
+            return None
+        src_shape = list(convert_to_tensor(source)._a.shape)
+        stacked = array_ops.stack(cols, axis=1)  # (batch, inner, source dims...)
+        return array_ops.reshape(stacked, [batch] + list(target._a.shape[1:]) + src_shape[1:])
+
+
+class _StopRecording:
+    def __init__(self, state: Optional[_tape.TapeState]) -> None:
+        self._state = state
+
+    def __enter__(self) -> None:
+        if self._state is not None:
+            self._state.paused += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._state is not None:
+            self._state.paused -= 1
+
+
+def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Optional[List[Any]],
+              sources: List[Any]) -> List[Any]:
+    """Reverse pass over the records; one gradient (or None) per source."""
+    from tapeflow.ops import math_ops
+
+    # Which objects depend on a source: only those records need backward work.
+    reach = {id(s) for s in sources if _is_float(s)}
+    for rec in records:
+        if any(id(x) in reach for x in rec.inputs):
+            for o in rec.outputs:
+                reach.add(id(o))
+    grads: Dict[int, Any] = {}
+    for i, t in enumerate(targets):
+        t_tensor = t if isinstance(t, Tensor) else convert_to_tensor(t)
+        if output_grads is not None and output_grads[i] is not None:
+            g = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)
+        else:
+            g = math_ops.ones_like(t_tensor)
+        key = id(t)
+        grads[key] = g if key not in grads else math_ops.add(grads[key], g)
+    for rec in reversed(records):
+        outs = [grads.get(id(o)) for o in rec.outputs]
+        if all(g is None for g in outs):
+            continue
+        needs = tuple(id(x) in reach for x in rec.inputs)
+        if not any(needs):
+            continue
+        outs = [math_ops.zeros_like(o) if g is None else g for g, o in zip(outs, rec.outputs)]
+        in_grads = rec.backward(tuple(outs), needs)
+        for x, need, g in zip(rec.inputs, needs, in_grads):
+            if g is None or not need:
+                continue
+            key = id(x)
+            grads[key] = g if key not in grads else math_ops.add(grads[key], g)
+    return [grads.get(id(s)) if _is_float(s) else None for s in sources]
+
+
+def custom_gradient(f: Optional[Callable[..., Any]] = None) -> Any:
+    """Decorator for a function returning ``(y, grad_fn)`` (``tf.custom_gradient``).
+
+    ``grad_fn(*dys)`` returns one gradient per Tensor argument; when the function reads
+    Variables, ``grad_fn(*dys, variables=...)`` returns ``(input_grads, variable_grads)``.
+    """
+    if f is None:
+        return custom_gradient
+
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        inputs = [convert_to_tensor(a) if isinstance(a, Tensor) or hasattr(a, "_as_tensor")
+                  else a for a in args]
+        tensor_inputs = tuple(a for a in inputs if isinstance(a, Tensor))
+        with _Inner() as inner:
+            result, grad_fn = f(*inputs, **kwargs)
+        variables = list(inner.watched_variables())
+        flat_out = [convert_to_tensor(r) for r in _flatten(result)]
+        # Fresh outputs that the tapes link to the inputs through grad_fn.
+        outs = tuple(wrap(o._a) for o in flat_out)
+        for state in _tape.active:  # the forward ran unrecorded: watch what it read
+            if not state.paused and state.watch_accessed_variables:
+                for v in variables:
+                    if v.trainable:
+                        state.watch(v)
+        if _tape.active:
+            def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
+                if variables:
+                    in_g, var_g = grad_fn(*dys, variables=variables)
+                else:
+                    in_g, var_g = grad_fn(*dys), []
+                in_g = list(in_g) if isinstance(in_g, (list, tuple)) else [in_g]
+                return list(in_g) + list(var_g)
+
+            _tape.record("CustomGradient", tensor_inputs + tuple(variables), outs, backward)
+        return _pack_as(result, list(outs))
+
+    return wrapper
+
+
+class _Inner:
+    """Runs the forward of a custom_gradient function without recording it, noting
+    which Variables it reads."""
+
+    def __enter__(self) -> "_Inner":
+        self._paused = [t for t in _tape.active]
+        for t in self._paused:
+            t.paused += 1
+        self._tape = GradientTape(persistent=True)
+        self._tape.__enter__()
+        return self
+
+    def watched_variables(self) -> Tuple[Any, ...]:
+        return self._tape.watched_variables()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._tape.__exit__()
+        for t in self._paused:
+            t.paused -= 1

@@ -1,0 +1,86 @@
+"""The tape: records executed ops so gradients can be computed in reverse.
+
+As TF's eager tape: every op is offered to every active tape (``record``); a tape keeps
+the op only if one of its inputs is watched or was produced by an op it kept. Reading a
+trainable Variable watches it. Backward functions are written with tapeflow ops, so a
+still-open outer tape records the inner tape's gradient computation: nesting gives
+higher derivatives without special code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Sequence, Tuple
+
+# Tapes currently recording, innermost last. Ops test this list before doing any work.
+active: List["TapeState"] = []
+
+# backward(output_grads, needs) -> one gradient (or None) per input.
+Backward = Callable[[Tuple[Any, ...], Tuple[bool, ...]], Sequence[Any]]
+
+
+class Record:
+    """One recorded op: its inputs, outputs and backward function."""
+
+    __slots__ = ("op", "inputs", "outputs", "backward")
+
+    def __init__(self, op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
+                 backward: Backward) -> None:
+        self.op = op
+        self.inputs = inputs
+        self.outputs = outputs
+        self.backward = backward
+
+
+class TapeState:
+    """What one tape has recorded: the watched objects and the ops it kept."""
+
+    __slots__ = ("ids", "watched", "records", "watch_accessed_variables", "paused")
+
+    def __init__(self, watch_accessed_variables: bool) -> None:
+        self.ids: set = set()          # ids of watched objects and recorded outputs
+        self.watched: list = []        # watched Tensors/Variables, in order, kept alive
+        self.records: List[Record] = []
+        self.watch_accessed_variables = watch_accessed_variables
+        self.paused = 0
+
+    def watch(self, obj: Any) -> None:
+        if id(obj) not in self.ids:
+            self.ids.add(id(obj))
+            self.watched.append(obj)
+
+    def tracks(self, inputs: Sequence[Any]) -> bool:
+        ids = self.ids
+        for x in inputs:
+            if id(x) in ids:
+                return True
+        return False
+
+
+def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
+           backward: Backward) -> None:
+    """Offers an executed op to every active tape."""
+    for tape in active:
+        if not tape.paused and tape.tracks(inputs):
+            tape.records.append(Record(op, inputs, outputs, backward))
+            for o in outputs:
+                tape.ids.add(id(o))
+
+
+def variable_read(var: Any, value: Any) -> None:
+    """A trainable Variable was read: watch it (if asked) and link the value to it."""
+    for tape in active:
+        if not tape.paused and tape.watch_accessed_variables and var.trainable:
+            tape.watch(var)
+    record("ReadVariableOp", (var,), (value,), _identity_backward)
+
+
+def _identity_backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
+    return (dys[0],)
+
+
+def should_record() -> bool:
+    """True when some tape is recording (callers may then skip building closures)."""
+    for tape in active:
+        if not tape.paused:
+            return True
+    return False

@@ -1,0 +1,430 @@
+"""``tf.Tensor``: an immutable n-d array on a device, and conversion to it.
+
+A Tensor wraps a native ``_core.Array`` and never changes after creation. Behaviour
+mirrors TF 2's EagerTensor: printing (``str``/``repr``/``format``), Python scalar
+conversion, ``len``/iteration over the first axis, numpy interop (``np.asarray(t)`` is a
+read-only zero-copy view, ``t.numpy()`` a writable copy), ``hash`` raising ``TypeError``
+(use ``t.ref()``), and operators that follow TF's dtype rules (no implicit promotion).
+Differences: dtypes are limited to float32/float64/int32/int64/bool; numpy inputs of
+other integer/float widths are widened (uint8 -> int32, float16 -> float32).
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from tapeflow import _core
+from tapeflow.framework import dtypes
+from tapeflow.framework.tensor_shape import TensorShape
+
+_CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+
+
+class _Operators:
+    """Python operators shared by Tensor and Variable; each calls a tapeflow op."""
+
+    __slots__ = ()
+    # Makes `ndarray + tensor` call our __radd__ (numpy defers to higher priority).
+    __array_priority__ = 100
+
+    def __add__(self, y: Any) -> "Tensor":
+        return _math.add(self, y)
+
+    def __radd__(self, x: Any) -> "Tensor":
+        return _math.add(_math.reverse_operand(x, self), self)
+
+    def __sub__(self, y: Any) -> "Tensor":
+        return _math.subtract(self, y)
+
+    def __rsub__(self, x: Any) -> "Tensor":
+        return _math.subtract(_math.reverse_operand(x, self), self)
+
+    def __mul__(self, y: Any) -> "Tensor":
+        return _math.multiply(self, y)
+
+    def __rmul__(self, x: Any) -> "Tensor":
+        return _math.multiply(_math.reverse_operand(x, self), self)
+
+    def __truediv__(self, y: Any) -> "Tensor":
+        return _math.truediv(self, y)
+
+    def __rtruediv__(self, x: Any) -> "Tensor":
+        return _math.truediv(_math.reverse_operand(x, self), self)
+
+    def __floordiv__(self, y: Any) -> "Tensor":
+        return _math.floordiv(self, y)
+
+    def __rfloordiv__(self, x: Any) -> "Tensor":
+        return _math.floordiv(_math.reverse_operand(x, self), self)
+
+    def __mod__(self, y: Any) -> "Tensor":
+        return _math.floormod(self, y)
+
+    def __rmod__(self, x: Any) -> "Tensor":
+        return _math.floormod(_math.reverse_operand(x, self), self)
+
+    def __pow__(self, y: Any) -> "Tensor":
+        return _math.pow(self, y)
+
+    def __rpow__(self, x: Any) -> "Tensor":
+        return _math.pow(_math.reverse_operand(x, self), self)
+
+    def __matmul__(self, y: Any) -> "Tensor":
+        return _math.matmul(self, y)
+
+    def __rmatmul__(self, x: Any) -> "Tensor":
+        return _math.matmul(_math.reverse_operand(x, self), self)
+
+    def __neg__(self) -> "Tensor":
+        return _math.negative(self)
+
+    def __pos__(self) -> "Tensor":
+        return convert_to_tensor(self)
+
+    def __abs__(self) -> "Tensor":
+        return _math.abs(self)
+
+    def __invert__(self) -> "Tensor":
+        return _math.invert(self)
+
+    def __and__(self, y: Any) -> "Tensor":
+        return _math.logical_and(self, y)
+
+    def __rand__(self, x: Any) -> "Tensor":
+        return _math.logical_and(_math.reverse_operand(x, self), self)
+
+    def __or__(self, y: Any) -> "Tensor":
+        return _math.logical_or(self, y)
+
+    def __ror__(self, x: Any) -> "Tensor":
+        return _math.logical_or(_math.reverse_operand(x, self), self)
+
+    def __xor__(self, y: Any) -> "Tensor":
+        return _math.logical_xor(self, y)
+
+    def __lt__(self, y: Any) -> "Tensor":
+        return _math.less(self, y)
+
+    def __le__(self, y: Any) -> "Tensor":
+        return _math.less_equal(self, y)
+
+    def __gt__(self, y: Any) -> "Tensor":
+        return _math.greater(self, y)
+
+    def __ge__(self, y: Any) -> "Tensor":
+        return _math.greater_equal(self, y)
+
+    def __eq__(self, y: Any) -> Any:  # type: ignore[override]
+        return _math.tensor_equals(self, y)
+
+    def __ne__(self, y: Any) -> Any:  # type: ignore[override]
+        return _math.tensor_not_equals(self, y)
+
+    def __getitem__(self, key: Any) -> "Tensor":
+        return _array.slice_helper(self, key)
+
+    def __hash__(self) -> int:
+        raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError(f"'{_qualname(type(self))}' object does not support item assignment")
+
+
+def _qualname(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Tensor(_Operators):
+    """An immutable multi-dimensional array (``tf.Tensor``)."""
+
+    __slots__ = ("_a", "_shape_cache", "__weakref__")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("Tensors are created by ops: use tf.constant or tf.convert_to_tensor.")
+
+    # -- metadata -------------------------------------------------------------------
+    @property
+    def shape(self) -> TensorShape:
+        s = self._shape_cache
+        if s is None:
+            s = self._shape_cache = TensorShape(self._a.shape)
+        return s
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.from_core(self._a.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._a.ndim
+
+    @property
+    def device(self) -> str:
+        return _CPU_DEVICE
+
+    def ref(self) -> "Reference":
+        """A hashable reference to this tensor, for use as a dict key (``t.ref()``)."""
+        return Reference(self)
+
+    experimental_ref = ref
+
+    # -- values -----------------------------------------------------------------------
+    def _numpy(self) -> Any:
+        """TF's _numpy(): a numpy scalar for rank 0, else a read-only ndarray view."""
+        a = np.asarray(self._a)
+        return a[()] if a.ndim == 0 else a
+
+    def numpy(self) -> Any:
+        """A copy of the value: a writable ndarray, or a numpy scalar for rank 0."""
+        a = np.array(self._a)
+        return a[()] if a.ndim == 0 else a
+
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        a = np.asarray(self._a)
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __len__(self) -> int:
+        if self._a.ndim == 0:
+            raise TypeError("Scalar tensor has no `len()`")
+        return self._a.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self._a.ndim == 0:
+            raise TypeError("Cannot iterate over a scalar tensor.")
+        return (self[i] for i in range(self._a.shape[0]))
+
+    def __bool__(self) -> bool:
+        return bool(self._numpy())
+
+    def __float__(self) -> float:
+        return float(self._scalar())
+
+    def __int__(self) -> int:
+        return int(self._scalar())
+
+    def __index__(self) -> int:
+        if not self.dtype.is_integer:
+            raise TypeError(f"Only integer tensors can be used as an index, got {self.dtype.name}")
+        return int(self._scalar())
+
+    def _scalar(self) -> Any:
+        if self._a.ndim != 0:
+            raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
+        return self._numpy()
+
+    def __format__(self, format_spec: str) -> str:
+        return self._numpy().__format__(format_spec)
+
+    def __str__(self) -> str:
+        return f"tf.Tensor({_numpy_text(self)}, shape={self.shape}, dtype={self.dtype.name})"
+
+    def __repr__(self) -> str:
+        return (f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
+                f"numpy={_numpy_text(self, is_repr=True)}>")
+
+    def __copy__(self) -> "Tensor":
+        return self
+
+    def __deepcopy__(self, memo: Any) -> "Tensor":
+        return self
+
+    def __reduce__(self) -> Any:
+        return (convert_to_tensor, (self.numpy(),))
+
+
+def _numpy_text(t: Any, is_repr: bool = False) -> str:
+    """TF's numpy_text: numpy's str/repr of the value, on its own line if multi-line."""
+    v = t._numpy()
+    if is_repr:
+        text = repr(v.item()) if np.isscalar(v) else repr(v)
+    else:
+        text = str(v)
+    return "\n" + text if "\n" in text else text
+
+
+class Reference:
+    """A hashable wrapper of a Tensor or Variable, compared by identity (``t.ref()``)."""
+
+    __slots__ = ("_obj",)
+
+    def __init__(self, obj: Any) -> None:
+        self._obj = obj
+
+    def deref(self) -> Any:
+        return self._obj
+
+    def __hash__(self) -> int:
+        return id(self._obj)
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, Reference) and other._obj is self._obj
+
+    def __repr__(self) -> str:
+        return f"<Reference wrapping {self._obj!r}>"
+
+
+def wrap(array: Any) -> Tensor:
+    """A Tensor around a native Array (no copy). The only way ops make Tensors."""
+    t = object.__new__(Tensor)
+    t._a = array
+    t._shape_cache = None
+    return t
+
+
+# -- conversion -----------------------------------------------------------------------
+
+# numpy dtypes tapeflow has no kernel for, widened losslessly (TF would keep them).
+_WIDEN = {
+    np.dtype(np.float16): np.float32, np.dtype(np.int8): np.int32,
+    np.dtype(np.int16): np.int32, np.dtype(np.uint8): np.int32,
+    np.dtype(np.uint16): np.int32, np.dtype(np.uint32): np.int64,
+    np.dtype(np.uint64): np.int64,
+}
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
+
+
+def _from_numpy(arr: np.ndarray) -> Tensor:
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))
+    return wrap(_core.from_numpy(arr))
+
+
+def _infer_python(value: Any) -> np.ndarray:
+    """numpy array of a Python value with TF's inference (float -> float32, ...)."""
+    if value is None:
+        raise ValueError("Attempt to convert a value (None) with an unsupported type "
+                         "(<class 'NoneType'>) to a Tensor.")
+    try:
+        arr = np.asarray(value)
+    except ValueError:
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
+    kind = arr.dtype.kind
+    if kind == "f":
+        return arr.astype(np.float32)
+    if kind in "iu":
+        if arr.size and (arr.min() < _INT32_MIN or arr.max() > _INT32_MAX):
+            return arr.astype(np.int64)
+        return arr.astype(np.int32)
+    if kind == "b":
+        return arr
+    if kind == "O":
+        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
+    raise TypeError(f"Cannot convert {value!r} to a Tensor: unsupported type "
+                    f"{arr.dtype} (tapeflow has float32, float64, int32, int64, bool)")
+
+
+def _python_to(value: Any, dtype: dtypes.DType) -> np.ndarray:
+    """A Python value as `dtype`, refusing lossy kinds as TF does."""
+    arr = _infer_python(value)
+    kind, want = arr.dtype.kind, dtype._np.kind
+    if (kind == "f" and want != "f") or (kind == "b") != (want == "b"):
+        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    return arr.astype(dtype._np)
+
+
+def _scalar_fast(value: Any, dtype: dtypes.DType) -> Optional[Tensor]:
+    """Python int/float scalars without a trip through numpy (the operator hot path)."""
+    t = type(value)
+    if t is float and dtype.is_floating:
+        return wrap(_core.full((), dtype._core, value))
+    if t is int and (dtype.is_floating or dtype.is_integer):
+        if dtype is dtypes.int32 and not _INT32_MIN <= value <= _INT32_MAX:
+            return None
+        return wrap(_core.full_int((), dtype._core, value)) if dtype.is_integer else \
+            wrap(_core.full((), dtype._core, float(value)))
+    return None
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
+                      name: Optional[str] = None) -> Tensor:
+    """Converts Tensors, Variables, numpy arrays and Python values (``tf.convert_to_tensor``).
+
+    With ``dtype``, a Tensor of another dtype raises ``ValueError`` and a Python float
+    asked to become an integer raises ``TypeError`` (TF's messages); numpy arrays are
+    cast. ``dtype_hint`` is tried first and dropped if the value does not fit it.
+    """
+    if type(value) is Tensor:
+        if dtype is not None and dtypes.as_dtype(dtype) is not value.dtype:
+            raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
+                             f"for Tensor with dtype {value.dtype.name}: {value!r}")
+        return value
+    to_tensor = getattr(value, "_as_tensor", None)
+    if to_tensor is not None:  # Variables
+        return convert_to_tensor(to_tensor(), dtype=dtype)
+    if dtype is not None:
+        dt = dtypes.as_dtype(dtype)
+        fast = _scalar_fast(value, dt)
+        if fast is not None:
+            return fast
+        if isinstance(value, (np.ndarray, np.generic)):
+            return _from_numpy(np.asarray(value).astype(dt._np, copy=False))
+        return _from_numpy(_python_to(value, dt))
+    if dtype_hint is not None:
+        try:
+            return convert_to_tensor(value, dtype=dtype_hint)
+        except (TypeError, ValueError):
+            pass
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = np.asarray(value)
+        widened = _WIDEN.get(arr.dtype)
+        if widened is not None:
+            arr = arr.astype(widened)
+        elif arr.dtype.kind not in "fib":
+            raise TypeError(f"Cannot convert a numpy array of dtype {arr.dtype} to a Tensor "
+                            "(tapeflow has float32, float64, int32, int64, bool)")
+        return _from_numpy(arr)
+    if isinstance(value, float):
+        return wrap(_core.full((), _core.DType.float32, value))
+    if isinstance(value, (list, tuple)) and value and any(_is_tensor_like(v) for v in value):
+        return _array.stack([convert_to_tensor(v) for v in value])
+    if hasattr(value, "__array__") and not isinstance(value, numbers.Number):
+        return convert_to_tensor(np.asarray(value))
+    return _from_numpy(_infer_python(value))
+
+
+def _is_tensor_like(v: Any) -> bool:
+    return type(v) is Tensor or hasattr(v, "_as_tensor")
+
+
+def is_tensor(x: Any) -> bool:
+    """True for Tensors (``tf.is_tensor``; Variables count, as in TF)."""
+    return isinstance(x, Tensor) or hasattr(x, "_as_tensor")
+
+
+def constant(value: Any, dtype: Any = None, shape: Any = None, name: Optional[str] = None) -> Tensor:
+    """``tf.constant``: a Tensor from a value, optionally cast (``dtype``) and reshaped.
+
+    A scalar with ``shape`` is broadcast to it (``tf.constant(1., shape=(2, 2))``); other
+    values must have as many elements as ``shape``.
+    """
+    if is_tensor(value):
+        t = convert_to_tensor(value)
+        if dtype is not None and dtypes.as_dtype(dtype) is not t.dtype:
+            t = _math.cast(t, dtype)
+    else:
+        t = convert_to_tensor(value, dtype=dtype)
+    if shape is None:
+        return t
+    dims = [int(d) for d in TensorShape(shape).as_list()]
+    n = int(np.prod(dims)) if dims else 1
+    if t._a.size == 1 and n != 1:
+        return _array.fill(dims, _array.reshape(t, ()))
+    if t._a.size != n:
+        raise TypeError(f"Eager execution of tf.constant with unsupported shape. Tensor "
+                        f"{t._numpy()} (converted from {value}) has {t._a.size} elements, "
+                        f"but got `shape` {tuple(dims)} with {n} elements).")
+    return _array.reshape(t, dims)
+
+
+# Ops modules import this one; bind them last (circular by design: operators call ops).
+# math_ops must load first: array_ops imports it at module level.
+from tapeflow.ops import math_ops as _math  # noqa: E402,I001
+from tapeflow.ops import array_ops as _array  # noqa: E402

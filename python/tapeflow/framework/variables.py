@@ -1,0 +1,237 @@
+"""``tf.Variable``: the one mutable thing.
+
+A Variable holds a native Array that ``assign``/``assign_add``/``assign_sub`` and sliced
+``v[...].assign`` replace with a new one; values read earlier (Tensors) never change.
+Reading a trainable Variable inside a GradientTape watches it. Printing, naming
+(``'Variable:0'`` for every unnamed variable, ``'w:0'`` for ``name='w'``) and the
+``'UnreadVariable'`` objects returned by assignments mirror TF 2.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional
+
+import numpy as np
+
+from tapeflow import _core
+from tapeflow.autodiff import tape as _tape
+from tapeflow.framework import dtypes
+from tapeflow.framework.tensor import (
+    Reference, Tensor, _numpy_text, _Operators, convert_to_tensor, wrap)
+from tapeflow.framework.tensor_shape import TensorShape
+
+
+class Variable(_Operators):
+    """A mutable tensor-like value, usable wherever a Tensor is (``tf.Variable``)."""
+
+    __slots__ = ("_a", "_trainable", "_name", "__weakref__")
+
+    def __init__(self, initial_value: Any = None, trainable: Optional[bool] = None,
+                 validate_shape: bool = True, caching_device: Any = None,
+                 name: Optional[str] = None, variable_def: Any = None, dtype: Any = None,
+                 import_scope: Any = None, constraint: Any = None,
+                 synchronization: Any = None, aggregation: Any = None,
+                 shape: Any = None, experimental_enable_variable_lifting: Any = None) -> None:
+        if initial_value is None:
+            raise ValueError("The `initial_value` arg to `tf.Variable` must be specified "
+                             "except when you are not providing a `variable_def`. You "
+                             "provided neither.")
+        if callable(initial_value):
+            initial_value = initial_value()
+        value = convert_to_tensor(initial_value, dtype=dtype) if not isinstance(
+            initial_value, (Tensor, Variable)) or dtype is None else _cast_value(
+            initial_value, dtype)
+        self._a = value._a
+        self._trainable = True if trainable is None else bool(trainable)
+        self._name = f"{name or 'Variable'}:0"
+
+    # -- reading --------------------------------------------------------------------
+    def _as_tensor(self) -> Tensor:
+        """The current value as a Tensor; recorded on active tapes (ReadVariableOp)."""
+        t = wrap(self._a)
+        if _tape.active:
+            _tape.variable_read(self, t)
+        return t
+
+    def value(self) -> Tensor:
+        return self._as_tensor()
+
+    def read_value(self) -> Tensor:
+        return self._as_tensor()
+
+    def numpy(self) -> Any:
+        a = np.array(self._a)
+        return a[()] if a.ndim == 0 else a
+
+    def _numpy(self) -> Any:
+        a = np.asarray(self._a)
+        return a[()] if a.ndim == 0 else a
+
+    def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
+        return wrap(self._a).__array__(dtype, copy)
+
+    # -- metadata --------------------------------------------------------------------
+    @property
+    def shape(self) -> TensorShape:
+        return TensorShape(self._a.shape)
+
+    def get_shape(self) -> TensorShape:
+        return self.shape
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return dtypes.from_core(self._a.dtype)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def ndim(self) -> int:
+        return self._a.ndim
+
+    @property
+    def device(self) -> str:
+        return "/job:localhost/replica:0/task:0/device:CPU:0"
+
+    def ref(self) -> Reference:
+        return Reference(self)
+
+    experimental_ref = ref
+
+    # -- writing ---------------------------------------------------------------------
+    def _checked(self, value: Any) -> Tensor:
+        t = convert_to_tensor(value, dtype=self.dtype)
+        if t._a.shape != self._a.shape:
+            raise ValueError(
+                f"Cannot assign value to variable ' {self._name}': Shape mismatch.The "
+                f"variable shape {self.shape}, and the assigned value shape {t.shape} are "
+                "incompatible.")
+        return t
+
+    def assign(self, value: Any, use_locking: Any = None, name: Optional[str] = None,
+               read_value: bool = True) -> Any:
+        """Replaces the value; shape and dtype must match (TF's ValueError otherwise)."""
+        self._a = self._checked(value)._a
+        return _UnreadVariable(self) if read_value else None
+
+    def assign_add(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
+                   read_value: bool = True) -> Any:
+        """Adds to the value in place (not recorded on tapes, as TF)."""
+        self._a = self._checked(wrap(_core.add(self._a, self._checked_delta(delta))))._a
+        return _UnreadVariable(self) if read_value else None
+
+    def assign_sub(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
+                   read_value: bool = True) -> Any:
+        """Subtracts from the value in place (not recorded on tapes, as TF)."""
+        self._a = self._checked(wrap(_core.sub(self._a, self._checked_delta(delta))))._a
+        return _UnreadVariable(self) if read_value else None
+
+    def _checked_delta(self, delta: Any) -> Any:
+        return convert_to_tensor(delta, dtype=self.dtype)._a
+
+    def __getitem__(self, key: Any) -> "_VariableSlice":
+        from tapeflow.ops import array_ops
+
+        items, new_axes = array_ops._index_items(wrap(self._a), key if isinstance(
+            key, tuple) else (key,))
+        value = array_ops.slice_helper(self._as_tensor(), key)
+        out = object.__new__(_VariableSlice)
+        out._a = value._a
+        out._shape_cache = None
+        out._var = self
+        out._items = items
+        if _tape.active:  # keep the slice differentiable w.r.t. the variable
+            _tape.record("Identity", (value,), (out,), lambda dys, needs: (dys[0],))
+        return out
+
+    def _assign_slice(self, items: Any, value: Any) -> "_UnreadVariable":
+        v = convert_to_tensor(value, dtype=self.dtype)
+        self._a = _core.slice_assign(self._a, items, v._a)
+        return _UnreadVariable(self)
+
+    # -- Python protocol -------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(wrap(self._a))
+
+    def __iter__(self) -> Iterator[Tensor]:
+        return iter(self._as_tensor())
+
+    def __bool__(self) -> bool:
+        return bool(wrap(self._a))
+
+    def __float__(self) -> float:
+        return float(wrap(self._a))
+
+    def __int__(self) -> int:
+        return int(wrap(self._a))
+
+    def __index__(self) -> int:
+        return wrap(self._a).__index__()
+
+    def __format__(self, spec: str) -> str:
+        return self._numpy().__format__(spec)
+
+    def _repr_name(self) -> str:
+        return self._name
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self._repr_name()}' shape={self.shape} "
+                f"dtype={self.dtype.name}, numpy={_numpy_text(self, is_repr=True)}>")
+
+    __str__ = __repr__
+
+    def __deepcopy__(self, memo: Any) -> "Variable":
+        return Variable(wrap(self._a), trainable=self._trainable, name=self._name[:-2])
+
+
+def _cast_value(value: Any, dtype: Any) -> Tensor:
+    from tapeflow.ops import math_ops
+
+    return math_ops.cast(convert_to_tensor(value), dtype)
+
+
+class _UnreadVariable(Variable):
+    """What assignments return in TF: the same variable, printed as 'UnreadVariable'."""
+
+    __slots__ = ("_parent",)
+
+    def __init__(self, parent: Variable) -> None:  # noqa: D107 - shares the parent
+        self._parent = parent
+
+    @property  # type: ignore[override]
+    def _a(self) -> Any:
+        return self._parent._a
+
+    @_a.setter
+    def _a(self, value: Any) -> None:
+        self._parent._a = value
+
+    @property
+    def _trainable(self) -> bool:  # type: ignore[override]
+        return self._parent._trainable
+
+    @property
+    def _name(self) -> str:  # type: ignore[override]
+        return self._parent._name
+
+    def _repr_name(self) -> str:
+        return "UnreadVariable"
+
+    def _as_tensor(self) -> Tensor:
+        return self._parent._as_tensor()
+
+
+class _VariableSlice(Tensor):
+    """``v[...]``: the sliced value, with ``.assign`` writing back into the variable."""
+
+    __slots__ = ("_var", "_items")
+
+    def assign(self, value: Any, use_locking: Any = None, name: Optional[str] = None,
+               read_value: bool = True) -> Any:
+        out = self._var._assign_slice(self._items, value)
+        return out if read_value else None

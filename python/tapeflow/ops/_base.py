@@ -1,0 +1,116 @@
+"""Builders shared by the op modules: operand conversion, recording on tapes, and the
+unary/binary op factories that keep an op and its gradient on one line."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence, Tuple
+
+from tapeflow import _core
+from tapeflow.autodiff import tape as _tape
+from tapeflow.framework import errors
+from tapeflow.framework.tensor import Tensor, _is_tensor_like, convert_to_tensor, wrap
+
+FLOAT_CORE = frozenset((_core.DType.float32, _core.DType.float64))
+
+# TF's names of dtypes in kernel-signature errors ("expected to be a float tensor").
+_TF_TYPE_NAMES = {"float32": "float", "float64": "double"}
+
+
+def to_tensor(x: Any) -> Tensor:
+    """x as a Tensor (Variables are read, Python values converted)."""
+    return x if type(x) is Tensor else convert_to_tensor(x)
+
+
+def binary_operands(x: Any, y: Any, tf_name: str) -> Tuple[Tensor, Tensor]:
+    """Converts the operands of a binary op as TF does: a non-tensor operand takes the
+    other's dtype if it can (``t + 1``), and mismatched tensor dtypes are an error."""
+    if type(x) is not Tensor and _is_tensor_like(x):
+        x = convert_to_tensor(x)
+    if type(y) is not Tensor and _is_tensor_like(y):
+        y = convert_to_tensor(y)
+    if not isinstance(x, Tensor):
+        x = convert_to_tensor(x, dtype_hint=y.dtype if isinstance(y, Tensor) else None)
+    if not isinstance(y, Tensor):
+        y = convert_to_tensor(y, dtype_hint=x.dtype)
+    if x._a.dtype != y._a.dtype:
+        raise errors.InvalidArgumentError(
+            None, None,
+            f"cannot compute {tf_name} as input #1(zero-based) was expected to be a "
+            f"{_tf_type(x)} tensor but is a {_tf_type(y)} tensor [Op:{tf_name}]")
+    return x, y
+
+
+def _tf_type(t: Tensor) -> str:
+    name = t.dtype.name
+    return _TF_TYPE_NAMES.get(name, name)
+
+
+def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Tensor, ...],
+           backward: Callable[[Tuple[Any, ...], Tuple[bool, ...]], Sequence[Any]]) -> None:
+    """Offers an op to the active tapes (callers check ``_tape.active`` first)."""
+    _tape.record(op, inputs, outputs, backward)
+
+
+def unbroadcast(g: Tensor, shape: Tuple[int, ...]) -> Tensor:
+    """Sums a broadcast gradient back down to an operand's shape."""
+    gshape = g._a.shape
+    if gshape == shape:
+        return g
+    from tapeflow.ops import array_ops, math_ops
+
+    lead = len(gshape) - len(shape)
+    axes = list(range(lead)) + [
+        i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1]
+    if axes:
+        g = math_ops.reduce_sum(g, axes, keepdims=False)
+    return array_ops.reshape(g, shape)
+
+
+UnaryGrad = Callable[[Tensor, Tensor, Tensor], Optional[Tensor]]
+BinaryGrad = Callable[[Tensor, Tensor, Tensor, Tensor], Optional[Tensor]]
+
+
+def unary(core_fn: Callable[[Any], Any], tf_name: str, grad: Optional[UnaryGrad],
+          doc: str) -> Callable[..., Tensor]:
+    """An elementwise op; grad(x, y, dy) gives dx using tapeflow ops (None: no gradient)."""
+
+    def op(x: Any, name: Optional[str] = None) -> Tensor:
+        if type(x) is not Tensor:
+            x = convert_to_tensor(x)
+        out = wrap(core_fn(x._a))
+        if grad is not None and _tape.active and out._a.dtype in FLOAT_CORE:
+            _tape.record(tf_name, (x,), (out,), lambda dys, needs: (grad(x, out, dys[0]),))
+        return out
+
+    op.__doc__ = doc
+    return op
+
+
+def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[BinaryGrad],
+           grad_y: Optional[BinaryGrad], doc: str,
+           broadcast: bool = True) -> Callable[..., Tensor]:
+    """A broadcasting binary op; grad_x/grad_y(x, y, z, dz) give the operands' gradients
+    before un-broadcasting (None: that operand has no gradient)."""
+
+    def op(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+        if type(x) is not Tensor or type(y) is not Tensor or x._a.dtype != y._a.dtype:
+            x, y = binary_operands(x, y, tf_name)
+        out = wrap(core_fn(x._a, y._a))
+        if (grad_x is not None or grad_y is not None) and _tape.active \
+                and out._a.dtype in FLOAT_CORE:
+            def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
+                dz = dys[0]
+                gx = grad_x(x, y, out, dz) if needs[0] and grad_x is not None else None
+                gy = grad_y(x, y, out, dz) if needs[1] and grad_y is not None else None
+                if broadcast:
+                    if gx is not None:
+                        gx = unbroadcast(gx, x._a.shape)
+                    if gy is not None:
+                        gy = unbroadcast(gy, y._a.shape)
+                return gx, gy
+
+            _tape.record(tf_name, (x, y), (out,), backward)
+        return out
+
+    op.__doc__ = doc
+    return op

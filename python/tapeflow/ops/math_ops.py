@@ -1,0 +1,548 @@
+"""Math ops (``tf.math``): elementwise, reductions, matmul, casts.
+
+Each op is defined next to its gradient. Gradient rules use tapeflow ops only, so they
+are themselves differentiable (second derivatives through nested tapes). Semantics are
+TF's: no implicit dtype promotion, ``/`` on integers is true division to float64,
+``reduce_mean`` of integers truncates, ``argmax`` returns int64.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from tapeflow import _core
+from tapeflow.autodiff import tape as _tape
+from tapeflow.framework import dtypes, errors
+from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow.ops._base import FLOAT_CORE, binary, binary_operands, to_tensor, unary
+
+_C = _core
+
+
+def reverse_operand(x: Any, other: Any) -> Tensor:
+    """The left operand of a reflected operator (``1.5 * t``): converted strictly to the
+    tensor's dtype, raising TypeError as TF does (``Cannot convert 1.5 to ...``)."""
+    return convert_to_tensor(x, dtype=to_tensor(other).dtype)
+
+
+# ---- elementwise unary -------------------------------------------------------------
+negative = unary(_C.neg, "Neg", lambda x, y, dy: negative(dy), "-x (``tf.math.negative``).")
+abs = unary(_C.abs, "Abs", lambda x, y, dy: multiply(dy, sign(x)),  # noqa: A001
+            "|x| (``tf.math.abs``).")
+sign = unary(_C.sign, "Sign", lambda x, y, dy: zeros_like(x),
+             "-1, 0 or 1 by the sign of x; nan stays nan (``tf.math.sign``).")
+square = unary(_C.square, "Square", lambda x, y, dy: multiply(dy, multiply(x, 2)),
+               "x * x (``tf.math.square``).")
+exp = unary(_C.exp, "Exp", lambda x, y, dy: multiply(dy, y), "e^x (``tf.math.exp``).")
+log = unary(_C.log, "Log", lambda x, y, dy: truediv(dy, x), "ln x (``tf.math.log``).")
+log1p = unary(_C.log1p, "Log1p", lambda x, y, dy: truediv(dy, add(x, 1)),
+              "ln(1 + x), accurate near 0 (``tf.math.log1p``).")
+expm1 = unary(_C.expm1, "Expm1", lambda x, y, dy: multiply(dy, add(y, 1)),
+              "e^x - 1, accurate near 0 (``tf.math.expm1``).")
+sqrt = unary(_C.sqrt, "Sqrt", lambda x, y, dy: truediv(multiply(dy, 0.5), y),
+             "Square root; its gradient at 0 is inf, as TF (``tf.math.sqrt``).")
+rsqrt = unary(_C.rsqrt, "Rsqrt", lambda x, y, dy: multiply(dy, multiply(pow(y, 3), -0.5)),
+              "1 / sqrt(x) (``tf.math.rsqrt``).")
+reciprocal = unary(_C.reciprocal, "Reciprocal",
+                   lambda x, y, dy: negative(multiply(dy, square(y))),
+                   "1 / x (``tf.math.reciprocal``).")
+sin = unary(_C.sin, "Sin", lambda x, y, dy: multiply(dy, cos(x)), "sin x (``tf.math.sin``).")
+cos = unary(_C.cos, "Cos", lambda x, y, dy: negative(multiply(dy, sin(x))),
+            "cos x (``tf.math.cos``).")
+tanh = unary(_C.tanh, "Tanh", lambda x, y, dy: multiply(dy, subtract(1, square(y))),
+             "Hyperbolic tangent (``tf.math.tanh``).")
+sigmoid = unary(_C.sigmoid, "Sigmoid",
+                lambda x, y, dy: multiply(dy, multiply(y, subtract(1, y))),
+                "Logistic function 1 / (1 + e^-x), overflow-free (``tf.math.sigmoid``).")
+softplus = unary(_C.softplus, "Softplus", lambda x, y, dy: multiply(dy, sigmoid(x)),
+                 "ln(1 + e^x), overflow-free (``tf.math.softplus``).")
+floor = unary(_C.floor, "Floor", None, "Largest integer <= x; no gradient, as TF.")
+ceil = unary(_C.ceil, "Ceil", None, "Smallest integer >= x; no gradient, as TF.")
+round = unary(_C.round, "Round", None,  # noqa: A001
+              "Rounds half to even (``tf.math.round``); no gradient, as TF.")
+logical_not = unary(_C.logical_not, "LogicalNot", None, "Elementwise NOT of bools.")
+is_nan = unary(_C.isnan, "IsNan", None, "True where x is NaN (``tf.math.is_nan``).")
+is_finite = unary(_C.isfinite, "IsFinite", None, "True where x is finite.")
+
+
+def is_inf(x: Any, name: Optional[str] = None) -> Tensor:
+    """True where x is +-inf (``tf.math.is_inf``)."""
+    x = to_tensor(x)
+    return logical_and(logical_not(is_finite(x)), logical_not(is_nan(x)))
+
+
+def invert(x: Any, name: Optional[str] = None) -> Tensor:
+    """``~x``: logical NOT for bools, bitwise NOT (-x - 1) for integers, as TF."""
+    x = to_tensor(x)
+    if x.dtype.is_bool:
+        return logical_not(x)
+    if x.dtype.is_integer:
+        return subtract(negative(x), 1)
+    raise TypeError(f"~ needs a bool or integer tensor, got {x.dtype.name}")
+
+
+# ---- elementwise binary ------------------------------------------------------------
+add = binary(_C.add, "AddV2", lambda x, y, z, dz: dz, lambda x, y, z, dz: dz,
+             "x + y with broadcasting (``tf.math.add``).")
+subtract = binary(_C.sub, "Sub", lambda x, y, z, dz: dz, lambda x, y, z, dz: negative(dz),
+                  "x - y with broadcasting (``tf.math.subtract``).")
+multiply = binary(_C.mul, "Mul", lambda x, y, z, dz: multiply(dz, y),
+                  lambda x, y, z, dz: multiply(dz, x),
+                  "x * y with broadcasting (``tf.math.multiply``).")
+_real_div = binary(_C.div, "RealDiv", lambda x, y, z, dz: _real_div(dz, y),
+                   lambda x, y, z, dz: negative(multiply(dz, _real_div(z, y))),
+                   "x / y on floats, truncating on integers (TF's Div/RealDiv).")
+floordiv = binary(_C.floordiv, "FloorDiv", None, None,
+                  "Floor division: floor(x / y) (``tf.math.floordiv``); no gradient.")
+floormod = binary(_C.mod, "FloorMod", lambda x, y, z, dz: dz,
+                  lambda x, y, z, dz: negative(multiply(dz, floordiv(x, y))),
+                  "Remainder with the sign of y (``tf.math.floormod``, Python's %).")
+mod = floormod
+pow = binary(  # noqa: A001
+    _C.pow, "Pow",
+    lambda x, y, z, dz: multiply(dz, multiply(y, pow(x, subtract(y, 1)))),
+    lambda x, y, z, dz: multiply(dz, multiply(z, where(greater(x, 0), log(
+        where(greater(x, 0), x, ones_like(x))), zeros_like(x)))),
+    "x ** y (``tf.math.pow``); integer x to a negative integer power is an error.")
+maximum = binary(_C.maximum, "Maximum",
+                 lambda x, y, z, dz: where(greater_equal(x, y), dz, zeros_like(dz)),
+                 lambda x, y, z, dz: where(greater_equal(x, y), zeros_like(dz), dz),
+                 "Elementwise max; NaN propagates; ties send the gradient to x, as TF.")
+minimum = binary(_C.minimum, "Minimum",
+                 lambda x, y, z, dz: where(less_equal(x, y), dz, zeros_like(dz)),
+                 lambda x, y, z, dz: where(less_equal(x, y), zeros_like(dz), dz),
+                 "Elementwise min; NaN propagates; ties send the gradient to x, as TF.")
+equal = binary(_C.equal, "Equal", None, None, "x == y elementwise (bool).")
+not_equal = binary(_C.not_equal, "NotEqual", None, None, "x != y elementwise (bool).")
+less = binary(_C.less, "Less", None, None, "x < y elementwise (bool).")
+less_equal = binary(_C.less_equal, "LessEqual", None, None, "x <= y elementwise (bool).")
+greater = binary(_C.greater, "Greater", None, None, "x > y elementwise (bool).")
+greater_equal = binary(_C.greater_equal, "GreaterEqual", None, None,
+                       "x >= y elementwise (bool).")
+logical_and = binary(_C.logical_and, "LogicalAnd", None, None, "Elementwise AND of bools.")
+logical_or = binary(_C.logical_or, "LogicalOr", None, None, "Elementwise OR of bools.")
+
+
+def logical_xor(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """Elementwise XOR of bools (``tf.math.logical_xor``)."""
+    return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
+
+
+def truediv(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """``x / y``: integers are divided as float64, as TF's truediv (int32 / int32 ->
+    float64); floats divide in their own dtype."""
+    x, y = binary_operands(x, y, "RealDiv")
+    if x.dtype.is_integer:
+        x, y = cast(x, dtypes.float64), cast(y, dtypes.float64)
+    elif x.dtype.is_bool:
+        raise TypeError("x and y must not be bool tensors for division")
+    return _real_div(x, y)
+
+
+divide = truediv
+
+
+def div_no_nan(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """x / y, with 0 wherever y is 0 (``tf.math.divide_no_nan``)."""
+    x, y = binary_operands(x, y, "DivNoNan")
+    safe = where(equal(y, 0), ones_like(y), y)
+    return where(equal(y, 0), zeros_like(truediv(x, safe)), truediv(x, safe))
+
+
+divide_no_nan = div_no_nan
+
+
+def squared_difference(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+    """(x - y)^2 (``tf.math.squared_difference``)."""
+    return square(subtract(x, y))
+
+
+def tensor_equals(x: Any, y: Any) -> Any:
+    """``x == y`` as TF 2: elementwise, ``False`` for None, and a scalar False when the
+    shapes cannot broadcast (instead of an error)."""
+    if y is None:
+        return False
+    x, y = binary_operands(x, y, "Equal")
+    if not _broadcastable(x, y):
+        return convert_to_tensor(False)
+    return equal(x, y)
+
+
+def tensor_not_equals(x: Any, y: Any) -> Any:
+    """``x != y`` as TF 2 (see tensor_equals)."""
+    if y is None:
+        return True
+    x, y = binary_operands(x, y, "NotEqual")
+    if not _broadcastable(x, y):
+        return convert_to_tensor(True)
+    return not_equal(x, y)
+
+
+def _broadcastable(x: Tensor, y: Tensor) -> bool:
+    for a, b in zip(reversed(x._a.shape), reversed(y._a.shape)):
+        if a != b and a != 1 and b != 1:
+            return False
+    return True
+
+
+# ---- casts and selection --------------------------------------------------------------
+def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
+    """Converts x to dtype (``tf.cast``): float -> int truncates, nonzero -> True.
+    Gradients flow between float dtypes only."""
+    x = to_tensor(x)
+    dt = dtypes.as_dtype(dtype)
+    if x._a.dtype == dt._core:
+        return x
+    out = wrap(_C.cast(x._a, dt._core))
+    if _tape.active and x._a.dtype in FLOAT_CORE and out._a.dtype in FLOAT_CORE:
+        _tape.record("Cast", (x,), (out,), lambda dys, needs: (cast(dys[0], x.dtype),))
+    return out
+
+
+def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
+    """Cast that clips to the target range first (``tf.dtypes.saturate_cast``)."""
+    value = to_tensor(value)
+    dt = dtypes.as_dtype(dtype)
+    if value.dtype.is_floating and dt.is_integer:
+        value = clip_by_value(value, float(dt.min), float(dt.max))
+    return cast(value, dt)
+
+
+def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:
+    """``tf.where``: with x and y, picks x where condition else y (broadcasting); with
+    neither, the int64 coordinates of True elements, shape (n, rank)."""
+    condition = to_tensor(condition)
+    if x is None and y is None:
+        coords = np.argwhere(np.asarray(condition._a)).astype(np.int64)
+        return convert_to_tensor(coords)
+    if x is None or y is None:
+        raise ValueError("x and y must both be None or both be given")
+    if condition.dtype is not dtypes.bool:
+        raise errors.InvalidArgumentError(
+            None, None, f"condition must be bool, got {condition.dtype.name}")
+    x, y = binary_operands(x, y, "SelectV2")
+    out = wrap(_C.where(condition._a, x._a, y._a))
+    if _tape.active and out._a.dtype in FLOAT_CORE:
+        from tapeflow.ops._base import unbroadcast
+
+        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any, Any]:
+            dz = dys[0]
+            zeros = zeros_like(dz)
+            gx = unbroadcast(where(condition, dz, zeros), x._a.shape) if needs[1] else None
+            gy = unbroadcast(where(condition, zeros, dz), y._a.shape) if needs[2] else None
+            return None, gx, gy
+
+        _tape.record("SelectV2", (condition, x, y), (out,), backward)
+    return out
+
+
+def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
+                  name: Optional[str] = None) -> Tensor:
+    """Clamps t to [min, max] (``tf.clip_by_value``); the gradient passes inside."""
+    t = to_tensor(t)
+    return minimum(maximum(t, clip_value_min), clip_value_max)
+
+
+def add_n(inputs: Sequence[Any], name: Optional[str] = None) -> Tensor:
+    """Sum of a list of same-shape tensors (``tf.math.add_n``)."""
+    if not inputs:
+        raise ValueError("inputs must be a non-empty list of tensors")
+    out = to_tensor(inputs[0])
+    for t in inputs[1:]:
+        out = add(out, t)
+    return out
+
+
+def zeros_like(x: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:
+    """Zeros of x's shape (``tf.zeros_like``)."""
+    x = to_tensor(x)
+    dt = dtypes.as_dtype(dtype) if dtype is not None else x.dtype
+    return wrap(_C.full(x._a.shape, dt._core, 0.0))
+
+
+def ones_like(x: Any, dtype: Any = None, name: Optional[str] = None) -> Tensor:
+    """Ones of x's shape (``tf.ones_like``)."""
+    x = to_tensor(x)
+    dt = dtypes.as_dtype(dtype) if dtype is not None else x.dtype
+    return wrap(_C.full(x._a.shape, dt._core, 1.0))
+
+
+# ---- reductions -------------------------------------------------------------------
+Axis = Union[None, int, Sequence[int], Tensor]
+
+
+def _axes(axis: Axis, rank: int) -> Optional[List[int]]:
+    """The reduction axes as a list (None: all), validated as TF does."""
+    if axis is None:
+        return None
+    if isinstance(axis, Tensor) or hasattr(axis, "_as_tensor"):
+        axis = to_tensor(axis).numpy().tolist()
+    if isinstance(axis, (int, np.integer)):
+        axis = [int(axis)]
+    axes = [int(a) for a in axis]
+    for a in axes:
+        if not -rank <= a < rank:
+            raise errors.InvalidArgumentError(
+                None, None, f"Invalid reduction dimension ({a} for input with {rank} "
+                f"dimension(s)")
+    return axes
+
+
+def _keep_shape(x: Tensor, axes: Optional[List[int]]) -> Tuple[int, ...]:
+    """x's shape with the reduced axes set to 1 (the keepdims shape)."""
+    shape = list(x._a.shape)
+    for a in range(len(shape)) if axes is None else axes:
+        shape[a % len(shape)] = 1
+    return tuple(shape)
+
+
+def _grad_to_input(dy: Tensor, x: Tensor, axes: Optional[List[int]]) -> Tensor:
+    """A reduction's output gradient, reshaped to keepdims form and broadcast to x."""
+    from tapeflow.ops import array_ops
+
+    return array_ops.broadcast_to(array_ops.reshape(dy, _keep_shape(x, axes)), x._a.shape)
+
+
+def _reduce(op: str, tf_name: str, grad: Any) -> Any:
+    def reduce_fn(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
+                  name: Optional[str] = None) -> Tensor:
+        x = to_tensor(input_tensor)
+        axes = _axes(axis, x._a.ndim)
+        out = wrap(_C.reduce(op, x._a, axes, bool(keepdims)))
+        if grad is not None and _tape.active and out._a.dtype in FLOAT_CORE:
+            _tape.record(tf_name, (x,), (out,),
+                         lambda dys, needs: (grad(x, out, dys[0], axes),))
+        return out
+
+    return reduce_fn
+
+
+def _max_grad(x: Tensor, y: Tensor, dy: Tensor, axes: Optional[List[int]]) -> Tensor:
+    """TF's rule: the gradient is split evenly between all maximal (minimal) elements."""
+    from tapeflow.ops import array_ops
+
+    y_keep = array_ops.reshape(y, _keep_shape(x, axes))
+    hits = cast(equal(x, y_keep), x.dtype)
+    count = reduce_sum(hits, axes, keepdims=True)
+    return multiply(truediv(hits, count), _grad_to_input(dy, x, axes))
+
+
+def _prod_grad(x: Tensor, y: Tensor, dy: Tensor, axes: Optional[List[int]]) -> Tensor:
+    """d prod / d x_i = product of the others, computed without dividing by zero."""
+    from tapeflow.ops import array_ops
+
+    is_zero = equal(x, 0)
+    zeros_in = reduce_sum(cast(is_zero, x.dtype), axes, keepdims=True)
+    nonzero_prod = reduce_prod(where(is_zero, ones_like(x), x), axes, keepdims=True)
+    y_keep = array_ops.reshape(y, _keep_shape(x, axes))
+    no_zero = truediv(y_keep, where(is_zero, ones_like(x), x))
+    one_zero = where(logical_and(is_zero, equal(zeros_in, 1)),
+                     array_ops.broadcast_to(nonzero_prod, x._a.shape), zeros_like(x))
+    others = where(equal(zeros_in, 0), no_zero, one_zero)
+    return multiply(others, _grad_to_input(dy, x, axes))
+
+
+reduce_sum = _reduce("sum", "Sum", lambda x, y, dy, axes: _grad_to_input(dy, x, axes))
+reduce_prod = _reduce("prod", "Prod", _prod_grad)
+reduce_max = _reduce("max", "Max", _max_grad)
+reduce_min = _reduce("min", "Min", _max_grad)
+reduce_any = _reduce("any", "Any", None)
+reduce_all = _reduce("all", "All", None)
+reduce_logsumexp = _reduce(
+    "logsumexp", "ReduceLogSumExp",
+    lambda x, y, dy, axes: multiply(
+        exp(subtract(x, _reshape_keep(y, x, axes))), _grad_to_input(dy, x, axes)))
+reduce_sum.__doc__ = "Sum over axes (``tf.reduce_sum``); all axes when axis is None."
+reduce_prod.__doc__ = "Product over axes (``tf.reduce_prod``)."
+reduce_max.__doc__ = "Max over axes (``tf.reduce_max``); -inf for empty float axes, as TF."
+reduce_min.__doc__ = "Min over axes (``tf.reduce_min``); +inf for empty float axes, as TF."
+reduce_any.__doc__ = "Logical OR over axes of a bool tensor (``tf.reduce_any``)."
+reduce_all.__doc__ = "Logical AND over axes of a bool tensor (``tf.reduce_all``)."
+reduce_logsumexp.__doc__ = "log(sum(exp(x))) over axes, computed stably."
+
+
+def _reshape_keep(y: Tensor, x: Tensor, axes: Optional[List[int]]) -> Tensor:
+    from tapeflow.ops import array_ops
+
+    return array_ops.reshape(y, _keep_shape(x, axes))
+
+
+def reduce_mean(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
+                name: Optional[str] = None) -> Tensor:
+    """Mean over axes (``tf.reduce_mean``); integer inputs truncate and stay integer."""
+    x = to_tensor(input_tensor)
+    axes = _axes(axis, x._a.ndim)
+    out = wrap(_C.mean(x._a, axes, bool(keepdims)))
+    if _tape.active and out._a.dtype in FLOAT_CORE:
+        n = x._a.size // builtins.max(out._a.size, 1) if x._a.size else 1
+        _tape.record("Mean", (x,), (out,), lambda dys, needs: (
+            truediv(_grad_to_input(dys[0], x, axes), float(builtins.max(n, 1))),))
+    return out
+
+
+def reduce_variance(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
+                    name: Optional[str] = None) -> Tensor:
+    """Population variance over axes (``tf.math.reduce_variance``)."""
+    x = to_tensor(input_tensor)
+    m = reduce_mean(x, axis, keepdims=True)
+    return reduce_mean(square(subtract(x, m)), axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
+               name: Optional[str] = None) -> Tensor:
+    """Population standard deviation over axes (``tf.math.reduce_std``)."""
+    return sqrt(reduce_variance(input_tensor, axis, keepdims))
+
+
+def _arg(op: str) -> Any:
+    def arg_fn(input: Any, axis: Optional[int] = None, output_type: Any = dtypes.int64,
+               name: Optional[str] = None) -> Tensor:
+        x = to_tensor(input)
+        a = 0 if axis is None else int(to_tensor(axis).numpy()) if not isinstance(
+            axis, (int, np.integer)) else int(axis)
+        return wrap(getattr(_C, op)(x._a, a, dtypes.as_dtype(output_type)._core))
+
+    arg_fn.__doc__ = f"Index of the {op[3:]} along axis (default 0), int64 (``tf.{op}``)."
+    return arg_fn
+
+
+argmax = _arg("argmax")
+argmin = _arg("argmin")
+
+
+def count_nonzero(input: Any, axis: Axis = None, keepdims: bool = False,
+                  dtype: Any = dtypes.int64, name: Optional[str] = None) -> Tensor:
+    """Number of nonzero elements over axes (``tf.math.count_nonzero``)."""
+    x = to_tensor(input)
+    return reduce_sum(cast(not_equal(x, zeros_like(x)), dtype), axis, keepdims)
+
+
+# ---- matmul and friends -------------------------------------------------------------
+def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
+           adjoint_a: bool = False, adjoint_b: bool = False, name: Optional[str] = None,
+           **unused: Any) -> Tensor:
+    """Matrix product of rank >= 2 tensors (``tf.linalg.matmul``), batch dims broadcast."""
+    ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
+    a, b = binary_operands(a, b, "MatMul")
+    out = wrap(_C.matmul(a._a, b._a, ta, tb))
+    if _tape.active and out._a.dtype in FLOAT_CORE:
+        from tapeflow.ops._base import unbroadcast
+
+        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
+            g = dys[0]
+            ga = gb = None
+            if needs[0]:
+                if not ta:
+                    ga = matmul(g, b, transpose_b=not tb)
+                else:
+                    ga = matmul(b, g, transpose_a=tb, transpose_b=True)
+                ga = unbroadcast(ga, a._a.shape)
+            if needs[1]:
+                if not tb:
+                    gb = matmul(a, g, transpose_a=not ta)
+                else:
+                    gb = matmul(g, a, transpose_a=True, transpose_b=ta)
+                gb = unbroadcast(gb, b._a.shape)
+            return ga, gb
+
+        _tape.record("MatMul", (a, b), (out,), backward)
+    return out
+
+
+def norm(tensor: Any, ord: Any = "euclidean", axis: Axis = None, keepdims: bool = False,
+         name: Optional[str] = None) -> Tensor:
+    """Vector norms (``tf.norm``): 'euclidean'/2, 1, inf, or any p > 0; over all
+    elements when axis is None (matrix norms other than Frobenius are not supported)."""
+    x = to_tensor(tensor)
+    if ord in ("euclidean", "fro", 2, 2.0):
+        return sqrt(reduce_sum(square(x), axis, keepdims))
+    if ord in (1, 1.0):
+        return reduce_sum(abs(x), axis, keepdims)
+    if ord in (np.inf, "inf"):
+        return reduce_max(abs(x), axis, keepdims)
+    if isinstance(ord, (int, float)) and ord > 0:
+        return pow(reduce_sum(pow(abs(x), float(ord)), axis, keepdims), 1.0 / ord)
+    raise ValueError(f"'ord' must be a supported vector norm, got {ord}")
+
+
+def l2_normalize(x: Any, axis: Axis = None, epsilon: float = 1e-12,
+                 name: Optional[str] = None) -> Tensor:
+    """x / sqrt(max(sum(x^2), epsilon)) (``tf.math.l2_normalize``)."""
+    x = to_tensor(x)
+    ss = reduce_sum(square(x), axis, keepdims=True)
+    return multiply(x, rsqrt(maximum(ss, epsilon)))
+
+
+def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
+           name: Optional[str] = None) -> Tensor:
+    """Cumulative sum along an axis (``tf.math.cumsum``) as a matmul with a triangular
+    matrix, so it is differentiable; O(n^2) in the axis length."""
+    from tapeflow.ops import array_ops
+
+    x = to_tensor(x)
+    n = x._a.shape[axis]
+    tri = np.tril(np.ones((n, n)), -1 if exclusive else 0)
+    if reverse:
+        tri = tri[::-1, ::-1]
+    m = convert_to_tensor(tri.astype(x.dtype._np))
+    moved = array_ops.moveaxis_last(x, axis)
+    out = matmul(moved, m, transpose_b=True) if moved._a.ndim >= 2 else \
+        array_ops.reshape(matmul(array_ops.reshape(moved, (1, n)), m, transpose_b=True), (n,))
+    return array_ops.moveaxis_from_last(out, axis)
+
+
+def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
+    """``tf.einsum`` for one or two operands without repeated indices in one operand
+    (covers transposes, sums, matmuls, batch matmuls, outer and inner products)."""
+    from tapeflow.ops import array_ops
+
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, out_idx = eq.split("->")
+    else:
+        lhs = eq
+        counts: dict = {}
+        for c in lhs.replace(",", ""):
+            counts[c] = counts.get(c, 0) + 1
+        out_idx = "".join(sorted(c for c, k in counts.items() if k == 1))
+    specs = lhs.split(",")
+    if len(specs) != len(inputs) or len(specs) not in (1, 2) or "." in eq:
+        raise ValueError(f"einsum supports one or two operands without ellipses: {equation}")
+    ts = [to_tensor(t) for t in inputs]
+    for spec, t in zip(specs, ts):
+        if len(set(spec)) != len(spec) or len(spec) != t._a.ndim:
+            raise ValueError(f"einsum: bad subscripts '{spec}' for shape {t.shape}")
+
+    def reduce_only(spec: str, t: Tensor, keep: str) -> Tuple[str, Tensor]:
+        drop = [i for i, c in enumerate(spec) if c not in keep]
+        if drop:
+            t = reduce_sum(t, drop)
+            spec = "".join(c for c in spec if c in keep)
+        return spec, t
+
+    if len(ts) == 1:
+        spec, t = reduce_only(specs[0], ts[0], out_idx)
+        return array_ops.transpose(t, [spec.index(c) for c in out_idx])
+    (sa, sb), (ta, tb) = specs, ts
+    sa, ta = reduce_only(sa, ta, sb + out_idx)
+    sb, tb = reduce_only(sb, tb, sa + out_idx)
+    batch = [c for c in sa if c in sb and c in out_idx]
+    contract = [c for c in sa if c in sb and c not in out_idx]
+    free_a = [c for c in sa if c not in sb]
+    free_b = [c for c in sb if c not in sa]
+    dims = {c: ta._a.shape[i] for i, c in enumerate(sa)}
+    dims.update({c: tb._a.shape[i] for i, c in enumerate(sb)})
+
+    def size(cs: List[str]) -> int:
+        return int(np.prod([dims[c] for c in cs])) if cs else 1
+
+    a3 = array_ops.reshape(array_ops.transpose(ta, [sa.index(c) for c in batch + free_a + contract]),
+                           (size(batch), size(free_a), size(contract)))
+    b3 = array_ops.reshape(array_ops.transpose(tb, [sb.index(c) for c in batch + contract + free_b]),
+                           (size(batch), size(contract), size(free_b)))
+    out = array_ops.reshape(matmul(a3, b3), [dims[c] for c in batch + free_a + free_b])
+    order = batch + free_a + free_b
+    return array_ops.transpose(out, [order.index(c) for c in out_idx])

@@ -1,0 +1,178 @@
+"""Neural-network ops (``tf.nn``): activations, softmax and cross-entropies.
+
+Composite ops are built from differentiable primitives, so their gradients (and second
+derivatives) come from the tape; the max subtracted for stability is a stop_gradient
+constant, which leaves the gradient exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from tapeflow import _core
+from tapeflow.framework import errors
+from tapeflow.framework.tensor import Tensor
+from tapeflow.ops import array_ops, math_ops
+from tapeflow.ops._base import to_tensor, unary
+
+m = math_ops
+
+relu = unary(_core.relu, "Relu",
+             lambda x, y, dy: m.where(m.greater(x, 0), dy, m.zeros_like(dy)),
+             "max(x, 0) (``tf.nn.relu``); its gradient at 0 is 0, as TF.")
+sigmoid = m.sigmoid
+tanh = m.tanh
+softplus = m.softplus
+
+
+def relu6(features: Any, name: Optional[str] = None) -> Tensor:
+    """min(max(x, 0), 6) (``tf.nn.relu6``)."""
+    return m.minimum(relu(features), 6)
+
+
+def leaky_relu(features: Any, alpha: float = 0.2, name: Optional[str] = None) -> Tensor:
+    """x for x > 0, alpha * x otherwise (``tf.nn.leaky_relu``)."""
+    x = to_tensor(features)
+    return m.where(m.greater(x, 0), x, m.multiply(x, alpha))
+
+
+def elu(features: Any, name: Optional[str] = None) -> Tensor:
+    """x for x > 0, exp(x) - 1 otherwise (``tf.nn.elu``)."""
+    x = to_tensor(features)
+    return m.where(m.greater(x, 0), x, m.expm1(m.minimum(x, 0)))
+
+
+def selu(features: Any, name: Optional[str] = None) -> Tensor:
+    """Scaled ELU with the self-normalising constants (``tf.nn.selu``)."""
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    x = to_tensor(features)
+    return m.multiply(m.where(m.greater(x, 0), x, m.multiply(m.expm1(m.minimum(x, 0)), alpha)),
+                      scale)
+
+
+def silu(features: Any, beta: float = 1.0, name: Optional[str] = None) -> Tensor:
+    """x * sigmoid(beta * x) (``tf.nn.silu``, a.k.a. swish)."""
+    x = to_tensor(features)
+    return m.multiply(x, m.sigmoid(m.multiply(x, beta)))
+
+
+swish = silu
+
+
+def gelu(features: Any, approximate: bool = False, name: Optional[str] = None) -> Tensor:
+    """Gaussian error linear unit (``tf.nn.gelu``): 0.5 x (1 + erf(x / sqrt 2)), or
+    the tanh approximation when ``approximate``."""
+    x = to_tensor(features)
+    if approximate:
+        inner = m.multiply(m.add(x, m.multiply(m.pow(x, 3), 0.044715)), float(np.sqrt(2 / np.pi)))
+        return m.multiply(m.multiply(x, 0.5), m.add(m.tanh(inner), 1))
+    return m.multiply(m.multiply(x, 0.5), m.add(erf(m.multiply(x, float(1 / np.sqrt(2)))), 1))
+
+
+def erf(x: Any, name: Optional[str] = None) -> Tensor:
+    """Error function (``tf.math.erf``), Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7)."""
+    x = to_tensor(x)
+    s = m.sign(x)
+    a = m.abs(x)
+    t = m.reciprocal(m.add(m.multiply(a, 0.3275911), 1))
+    coeffs = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
+    poly = m.multiply(t, coeffs[0])
+    for c in coeffs[1:]:
+        poly = m.multiply(m.add(poly, c), t)
+    return m.multiply(s, m.subtract(1, m.multiply(poly, m.exp(m.negative(m.square(a))))))
+
+
+def softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along an axis, computed stably (``tf.nn.softmax``)."""
+    x = to_tensor(logits)
+    shift = array_ops.stop_gradient(m.reduce_max(x, axis, keepdims=True))
+    e = m.exp(m.subtract(x, shift))
+    return m.truediv(e, m.reduce_sum(e, axis, keepdims=True))
+
+
+def log_softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
+    """x - logsumexp(x) along an axis (``tf.nn.log_softmax``)."""
+    x = to_tensor(logits)
+    return m.subtract(x, m.reduce_logsumexp(x, axis, keepdims=True))
+
+
+def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
+                                      name: Optional[str] = None) -> Tensor:
+    """Elementwise logistic loss, stable for any logit (``tf.nn.sigmoid_cross_entropy_
+    with_logits``): max(x, 0) - x * z + log(1 + exp(-|x|))."""
+    x = to_tensor(logits)
+    z = m.cast(to_tensor(labels), x.dtype)
+    if z._a.shape != x._a.shape:
+        raise ValueError(f"`logits` and `labels` must have the same shape, received "
+                         f"({x.shape} vs {z.shape}).")
+    return m.add(m.subtract(relu(x), m.multiply(x, z)), m.log1p(m.exp(m.negative(m.abs(x)))))
+
+
+def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,
+                                      name: Optional[str] = None) -> Tensor:
+    """-sum(labels * log_softmax(logits)) along the class axis
+    (``tf.nn.softmax_cross_entropy_with_logits``)."""
+    x = to_tensor(logits)
+    z = m.cast(to_tensor(labels), x.dtype)
+    return m.negative(m.reduce_sum(m.multiply(z, log_softmax(x, axis)), axis))
+
+
+def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any,
+                                             name: Optional[str] = None) -> Tensor:
+    """Cross-entropy with integer class labels (``tf.nn.sparse_softmax_cross_entropy_
+    with_logits``); a label outside [0, classes) is an InvalidArgumentError."""
+    x = to_tensor(logits)
+    y = to_tensor(labels)
+    n = x._a.shape[-1]
+    vals = np.asarray(y._a)
+    if vals.size and (vals.min() < 0 or vals.max() >= n):
+        bad = int(vals[(vals < 0) | (vals >= n)].flat[0])
+        raise errors.InvalidArgumentError(
+            None, None, f"Received a label value of {bad} which is outside the valid range "
+            f"of [0, {n}).  Label values: {' '.join(str(v) for v in vals.flat)}")
+    if y._a.shape != x._a.shape[:-1]:
+        raise errors.InvalidArgumentError(
+            None, None, f"labels shape {y.shape} must equal logits shape {x.shape} minus "
+            "the last dimension")
+    picked = m.reduce_sum(m.multiply(array_ops.one_hot(y, n, dtype=x.dtype), x), -1)
+    return m.subtract(m.reduce_logsumexp(x, -1), picked)
+
+
+def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
+    """sum(t^2) / 2 (``tf.nn.l2_loss``)."""
+    return m.multiply(m.reduce_sum(m.square(t)), 0.5)
+
+
+def moments(x: Any, axes: Any, keepdims: bool = False, name: Optional[str] = None) -> Any:
+    """Mean and variance over axes (``tf.nn.moments``)."""
+    mean = m.reduce_mean(x, axes, keepdims=True)
+    var = m.reduce_mean(m.square(m.subtract(x, array_ops.stop_gradient(mean))), axes,
+                        keepdims=True)
+    if not keepdims:
+        mean = array_ops.squeeze(mean, axes)
+        var = array_ops.squeeze(var, axes)
+    return mean, var
+
+
+def bias_add(value: Any, bias: Any, data_format: Optional[str] = None,
+             name: Optional[str] = None) -> Tensor:
+    """value + bias along the last axis (``tf.nn.bias_add``)."""
+    return m.add(value, bias)
+
+
+def dropout(x: Any, rate: float, noise_shape: Any = None, seed: Optional[int] = None,
+            name: Optional[str] = None) -> Tensor:
+    """Zeroes elements with probability `rate`, scaling the rest by 1 / (1 - rate)."""
+    from tapeflow.ops import random_ops
+
+    x = to_tensor(x)
+    if not 0 <= rate < 1:
+        raise ValueError(f"rate must be a scalar tensor or a float in the range [0, 1), "
+                         f"got {rate}")
+    if rate == 0:
+        return x
+    shape = x._a.shape if noise_shape is None else noise_shape
+    keep = m.greater_equal(random_ops.uniform(shape, dtype=x.dtype, seed=seed), rate)
+    return m.where(keep, m.multiply(x, 1.0 / (1.0 - rate)), m.zeros_like(x))
