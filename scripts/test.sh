@@ -38,7 +38,7 @@ TAPEFLOW_NUM_THREADS=1 "$build_dir/tapeflow_cpp_tests" --gtest_brief=1
 # Valgrind's CPU has no AVX-512, so this run also proves the build works on x86-64
 # without it. The pool's worker threads are never joined by design ("possibly lost").
 echo "== C++ tests under valgrind memcheck =="
-valgrind -q --error-exitcode=3 --leak-check=full --errors-for-leak-kinds=definite \
+valgrind -q --error-exitcode=3 --leak-check=full --show-possibly-lost=no --errors-for-leak-kinds=definite \
   "$build_dir/tapeflow_cpp_tests" --gtest_brief=1
 
 echo "== Python tests (pytest) =="

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import enum
 import functools
-import logging
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
 
-_log = logging.getLogger("tapeflow")
 
 
 class UnconnectedGradients(enum.Enum):
@@ -97,7 +95,9 @@ class GradientTape:
                 raise ValueError(f"Passed in object {t!r} of type {type(t).__name__!r}, "
                                  "not tf.Tensor or tf.Variable or ExtensionType.")
             if not _is_float(t):
-                _log.warning("The dtype of the watched tensor must be floating (e.g. "
+                import logging
+
+                logging.getLogger("tapeflow").warning("The dtype of the watched tensor must be floating (e.g. "
                              "tf.float32), got %r", t.dtype)
             self._state.watch(t)
 

@@ -330,17 +330,33 @@ def _python_to(value: Any, dtype: dtypes.DType) -> np.ndarray:
     return arr.astype(dtype._np)
 
 
+# Scalar constants made from Python numbers, shared (Tensors are immutable). Keyed by
+# the value's repr too, so 0.0 and -0.0 stay apart; cleared when it grows large.
+_scalar_cache: dict = {}
+
+
 def _scalar_fast(value: Any, dtype: dtypes.DType) -> Optional[Tensor]:
     """Python int/float scalars without a trip through numpy (the operator hot path)."""
     t = type(value)
+    if t is not float and t is not int:
+        return None
+    key = (dtype._name, t, value, value == 0 and repr(value))
+    hit = _scalar_cache.get(key)
+    if hit is not None:
+        return hit
     if t is float and dtype.is_floating:
-        return wrap(_core.full((), dtype._core, value))
-    if t is int and (dtype.is_floating or dtype.is_integer):
+        out = wrap(_core.full((), dtype._core, value))
+    elif t is int and (dtype.is_floating or dtype.is_integer):
         if dtype is dtypes.int32 and not _INT32_MIN <= value <= _INT32_MAX:
             return None
-        return wrap(_core.full_int((), dtype._core, value)) if dtype.is_integer else \
+        out = wrap(_core.full_int((), dtype._core, value)) if dtype.is_integer else \
             wrap(_core.full((), dtype._core, float(value)))
-    return None
+    else:
+        return None
+    if len(_scalar_cache) > 1024:
+        _scalar_cache.clear()
+    _scalar_cache[key] = out
+    return out
 
 
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,

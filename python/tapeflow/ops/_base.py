@@ -8,7 +8,8 @@ from typing import Any, Callable, Optional, Sequence, Tuple
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import errors
-from tapeflow.framework.tensor import Tensor, _is_tensor_like, convert_to_tensor, wrap
+from tapeflow.framework.tensor import (
+    Tensor, _is_tensor_like, _scalar_fast, convert_to_tensor, wrap)
 
 FLOAT_CORE = frozenset((_core.DType.float32, _core.DType.float64))
 
@@ -24,6 +25,15 @@ def to_tensor(x: Any) -> Tensor:
 def binary_operands(x: Any, y: Any, tf_name: str) -> Tuple[Tensor, Tensor]:
     """Converts the operands of a binary op as TF does: a non-tensor operand takes the
     other's dtype if it can (``t + 1``), and mismatched tensor dtypes are an error."""
+    tx, ty = type(x), type(y)
+    if tx is Tensor and (ty is float or ty is int):  # the `t * 2.0` hot path
+        c = _scalar_fast(y, x.dtype)
+        if c is not None:
+            return x, c
+    elif ty is Tensor and (tx is float or tx is int):
+        c = _scalar_fast(x, y.dtype)
+        if c is not None:
+            return c, y
     if type(x) is not Tensor and _is_tensor_like(x):
         x = convert_to_tensor(x)
     if type(y) is not Tensor and _is_tensor_like(y):
@@ -93,9 +103,13 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
     before un-broadcasting (None: that operand has no gradient)."""
 
     def op(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
-        if type(x) is not Tensor or type(y) is not Tensor or x._a.dtype != y._a.dtype:
+        if type(x) is not Tensor or type(y) is not Tensor:
             x, y = binary_operands(x, y, tf_name)
-        out = wrap(core_fn(x._a, y._a))
+        try:
+            out = wrap(core_fn(x._a, y._a))
+        except errors.InvalidArgumentError:
+            binary_operands(x, y, tf_name)  # mismatched dtypes: raise TF's message
+            raise
         if (grad_x is not None or grad_y is not None) and _tape.active \
                 and out._a.dtype in FLOAT_CORE:
             def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
