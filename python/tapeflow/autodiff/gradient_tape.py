@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow.ops._base import FLOAT_CORE
 
 
 
@@ -53,7 +54,7 @@ def _pack_as(structure: Any, flat: List[Any]) -> Any:
 
 
 def _is_float(x: Any) -> bool:
-    return x.dtype.is_floating
+    return x._a.dtype in FLOAT_CORE
 
 
 class GradientTape:
@@ -65,6 +66,7 @@ class GradientTape:
         self._state: Optional[_tape.TapeState] = None
         self._used = False
         self._recording = False
+        self._exited = False
 
     # -- context ----------------------------------------------------------------------
     def __enter__(self) -> "GradientTape":
@@ -73,17 +75,17 @@ class GradientTape:
                              "re-enter an already-active tape.")
         if self._state is None:
             self._state = _tape.TapeState(self._watch_accessed_variables)
-        _tape.active.append(self._state)
+        _tape.enter(self._state)
         self._recording = True
         return self
 
     def __exit__(self, *exc: Any) -> None:
         if self._recording:
             self._pop()
+        self._exited = True
 
     def _pop(self) -> None:
-        if self._state in _tape.active:
-            _tape.active.remove(self._state)
+        _tape.leave(self._state)
         self._recording = False
 
     def watch(self, tensor: Any) -> None:
@@ -104,7 +106,9 @@ class GradientTape:
     def stop_recording(self) -> "_StopRecording":
         """A context in which ops are not recorded (``tape.stop_recording()``)."""
         if not self._recording:
-            raise ValueError("Tape must be recording when stop_recording is called.")
+            if self._exited:
+                raise ValueError("Tape is not recording.")
+            raise RuntimeError("Trying to stop recording a tape which is not recording.")
         return _StopRecording(self._state)
 
     def reset(self) -> None:
@@ -121,7 +125,8 @@ class GradientTape:
         """The Variables this tape watches, in the order they were first watched."""
         if self._state is None:
             return ()
-        return tuple(v for v in self._state.watched if hasattr(v, "_as_tensor"))
+        found = [v for v in self._state.watched if hasattr(v, "_as_tensor")]
+        return tuple(sorted(found, key=lambda v: getattr(v, "_uid", 0)))  # creation order
 
     # -- gradients ------------------------------------------------------------------------
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
@@ -142,21 +147,26 @@ class GradientTape:
         targets = _flatten(target)
         out_grads = None if output_gradients is None else _flatten(output_gradients)
         state = self._state
-        state.paused += 1  # the tape does not record its own backward pass
-        try:
+        # Inside its own block, TF stops a non-persistent tape for good, while a
+        # persistent one records its own backward pass (for higher derivatives).
+        if self._recording and not self._persistent:
+            self._pop()
+        if self._recording:
             grads = _backprop(state.records, targets, out_grads, flat_sources)
-        finally:
-            state.paused -= 1
+        else:
+            _tape.pause(state)
+            try:
+                grads = _backprop(state.records, targets, out_grads, flat_sources)
+            finally:
+                _tape.resume(state)
         if not self._persistent:
             self._used = True
             self._state = _tape.TapeState(self._watch_accessed_variables)
             self._state.paused = state.paused
-            if self._recording:  # keep the (now empty) tape active until the block ends
-                idx = _tape.active.index(state)
-                _tape.active[idx] = self._state
+            _tape.replace(state, self._state)  # an empty tape stays entered until exit
         result = []
         for s, g in zip(flat_sources, grads):
-            if g is None and unconnected is UnconnectedGradients.ZERO and _is_float(s):
+            if g is None and unconnected is UnconnectedGradients.ZERO:
                 from tapeflow.ops import math_ops
 
                 g = math_ops.zeros_like(s)
@@ -166,19 +176,21 @@ class GradientTape:
     def jacobian(self, target: Any, sources: Any, unconnected_gradients: Any =
                  UnconnectedGradients.NONE, parallel_iterations: Any = None,
                  experimental_use_pfor: bool = True) -> Any:
-        """d target[i...] / d source, shape target.shape + source.shape (a loop over
-        target elements, as TF's while_loop fallback)."""
-        from tapeflow.ops import array_ops
+        """d target[i...] / d source, of shape target.shape + source.shape: one backward
+        pass per target element with a one-hot output gradient (TF's loop fallback)."""
+        from tapeflow.ops import array_ops, math_ops
 
         target = convert_to_tensor(target)
         flat_sources = _flatten(sources)
         n = target._a.size
-        flat_t = array_ops.reshape(target, [-1]) if n else target
         rows: List[List[Any]] = [[] for _ in flat_sources]
         persistent, self._persistent = self._persistent, True
         try:
             for i in range(n):
-                g = self.gradient(flat_t[i], flat_sources, unconnected_gradients=unconnected_gradients)
+                onehot = array_ops.reshape(array_ops.one_hot(i, n, dtype=target.dtype),
+                                           target._a.shape)
+                g = self.gradient(target, flat_sources, output_gradients=onehot,
+                                  unconnected_gradients=unconnected_gradients)
                 for k, gk in enumerate(g):
                     rows[k].append(gk)
         finally:
@@ -187,42 +199,45 @@ class GradientTape:
             self._used = True
         out = []
         for s, r in zip(flat_sources, rows):
-            shape = list(target._a.shape) + list(convert_to_tensor(s)._a.shape)
+            s_t = convert_to_tensor(s)
+            shape = list(target._a.shape) + list(s_t._a.shape)
             if not r or all(x is None for x in r):
-                out.append(None if unconnected_gradients in (UnconnectedGradients.NONE, "none")
-                           and r else array_ops.zeros(shape, convert_to_tensor(s).dtype))
+                out.append(array_ops.zeros(shape, s_t.dtype) if (not r or UnconnectedGradients(
+                    unconnected_gradients) is UnconnectedGradients.ZERO) else None)
                 continue
-            from tapeflow.ops import math_ops
-
-            r = [math_ops.zeros_like(s) if x is None else x for x in r]
+            r = [math_ops.zeros_like(s_t) if x is None else x for x in r]
             out.append(array_ops.reshape(array_ops.stack(r), shape))
         return _pack_as(sources, out)
 
     def batch_jacobian(self, target: Any, source: Any, unconnected_gradients: Any =
                        UnconnectedGradients.NONE, parallel_iterations: Any = None,
                        experimental_use_pfor: bool = True) -> Any:
-        """d target[b, i...] / d source[b, j...] for each batch row b (a loop)."""
+        """d target[b, i...] / d source[b, j...] for each batch row b: one backward pass
+        per inner target element, all rows at once (rows must not interact, as in TF)."""
         from tapeflow.ops import array_ops
 
         target = convert_to_tensor(target)
+        src = convert_to_tensor(source)
         batch = target._a.shape[0]
         inner = target._a.size // batch if batch else 0
-        flat_t = array_ops.reshape(target, [batch, inner])
+        out_shape = [batch] + list(target._a.shape[1:]) + list(src._a.shape[1:])
         persistent, self._persistent = self._persistent, True
         cols = []
         try:
             for j in range(inner):
-                g = self.gradient(flat_t[:, j], source, unconnected_gradients=unconnected_gradients)
-                cols.append(g)
+                onehot = array_ops.reshape(
+                    array_ops.broadcast_to(array_ops.one_hot(j, inner, dtype=target.dtype),
+                                           (batch, inner)), target._a.shape)
+                cols.append(self.gradient(target, source, output_gradients=onehot,
+                                          unconnected_gradients=unconnected_gradients))
         finally:
             self._persistent = persistent
         if not persistent:
             self._used = True
-        if not cols or cols[0] is None:
-            return None
-        src_shape = list(convert_to_tensor(source)._a.shape)
+        if not cols or any(c is None for c in cols):
+            return array_ops.zeros(out_shape, src.dtype)
         stacked = array_ops.stack(cols, axis=1)  # (batch, inner, source dims...)
-        return array_ops.reshape(stacked, [batch] + list(target._a.shape[1:]) + src_shape[1:])
+        return array_ops.reshape(stacked, out_shape)
 
 
 class _StopRecording:
@@ -231,11 +246,11 @@ class _StopRecording:
 
     def __enter__(self) -> None:
         if self._state is not None:
-            self._state.paused += 1
+            _tape.pause(self._state)
 
     def __exit__(self, *exc: Any) -> None:
         if self._state is not None:
-            self._state.paused -= 1
+            _tape.resume(self._state)
 
 
 def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Optional[List[Any]],
@@ -244,11 +259,15 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
     from tapeflow.ops import math_ops
 
     # Which objects depend on a source: only those records need backward work.
-    reach = {id(s) for s in sources if _is_float(s)}
+    reach = {id(s) for s in sources if s._a.dtype in FLOAT_CORE}
+    live = []
     for rec in records:
-        if any(id(x) in reach for x in rec.inputs):
-            for o in rec.outputs:
-                reach.add(id(o))
+        for x in rec.inputs:
+            if id(x) in reach:
+                for o in rec.outputs:
+                    reach.add(id(o))
+                live.append(rec)
+                break
     grads: Dict[int, Any] = {}
     for i, t in enumerate(targets):
         t_tensor = t if isinstance(t, Tensor) else convert_to_tensor(t)
@@ -258,21 +277,25 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
             g = math_ops.ones_like(t_tensor)
         key = id(t)
         grads[key] = g if key not in grads else math_ops.add(grads[key], g)
-    for rec in reversed(records):
+    add = math_ops.add
+    for rec in reversed(live):
         outs = [grads.get(id(o)) for o in rec.outputs]
-        if all(g is None for g in outs):
+        if len(outs) == 1:
+            if outs[0] is None:
+                continue
+        elif all(g is None for g in outs):
             continue
+        else:
+            outs = [math_ops.zeros_like(o) if g is None else g for g, o in zip(outs, rec.outputs)]
         needs = tuple(id(x) in reach for x in rec.inputs)
-        if not any(needs):
-            continue
-        outs = [math_ops.zeros_like(o) if g is None else g for g, o in zip(outs, rec.outputs)]
         in_grads = rec.backward(tuple(outs), needs)
         for x, need, g in zip(rec.inputs, needs, in_grads):
             if g is None or not need:
                 continue
             key = id(x)
-            grads[key] = g if key not in grads else math_ops.add(grads[key], g)
-    return [grads.get(id(s)) if _is_float(s) else None for s in sources]
+            prev = grads.get(key)
+            grads[key] = g if prev is None else add(prev, g)
+    return [grads.get(id(s)) if s._a.dtype in FLOAT_CORE else None for s in sources]
 
 
 def custom_gradient(f: Optional[Callable[..., Any]] = None) -> Any:
@@ -296,7 +319,7 @@ def custom_gradient(f: Optional[Callable[..., Any]] = None) -> Any:
         # Fresh outputs that the tapes link to the inputs through grad_fn.
         outs = tuple(wrap(o._a) for o in flat_out)
         for state in _tape.active:  # the forward ran unrecorded: watch what it read
-            if not state.paused and state.watch_accessed_variables:
+            if state.watch_accessed_variables:
                 for v in variables:
                     if v.trainable:
                         state.watch(v)
@@ -320,9 +343,9 @@ class _Inner:
     which Variables it reads."""
 
     def __enter__(self) -> "_Inner":
-        self._paused = [t for t in _tape.active]
+        self._paused = list(_tape.active)
         for t in self._paused:
-            t.paused += 1
+            _tape.pause(t)
         self._tape = GradientTape(persistent=True)
         self._tape.__enter__()
         return self
@@ -333,4 +356,4 @@ class _Inner:
     def __exit__(self, *exc: Any) -> None:
         self._tape.__exit__()
         for t in self._paused:
-            t.paused -= 1
+            _tape.resume(t)

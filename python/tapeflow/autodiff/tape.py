@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, List, Sequence, Tuple
 
-# Tapes currently recording, innermost last. Ops test this list before doing any work.
+# Tapes inside their `with` block, innermost last.
+entered: List["TapeState"] = []
+# Those of them recording now (not paused). Ops test this list before doing any work,
+# so while a tape computes its own gradient with no outer tape, ops record nothing.
 active: List["TapeState"] = []
 
 # backward(output_grads, needs) -> one gradient (or None) per input.
@@ -56,11 +59,43 @@ class TapeState:
         return False
 
 
+def _refresh() -> None:
+    active[:] = [t for t in entered if t.paused == 0]
+
+
+def enter(state: "TapeState") -> None:
+    entered.append(state)
+    _refresh()
+
+
+def leave(state: "TapeState") -> None:
+    if state in entered:
+        entered.remove(state)
+    _refresh()
+
+
+def replace(old: "TapeState", new: "TapeState") -> None:
+    """Swaps a tape's state in place (a non-persistent tape after gradient())."""
+    if old in entered:
+        entered[entered.index(old)] = new
+    _refresh()
+
+
+def pause(state: "TapeState") -> None:
+    state.paused += 1
+    _refresh()
+
+
+def resume(state: "TapeState") -> None:
+    state.paused -= 1
+    _refresh()
+
+
 def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
            backward: Backward) -> None:
     """Offers an executed op to every active tape."""
     for tape in active:
-        if not tape.paused and tape.tracks(inputs):
+        if tape.tracks(inputs):
             tape.records.append(Record(op, inputs, outputs, backward))
             for o in outputs:
                 tape.ids.add(id(o))
@@ -69,7 +104,7 @@ def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
 def variable_read(var: Any, value: Any) -> None:
     """A trainable Variable was read: watch it (if asked) and link the value to it."""
     for tape in active:
-        if not tape.paused and tape.watch_accessed_variables and var.trainable:
+        if tape.watch_accessed_variables and var.trainable:
             tape.watch(var)
     record("ReadVariableOp", (var,), (value,), _identity_backward)
 
@@ -80,7 +115,4 @@ def _identity_backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequenc
 
 def should_record() -> bool:
     """True when some tape is recording (callers may then skip building closures)."""
-    for tape in active:
-        if not tape.paused:
-            return True
-    return False
+    return bool(active)

@@ -24,7 +24,8 @@ from tapeflow.framework.tensor_shape import TensorShape
 class Variable(_Operators):
     """A mutable tensor-like value, usable wherever a Tensor is (``tf.Variable``)."""
 
-    __slots__ = ("_a", "_trainable", "_name", "__weakref__")
+    __slots__ = ("_a", "_trainable", "_name", "_uid", "__weakref__")
+    _created = 0  # creation counter: tapes list watched variables in creation order
 
     def __init__(self, initial_value: Any = None, trainable: Optional[bool] = None,
                  validate_shape: bool = True, caching_device: Any = None,
@@ -44,6 +45,8 @@ class Variable(_Operators):
         self._a = value._a
         self._trainable = True if trainable is None else bool(trainable)
         self._name = f"{name or 'Variable'}:0"
+        Variable._created += 1
+        self._uid = Variable._created
 
     # -- reading --------------------------------------------------------------------
     def _as_tensor(self) -> Tensor:
@@ -218,6 +221,10 @@ class _UnreadVariable(Variable):
     @property
     def _name(self) -> str:  # type: ignore[override]
         return self._parent._name
+
+    @property
+    def _uid(self) -> int:  # type: ignore[override]
+        return self._parent._uid
 
     def _repr_name(self) -> str:
         return "UnreadVariable"
