@@ -30,6 +30,7 @@ const char* kind_dtypes(OpKind k) {
     case OpKind::Numeric: return "float32, float64, int32, int64";
     case OpKind::Bool: return "bool";
     case OpKind::Compare: return "any dtype";
+    case OpKind::Integer: return "int32, int64";
   }
   return "";
 }

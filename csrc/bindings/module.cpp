@@ -19,6 +19,9 @@ py::object g_error_classes[5];
 py::buffer_info array_buffer(const Array& a) {
   std::string fmt;
   visit_dtype(a.dtype(), [&](auto t) { fmt = py::format_descriptor<decltype(t)>::format(); });
+  // numpy reads "q" as longlong, a dtype distinct from np.int64 ("l" on LP64), which
+  // would print as dtype=int64 in reprs; use the native long code where it is 64-bit.
+  if (a.dtype() == DType::kInt64 && sizeof(long) == 8) fmt = "l";
   std::vector<py::ssize_t> shape(a.shape().begin(), a.shape().end()), strides;
   for (const int64_t s : a.strides()) strides.push_back(s * a.itemsize());
   return py::buffer_info(a.raw_data(), a.itemsize(), fmt, a.ndim(), shape, strides,

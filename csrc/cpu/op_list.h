@@ -3,7 +3,8 @@
 // bindings: adding an elementwise op is one line here. `expr` is written in terms of
 // the operand(s) x (unary) or a, b (binary) of type T; helpers live in functors.inc.
 // Kinds: Float (float32/64), Numeric (float + int), Bool (bool only),
-//        FloatPredicate (float in, bool out), Compare (any dtype, bool out).
+//        FloatPredicate (float in, bool out), Compare (any dtype, bool out),
+//        Integer (int32/64).
 // This header holds macros and enums only, so it is safe in every ISA translation unit.
 #pragma once
 
@@ -28,6 +29,7 @@
   X(floor, Float, tf_floor(x))                         \
   X(ceil, Float, tf_ceil(x))                           \
   X(round, Float, tf_rint(x))                          \
+  X(erf, Float, tf_erf(x))                             \
   X(logical_not, Bool, !x)                             \
   X(isnan, FloatPredicate, x != x)                     \
   X(isfinite, FloatPredicate, tf_isfinite(x))
@@ -49,7 +51,10 @@
   X(greater, Compare, a > b)                           \
   X(greater_equal, Compare, a >= b)                    \
   X(logical_and, Bool, a && b)                         \
-  X(logical_or, Bool, a || b)
+  X(logical_or, Bool, a || b)                          \
+  X(bitwise_and, Integer, a & b)                       \
+  X(bitwise_or, Integer, a | b)                        \
+  X(bitwise_xor, Integer, a ^ b)
 
 // Reductions: X(name, Kind). mean is sum / count, computed in ops.cpp.
 #define TAPEFLOW_REDUCE_OPS(X) \
@@ -65,7 +70,7 @@
 
 namespace tapeflow {
 
-enum class OpKind : int { Float, Numeric, Bool, FloatPredicate, Compare };
+enum class OpKind : int { Float, Numeric, Bool, FloatPredicate, Compare, Integer };
 
 #define TAPEFLOW_ENUM_ENTRY(name, ...) name,
 enum class UnaryOp : int { TAPEFLOW_UNARY_OPS(TAPEFLOW_ENUM_ENTRY) kCount };

@@ -50,6 +50,7 @@ const std::map<std::string, std::function<double(double)>> kUnaryRef = {
     {"floor", [](double x) { return std::floor(x); }},
     {"ceil", [](double x) { return std::ceil(x); }},
     {"round", [](double x) { return std::nearbyint(x); }},
+    {"erf", [](double x) { return std::erf(x); }},
     {"logical_not", [](double x) { return double(x == 0); }},
     {"isnan", [](double x) { return double(std::isnan(x)); }},
     {"isfinite", [](double x) { return double(std::isfinite(x)); }},
@@ -73,6 +74,9 @@ const std::map<std::string, std::function<double(double, double)>> kBinaryRef = 
     {"greater_equal", [](double a, double b) { return double(a >= b); }},
     {"logical_and", [](double a, double b) { return double(a != 0 && b != 0); }},
     {"logical_or", [](double a, double b) { return double(a != 0 || b != 0); }},
+    {"bitwise_and", [](double a, double b) { return double(int64_t(a) & int64_t(b)); }},
+    {"bitwise_or", [](double a, double b) { return double(int64_t(a) | int64_t(b)); }},
+    {"bitwise_xor", [](double a, double b) { return double(int64_t(a) ^ int64_t(b)); }},
 };
 
 void expect_close(double got, double want, DType dt, const std::string& what) {
@@ -118,9 +122,11 @@ TEST_P(PerIsa, BinaryOpsMatchReferenceIncludingBroadcastStrides) {
   ASSERT_EQ(kBinaryRef.size(), static_cast<size_t>(kNumBinaryOps));
   for (int op = 0; op < kNumBinaryOps; ++op) {
     const std::string name = ops::binary_name(static_cast<BinaryOp>(op));
-    for (DType dt : {DType::kFloat32, DType::kFloat64}) {
+    for (DType dt : {DType::kFloat32, DType::kFloat64, DType::kInt32, DType::kInt64}) {
       const InnerLoop fn = t.binary[op][static_cast<int>(dt)];
       if (!fn) continue;
+      const bool int_only = name.rfind("bitwise", 0) == 0;
+      if (is_integer(dt) != int_only) continue;
       const bool pos = name == "pow";
       const Array a = random_array({29}, dt, pos ? 0.1 : -5, 5, 7 + op);
       const Array b = random_array({29}, dt, pos ? -2 : 0.5, 3, 11 + op);

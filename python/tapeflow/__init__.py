@@ -34,7 +34,6 @@ from tapeflow.ops.math_ops import (  # noqa: E402
     pow, reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
     reduce_prod, reduce_std, reduce_sum, reduce_variance, round, saturate_cast, sigmoid,
     sign, sin, sqrt, square, subtract, tanh, truediv, where)
-from tapeflow.ops.nn_ops import erf  # noqa: E402,F401
 
 __version__ = "0.1.0"
 version = __version__

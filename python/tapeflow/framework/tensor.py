@@ -81,9 +81,6 @@ class _Operators:
     def __neg__(self) -> "Tensor":
         return _math.negative(self)
 
-    def __pos__(self) -> "Tensor":
-        return convert_to_tensor(self)
-
     def __abs__(self) -> "Tensor":
         return _math.abs(self)
 
@@ -91,19 +88,22 @@ class _Operators:
         return _math.invert(self)
 
     def __and__(self, y: Any) -> "Tensor":
-        return _math.logical_and(self, y)
+        return _math.and_(self, y)
 
     def __rand__(self, x: Any) -> "Tensor":
-        return _math.logical_and(_math.reverse_operand(x, self), self)
+        return _math.and_(_math.reverse_operand(x, self), self)
 
     def __or__(self, y: Any) -> "Tensor":
-        return _math.logical_or(self, y)
+        return _math.or_(self, y)
 
     def __ror__(self, x: Any) -> "Tensor":
-        return _math.logical_or(_math.reverse_operand(x, self), self)
+        return _math.or_(_math.reverse_operand(x, self), self)
 
     def __xor__(self, y: Any) -> "Tensor":
-        return _math.logical_xor(self, y)
+        return _math.xor_(self, y)
+
+    def __rxor__(self, x: Any) -> "Tensor":
+        return _math.xor_(_math.reverse_operand(x, self), self)
 
     def __lt__(self, y: Any) -> "Tensor":
         return _math.less(self, y)
@@ -202,7 +202,7 @@ class Tensor(_Operators):
         return (self[i] for i in range(self._a.shape[0]))
 
     def __bool__(self) -> bool:
-        return bool(self._numpy())
+        return False if self._a.size == 0 else bool(self._numpy())
 
     def __float__(self) -> float:
         return float(self._scalar())
@@ -424,7 +424,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: Optional[st
     if is_tensor(value):
         t = convert_to_tensor(value)
         if dtype is not None and dtypes.as_dtype(dtype) is not t.dtype:
-            t = _math.cast(t, dtype)
+            raise TypeError(f"Expected tensor {t._numpy()} with dtype "
+                            f"{dtypes.as_dtype(dtype)!r}, but got dtype {t.dtype!r}.")
     else:
         t = convert_to_tensor(value, dtype=dtype)
     if shape is None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
-from tapeflow.framework import dtypes
+from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import (
     Reference, Tensor, _numpy_text, _Operators, convert_to_tensor, wrap)
 from tapeflow.framework.tensor_shape import TensorShape
@@ -39,9 +39,10 @@ class Variable(_Operators):
                              "provided neither.")
         if callable(initial_value):
             initial_value = initial_value()
-        value = convert_to_tensor(initial_value, dtype=dtype) if not isinstance(
-            initial_value, (Tensor, Variable)) or dtype is None else _cast_value(
-            initial_value, dtype)
+        try:
+            value = convert_to_tensor(initial_value, dtype=dtype)
+        except ValueError as e:
+            raise ValueError(f"initial_value: {e}") from None
         self._a = value._a
         self._trainable = True if trainable is None else bool(trainable)
         self._name = f"{name or 'Variable'}:0"
@@ -135,7 +136,12 @@ class Variable(_Operators):
         return _UnreadVariable(self) if read_value else None
 
     def _checked_delta(self, delta: Any) -> Any:
-        return convert_to_tensor(delta, dtype=self.dtype)._a
+        d = convert_to_tensor(delta, dtype=self.dtype)
+        if d._a.shape != self._a.shape:
+            raise errors.InvalidArgumentError(
+                None, None, f"Cannot update variable with shape {_tf_shape(self._a.shape)} "
+                f"using a Tensor with shape {_tf_shape(d._a.shape)}, shapes must be equal.")
+        return d._a
 
     def __getitem__(self, key: Any) -> "_VariableSlice":
         from tapeflow.ops import array_ops
@@ -176,6 +182,10 @@ class Variable(_Operators):
     def __index__(self) -> int:
         return wrap(self._a).__index__()
 
+    def __hash__(self) -> int:
+        raise TypeError("Variable is unhashable. Instead, use variable.ref() as the key. "
+                        f"(Variable: {self!r})")
+
     def __format__(self, spec: str) -> str:
         return self._numpy().__format__(spec)
 
@@ -192,10 +202,8 @@ class Variable(_Operators):
         return Variable(wrap(self._a), trainable=self._trainable, name=self._name[:-2])
 
 
-def _cast_value(value: Any, dtype: Any) -> Tensor:
-    from tapeflow.ops import math_ops
-
-    return math_ops.cast(convert_to_tensor(value), dtype)
+def _tf_shape(shape: Any) -> str:
+    return "[" + ",".join(str(d) for d in shape) + "]"
 
 
 class _UnreadVariable(Variable):
@@ -227,6 +235,10 @@ class _UnreadVariable(Variable):
         return self._parent._uid
 
     def _repr_name(self) -> str:
+        return "UnreadVariable"
+
+    @property
+    def name(self) -> str:
         return "UnreadVariable"
 
     def _as_tensor(self) -> Tensor:

@@ -22,9 +22,11 @@ def to_tensor(x: Any) -> Tensor:
     return x if type(x) is Tensor else convert_to_tensor(x)
 
 
-def binary_operands(x: Any, y: Any, tf_name: str) -> Tuple[Tensor, Tensor]:
-    """Converts the operands of a binary op as TF does: a non-tensor operand takes the
-    other's dtype if it can (``t + 1``), and mismatched tensor dtypes are an error."""
+def binary_operands(x: Any, y: Any, tf_name: str, strict: bool = True) -> Tuple[Tensor, Tensor]:
+    """Converts the operands of a binary op as TF does: a non-tensor operand is converted
+    to the tensor's dtype, raising TypeError if it cannot be (``int_t * 1.5``); for
+    AddV2 and MatMul (``strict=False``) it keeps its own dtype when it does not fit, and
+    the dtype mismatch is then an InvalidArgumentError, as are mismatched tensors."""
     tx, ty = type(x), type(y)
     if tx is Tensor and (ty is float or ty is int):  # the `t * 2.0` hot path
         c = _scalar_fast(y, x.dtype)
@@ -39,9 +41,14 @@ def binary_operands(x: Any, y: Any, tf_name: str) -> Tuple[Tensor, Tensor]:
     if type(y) is not Tensor and _is_tensor_like(y):
         y = convert_to_tensor(y)
     if not isinstance(x, Tensor):
-        x = convert_to_tensor(x, dtype_hint=y.dtype if isinstance(y, Tensor) else None)
+        if isinstance(y, Tensor):
+            x = convert_to_tensor(x, dtype=y.dtype) if strict else \
+                convert_to_tensor(x, dtype_hint=y.dtype)
+        else:
+            x = convert_to_tensor(x)
     if not isinstance(y, Tensor):
-        y = convert_to_tensor(y, dtype_hint=x.dtype)
+        y = convert_to_tensor(y, dtype=x.dtype) if strict else \
+            convert_to_tensor(y, dtype_hint=x.dtype)
     if x._a.dtype != y._a.dtype:
         raise errors.InvalidArgumentError(
             None, None,
@@ -97,14 +104,14 @@ def unary(core_fn: Callable[[Any], Any], tf_name: str, grad: Optional[UnaryGrad]
 
 
 def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[BinaryGrad],
-           grad_y: Optional[BinaryGrad], doc: str,
-           broadcast: bool = True) -> Callable[..., Tensor]:
+           grad_y: Optional[BinaryGrad], doc: str, broadcast: bool = True,
+           strict: bool = True) -> Callable[..., Tensor]:
     """A broadcasting binary op; grad_x/grad_y(x, y, z, dz) give the operands' gradients
     before un-broadcasting (None: that operand has no gradient)."""
 
     def op(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
         if type(x) is not Tensor or type(y) is not Tensor:
-            x, y = binary_operands(x, y, tf_name)
+            x, y = binary_operands(x, y, tf_name, strict)
         try:
             out = wrap(core_fn(x._a, y._a))
         except errors.InvalidArgumentError:

@@ -380,7 +380,8 @@ def _index_items(x: Tensor, key: Any) -> Tuple[Tuple[Any, ...], List[int]]:
         key = (key,)
     n_real = sum(1 for k in key if k is not None and k is not Ellipsis)
     if sum(1 for k in key if k is Ellipsis) > 1:
-        raise ValueError("Multiple ellipses in slice spec not allowed")
+        raise errors.InvalidArgumentError(None, None,
+                                          "Multiple ellipses in slice spec not allowed")
     items: List[Any] = []
     new_axes: List[int] = []
     out_dim = 0

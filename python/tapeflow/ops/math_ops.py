@@ -66,6 +66,9 @@ round = unary(_C.round, "Round", None,  # noqa: A001
 logical_not = unary(_C.logical_not, "LogicalNot", None, "Elementwise NOT of bools.")
 is_nan = unary(_C.isnan, "IsNan", None, "True where x is NaN (``tf.math.is_nan``).")
 is_finite = unary(_C.isfinite, "IsFinite", None, "True where x is finite.")
+erf = unary(_C.erf, "Erf",
+            lambda x, y, dy: multiply(dy, multiply(exp(negative(square(x))), 1.1283791670955126)),
+            "The error function (``tf.math.erf``).")
 
 
 def is_inf(x: Any, name: Optional[str] = None) -> Tensor:
@@ -81,12 +84,27 @@ def invert(x: Any, name: Optional[str] = None) -> Tensor:
         return logical_not(x)
     if x.dtype.is_integer:
         return subtract(negative(x), 1)
-    raise TypeError(f"~ needs a bool or integer tensor, got {x.dtype.name}")
+    raise errors.InvalidArgumentError(
+        None, None, f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
+        "values: int8, int16, int32, int64, uint8, uint16, uint32, uint64 [Op:Invert]")
+
+
+bitwise_and = binary(_C.bitwise_and, "BitwiseAnd", None, None, "Bitwise AND of integers.")
+bitwise_or = binary(_C.bitwise_or, "BitwiseOr", None, None, "Bitwise OR of integers.")
+bitwise_xor = binary(_C.bitwise_xor, "BitwiseXor", None, None, "Bitwise XOR of integers.")
+
+
+def _bool_or_bitwise(logical: Any, bitwise: Any) -> Any:
+    def op(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
+        x, y = binary_operands(x, y, "LogicalAnd")
+        return bitwise(x, y) if x.dtype.is_integer else logical(x, y)
+
+    return op
 
 
 # ---- elementwise binary ------------------------------------------------------------
 add = binary(_C.add, "AddV2", lambda x, y, z, dz: dz, lambda x, y, z, dz: dz,
-             "x + y with broadcasting (``tf.math.add``).")
+             "x + y with broadcasting (``tf.math.add``).", strict=False)
 subtract = binary(_C.sub, "Sub", lambda x, y, z, dz: dz, lambda x, y, z, dz: negative(dz),
                   "x - y with broadcasting (``tf.math.subtract``).")
 multiply = binary(_C.mul, "Mul", lambda x, y, z, dz: multiply(dz, y),
@@ -131,10 +149,18 @@ def logical_xor(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
     return logical_and(logical_or(x, y), logical_not(logical_and(x, y)))
 
 
+# The & | ^ operators: logical for bools, bitwise for integers (as TF's).
+and_ = _bool_or_bitwise(logical_and, bitwise_and)
+or_ = _bool_or_bitwise(logical_or, bitwise_or)
+xor_ = _bool_or_bitwise(logical_xor, bitwise_xor)
+
+
 def truediv(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
     """``x / y``: integers are divided as float64, as TF's truediv (int32 / int32 ->
     float64); floats divide in their own dtype."""
-    x, y = binary_operands(x, y, "RealDiv")
+    x, y = binary_operands(x, y, "RealDiv", strict=False)
+    if x.dtype is not y.dtype:
+        raise TypeError(f"`x` and `y` must have the same dtype, got {x.dtype!r} != {y.dtype!r}.")
     if x.dtype.is_integer:
         x, y = cast(x, dtypes.float64), cast(y, dtypes.float64)
     elif x.dtype.is_bool:
@@ -426,7 +452,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            **unused: Any) -> Tensor:
     """Matrix product of rank >= 2 tensors (``tf.linalg.matmul``), batch dims broadcast."""
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
-    a, b = binary_operands(a, b, "MatMul")
+    a, b = binary_operands(a, b, "MatMul", strict=False)
     out = wrap(_C.matmul(a._a, b._a, ta, tb))
     if _tape.active and out._a.dtype in FLOAT_CORE:
         from tapeflow.ops._base import unbroadcast

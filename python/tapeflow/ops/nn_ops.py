@@ -68,20 +68,7 @@ def gelu(features: Any, approximate: bool = False, name: Optional[str] = None) -
     if approximate:
         inner = m.multiply(m.add(x, m.multiply(m.pow(x, 3), 0.044715)), float(np.sqrt(2 / np.pi)))
         return m.multiply(m.multiply(x, 0.5), m.add(m.tanh(inner), 1))
-    return m.multiply(m.multiply(x, 0.5), m.add(erf(m.multiply(x, float(1 / np.sqrt(2)))), 1))
-
-
-def erf(x: Any, name: Optional[str] = None) -> Tensor:
-    """Error function (``tf.math.erf``), Abramowitz-Stegun 7.1.26 (|error| < 1.5e-7)."""
-    x = to_tensor(x)
-    s = m.sign(x)
-    a = m.abs(x)
-    t = m.reciprocal(m.add(m.multiply(a, 0.3275911), 1))
-    coeffs = (1.061405429, -1.453152027, 1.421413741, -0.284496736, 0.254829592)
-    poly = m.multiply(t, coeffs[0])
-    for c in coeffs[1:]:
-        poly = m.multiply(m.add(poly, c), t)
-    return m.multiply(s, m.subtract(1, m.multiply(poly, m.exp(m.negative(m.square(a))))))
+    return m.multiply(m.multiply(x, 0.5), m.add(m.erf(m.multiply(x, float(1 / np.sqrt(2)))), 1))
 
 
 def softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:

@@ -29,7 +29,7 @@ _SAMPLES_PER_OUTPUT = 256  # TF reserves this many Philox blocks per output elem
 
 _global_seed: Optional[int] = None
 _op_seed_rng: Optional[_pyrandom.Random] = None
-_kernel_counters: Dict[Tuple[int, int], int] = {}
+_kernel_counters: Dict[Tuple[str, int, int], int] = {}
 
 
 def set_seed(seed: Optional[int]) -> None:
@@ -65,15 +65,17 @@ def _split64(v: int) -> Tuple[int, int]:
     return v & 0xFFFFFFFF, v >> 32
 
 
-def _stateful_key_counter(seed: Optional[int], n: int) -> Tuple[Any, Any]:
-    """Key and counter of a stateful op's next draw of n outputs (TF's PhiloxRandom
-    (seed, seed2) plus the kernel's reserved-samples offset)."""
+def _stateful_key_counter(seed: Optional[int], n: int, kernel: str) -> Tuple[Any, Any]:
+    """Key and counter of a stateful op's next draw of n outputs: TF's PhiloxRandom
+    (seed, seed2) plus the reserved-samples offset of that op kernel, which TF caches
+    per (op, dtype, seed, seed2)."""
     s1, s2 = get_seed(seed)
     if s1 is None:  # no seed anywhere: fresh random seeds, as TF
         s1 = int.from_bytes(os.urandom(8), "little")
         s2 = int.from_bytes(os.urandom(8), "little")
-    offset = _kernel_counters.get((s1, s2), 0)
-    _kernel_counters[(s1, s2)] = offset + max(n, 1) * _SAMPLES_PER_OUTPUT
+    k = (kernel, s1, s2)
+    offset = _kernel_counters.get(k, 0)
+    _kernel_counters[k] = offset + max(n, 1) * _SAMPLES_PER_OUTPUT
     key = _split64(s1)
     lo, hi = _split64(s2)
     counter = [0, 0, lo, hi]
@@ -84,6 +86,13 @@ def _add_counter(counter: Any, n: int) -> Any:
     value = sum(int(w) << (32 * i) for i, w in enumerate(counter)) + int(n)
     value &= (1 << 128) - 1
     return [(value >> (32 * i)) & 0xFFFFFFFF for i in range(4)]
+
+
+def _float_dtype(dtype: Any, op: str) -> dtypes.DType:
+    dt = dtypes.as_dtype(dtype)
+    if not dt.is_floating:
+        raise TypeError(f"Invalid dtype {dt!r} for tf.random.{op}: a float dtype is needed")
+    return dt
 
 
 def _shape(shape: Any) -> list:
@@ -119,11 +128,11 @@ def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes
     if dt.is_integer:
         if maxval is None:
             raise ValueError(f"Must specify maxval for integer dtype {dt!r}")
-        key, counter = _stateful_key_counter(seed, n)
+        key, counter = _stateful_key_counter(seed, n, "RandomUniformInt/" + dt.name)
         return _draw("uniform_int", dims, dt, key, counter, int(minval), int(maxval))
     if not dt.is_floating:
         raise ValueError(f"Invalid dtype {dt!r} for tf.random.uniform")
-    key, counter = _stateful_key_counter(seed, n)
+    key, counter = _stateful_key_counter(seed, n, "RandomUniform/" + dt.name)
     rnd = _draw("uniform", dims, dt, key, counter)
     if minval == 0 and (maxval is None or maxval == 1):
         return rnd
@@ -133,9 +142,10 @@ def uniform(shape: Any, minval: Any = 0, maxval: Any = None, dtype: Any = dtypes
 def normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0, dtype: Any = dtypes.float32,
            seed: Optional[int] = None, name: Optional[str] = None) -> Tensor:
     """Normally distributed values (``tf.random.normal``)."""
-    dt = dtypes.as_dtype(dtype)
+    dt = _float_dtype(dtype, "normal")
     dims = _shape(shape)
-    key, counter = _stateful_key_counter(seed, int(np.prod(dims)) if dims else 1)
+    key, counter = _stateful_key_counter(seed, int(np.prod(dims)) if dims else 1,
+                                         "RandomStandardNormal/" + dt.name)
     return _scale(_draw("normal", dims, dt, key, counter), mean, stddev, dt, uniform=False)
 
 
@@ -144,9 +154,10 @@ def truncated_normal(shape: Any, mean: Any = 0.0, stddev: Any = 1.0,
                      name: Optional[str] = None) -> Tensor:
     """Normal values re-drawn until within two standard deviations
     (``tf.random.truncated_normal``)."""
-    dt = dtypes.as_dtype(dtype)
+    dt = _float_dtype(dtype, "truncated_normal")
     dims = _shape(shape)
-    key, counter = _stateful_key_counter(seed, int(np.prod(dims)) if dims else 1)
+    key, counter = _stateful_key_counter(seed, int(np.prod(dims)) if dims else 1,
+                                         "TruncatedNormal/" + dt.name)
     return _scale(_draw("truncated_normal", dims, dt, key, counter), mean, stddev, dt,
                   uniform=False)
 
@@ -156,7 +167,7 @@ def shuffle(value: Any, seed: Optional[int] = None, name: Optional[str] = None) 
     from the op's Philox stream (deterministic under seeds, not TF's permutation)."""
     x = to_tensor(value)
     n = x._a.shape[0] if x._a.ndim else 0
-    key, counter = _stateful_key_counter(seed, max(n, 1))
+    key, counter = _stateful_key_counter(seed, max(n, 1), "RandomShuffle")
     if n <= 1:
         return x
     u = np.asarray(_draw("uniform", [n], dtypes.float64, key, counter)._a)
