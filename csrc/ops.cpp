@@ -350,13 +350,17 @@ Array slice(const Array& x, const std::vector<SliceArg>& args) {
     };
     const int64_t start = adjust(s.start, neg ? dim - 1 : 0);
     const int64_t stop = adjust(s.stop, neg ? -1 : dim);
+    // Unsigned step magnitude: -INT64_MIN and stop - start + step must not overflow.
+    const uint64_t mag = neg ? uint64_t{0} - static_cast<uint64_t>(s.step)
+                             : static_cast<uint64_t>(s.step);
     int64_t len = 0;
-    if (!neg && stop > start) len = (stop - start + s.step - 1) / s.step;
-    if (neg && start > stop) len = (start - stop - s.step - 1) / (-s.step);
+    if (!neg && stop > start) len = static_cast<int64_t>(static_cast<uint64_t>(stop - start - 1) / mag + 1);
+    if (neg && start > stop) len = static_cast<int64_t>(static_cast<uint64_t>(start - stop - 1) / mag + 1);
     if (len > 0) offset += start * stride;
     empty = empty || len == 0;
     shape.push_back(len);
-    strides.push_back(stride * s.step);
+    // With one element or none the stride is never used (and stride * step may overflow).
+    strides.push_back(len > 1 ? stride * s.step : stride);
   }
   return x.view(shape, strides, empty ? x.offset() : offset);
 }
@@ -526,10 +530,10 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   const Array A = contiguous(at), B = contiguous(bt);
   // Offsets (in elements) of each batch's matrix in A and B, following broadcasting.
   auto batch_offsets = [&](const Array& x) {
-    const Shape xb(x.shape().begin(), x.shape().end() - 2);
-    const Strides xs(x.strides().begin(), x.strides().end() - 2);
-    const Array tmp = x.view(xb, xs, 0);
-    const Strides s = broadcast_strides(tmp, batch);
+    const size_t nbx = x.shape().size() - 2, lead = batch.size() - nbx;
+    Strides s(batch.size(), 0);  // x's batch strides aligned to `batch`, 0 if broadcast
+    for (size_t d = 0; d < nbx; ++d)
+      s[lead + d] = x.shape()[d] == 1 ? 0 : x.strides()[d];
     std::vector<int64_t> offs(static_cast<size_t>(nb));
     std::vector<int64_t> idx(batch.size(), 0);
     for (int64_t i = 0; i < nb; ++i) {
@@ -604,13 +608,17 @@ Array concat(const std::vector<Array>& xs, int64_t axis) {
 
 Array stack(const std::vector<Array>& xs, int64_t axis) {
   TAPEFLOW_CHECK(!xs.empty(), "[stack] needs at least one input");
+  const int64_t rank = xs[0].ndim();
+  TAPEFLOW_CHECK(axis >= -rank - 1 && axis <= rank, "[stack] axis ", axis,
+                 " is out of range for stacking arrays of rank ", rank, " (expected [",
+                 -rank - 1, ", ", rank, "])");
   std::vector<Array> expanded;
   for (size_t i = 0; i < xs.size(); ++i) {
     TAPEFLOW_CHECK(xs[i].shape() == xs[0].shape(), "[stack] Shapes of all inputs must match: values[0].shape = ",
                    shape_str(xs[0].shape()), " != values[", i, "].shape = ", shape_str(xs[i].shape()));
     expanded.push_back(expand_dims(xs[i], axis));
   }
-  return concat(expanded, axis < 0 ? axis : axis);
+  return concat(expanded, axis);
 }
 
 Array gather(const Array& params, const Array& indices, int64_t axis) {

@@ -62,17 +62,25 @@ Array from_numpy(const py::array& arr) {
   return ops::from_buffer(data, shape, strides, dt);
 }
 
+int64_t index_value(const py::handle h) {
+  // Anything with __index__ (ints, numpy integers); others are a TypeError, as in numpy.
+  PyObject* idx = PyNumber_Index(h.ptr());
+  if (idx == nullptr) throw py::error_already_set();
+  const py::object owned = py::reinterpret_steal<py::object>(idx);
+  return owned.cast<int64_t>();
+}
+
 std::vector<ops::SliceArg> slice_args(const py::tuple& items) {
   std::vector<ops::SliceArg> out;
   for (const py::handle h : items) {
     ops::SliceArg s;
     if (py::isinstance<py::slice>(h)) {
       const py::object start = h.attr("start"), stop = h.attr("stop"), step = h.attr("step");
-      if (!start.is_none()) s.start = start.cast<int64_t>();
-      if (!stop.is_none()) s.stop = stop.cast<int64_t>();
-      if (!step.is_none()) s.step = step.cast<int64_t>();
+      if (!start.is_none()) s.start = index_value(start);
+      if (!stop.is_none()) s.stop = index_value(stop);
+      if (!step.is_none()) s.step = index_value(step);
     } else {
-      s.index = h.cast<int64_t>();
+      s.index = index_value(h);
     }
     out.push_back(s);
   }

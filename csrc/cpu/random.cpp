@@ -190,11 +190,16 @@ void random_fill(const Array& out, RandomKind kind, PhiloxKey key, PhiloxCounter
   const bool int_kind = kind == RandomKind::kUniformInt;
   TAPEFLOW_CHECK(int_kind ? is_integer(dt) : is_floating(dt), "[random] dtype ",
                  dtype_name(dt), " is not supported by this distribution");
-  TAPEFLOW_CHECK(!int_kind || lo < hi, "[random] need minval < maxval, got ", lo, " and ", hi);
+  TAPEFLOW_CHECK(!int_kind || lo < hi, "[random] Need minval < maxval: ", lo, " >= ", hi);
+  if (int_kind && dt == DType::kInt32) {
+    TAPEFLOW_CHECK(lo >= INT32_MIN && hi <= INT32_MAX, "[random] minval ", lo,
+                   " and maxval ", hi, " must lie within int32's range");
+  }
   TAPEFLOW_CHECK(out.is_contiguous(), "[random] output must be contiguous");
   const int64_t n = out.size();
   const int64_t per = per_block(kind, dt);
   const int64_t groups = (n + per - 1) / per;
+  // hi - lo >= 1 (checked above) and fits 32 bits for int32, so no modulo by zero.
   const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
   visit_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
