@@ -109,7 +109,10 @@ class Domain:
             k0, k1 = math.ceil(self.lo / self.step), math.floor(self.hi / self.step)
             s = st.integers(k0, k1).map(lambda k: k * self.step)
         else:
-            s = st.floats(self.lo, self.hi, width=8 * dtype.itemsize)
+            lo, hi = dtype.type(self.lo), dtype.type(self.hi)  # round inward
+            lo = np.nextafter(lo, dtype.type(np.inf)) if lo < self.lo else lo
+            hi = np.nextafter(hi, dtype.type(-np.inf)) if hi > self.hi else hi
+            s = st.floats(float(lo), float(hi), width=8 * dtype.itemsize)
         if self.extra:
             s = st.one_of(s, st.sampled_from(self.extra))
         return s
@@ -125,17 +128,21 @@ def arrays(dtype, shape, domain: Domain = REAL) -> st.SearchStrategy:
 
 # ---- memory layouts ---------------------------------------------------------------
 
-LAYOUTS = ("contiguous", "transposed", "reversed", "strided", "broadcast")
+LAYOUTS = ("contiguous", "offset", "transposed", "reversed", "strided", "broadcast")
 
 
 def as_layout(x: np.ndarray, layout: str) -> tuple[_core.Array, np.ndarray]:
     """A core Array laid out as `layout`, and the numpy array it equals.
 
-    "transposed", "reversed" and "strided" are views with x's values (made by the
-    core's own view ops); "broadcast" repeats x's first column (stride 0).
+    "offset" (contiguous, not at the start of its storage), "transposed", "reversed"
+    and "strided" are views with x's values, made by the core's own view ops;
+    "broadcast" repeats x's first column (stride 0).
     """
     if x.ndim == 0 or layout == "contiguous":
         return to_core(x), x
+    if layout == "offset":
+        wide = np.concatenate([np.ones((1,) + x.shape[1:], x.dtype), x])
+        return _core.slice(to_core(wide), (slice(1, None),)), x
     if layout == "transposed":
         return _core.transpose(to_core(np.ascontiguousarray(x.T))), x
     if layout == "reversed":
