@@ -29,6 +29,15 @@ class UnconnectedGradients(enum.Enum):
 
 def _flatten(structure: Any) -> List[Any]:
     """Leaves of a nest of lists, tuples and dicts (dicts in sorted-key order, as TF)."""
+    t = type(structure)
+    if t is list or t is tuple:  # the common flat case, without recursion
+        for item in structure:
+            if isinstance(item, (dict, list, tuple)):
+                break
+        else:
+            return list(structure)
+    elif not isinstance(structure, (dict, list, tuple)):
+        return [structure]
     if isinstance(structure, dict):
         return [leaf for k in sorted(structure) for leaf in _flatten(structure[k])]
     if isinstance(structure, (list, tuple)):
@@ -37,6 +46,12 @@ def _flatten(structure: Any) -> List[Any]:
 
 
 def _pack_as(structure: Any, flat: List[Any]) -> Any:
+    t = type(structure)
+    if t is list and len(flat) == len(structure) and not any(
+            isinstance(s, (dict, list, tuple)) for s in structure):
+        return flat
+    if not isinstance(structure, (dict, list, tuple)):
+        return flat[0]
     it = iter(flat)
 
     def build(s: Any) -> Any:
@@ -138,7 +153,8 @@ class GradientTape:
         if self._state is None:
             raise RuntimeError("GradientTape.gradient can only be called once on "
                                "non-persistent tapes.")
-        unconnected = UnconnectedGradients(unconnected_gradients)
+        unconnected = unconnected_gradients if unconnected_gradients is \
+            UnconnectedGradients.NONE else UnconnectedGradients(unconnected_gradients)
         flat_sources = _flatten(sources)
         for s in flat_sources:
             if not (isinstance(s, Tensor) or hasattr(s, "_as_tensor")):
@@ -159,19 +175,15 @@ class GradientTape:
                 grads = _backprop(state.records, targets, out_grads, flat_sources)
             finally:
                 _tape.resume(state)
-        if not self._persistent:
+        if not self._persistent:  # drop the records (the tape left `active` above)
             self._used = True
-            self._state = _tape.TapeState(self._watch_accessed_variables)
-            self._state.paused = state.paused
-            _tape.replace(state, self._state)  # an empty tape stays entered until exit
-        result = []
-        for s, g in zip(flat_sources, grads):
-            if g is None and unconnected is UnconnectedGradients.ZERO:
-                from tapeflow.ops import math_ops
+            self._state = None
+        if unconnected is UnconnectedGradients.ZERO:
+            from tapeflow.ops import math_ops
 
-                g = math_ops.zeros_like(s)
-            result.append(g)
-        return _pack_as(sources, result)
+            grads = [math_ops.zeros_like(s) if g is None else g
+                     for s, g in zip(flat_sources, grads)]
+        return _pack_as(sources, grads)
 
     def jacobian(self, target: Any, sources: Any, unconnected_gradients: Any =
                  UnconnectedGradients.NONE, parallel_iterations: Any = None,
@@ -287,7 +299,7 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
             continue
         else:
             outs = [math_ops.zeros_like(o) if g is None else g for g, o in zip(outs, rec.outputs)]
-        needs = tuple(id(x) in reach for x in rec.inputs)
+        needs = tuple([id(x) in reach for x in rec.inputs])
         in_grads = rec.backward(tuple(outs), needs)
         for x, need, g in zip(rec.inputs, needs, in_grads):
             if g is None or not need:

@@ -125,17 +125,20 @@ class Variable(_Operators):
 
     def assign_add(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
-        """Adds to the value in place (not recorded on tapes, as TF)."""
-        self._a = self._checked(wrap(_core.add(self._a, self._checked_delta(delta))))._a
+        """Adds to the value (not recorded on tapes, as TF); shapes must be equal."""
+        self._a = _core.add(self._a, self._checked_delta(delta))
         return _UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
-        """Subtracts from the value in place (not recorded on tapes, as TF)."""
-        self._a = self._checked(wrap(_core.sub(self._a, self._checked_delta(delta))))._a
+        """Subtracts from the value (not recorded on tapes, as TF); shapes must be equal."""
+        self._a = _core.sub(self._a, self._checked_delta(delta))
         return _UnreadVariable(self) if read_value else None
 
     def _checked_delta(self, delta: Any) -> Any:
+        a = self._a
+        if type(delta) is Tensor and delta._a.dtype == a.dtype and delta._a.shape == a.shape:
+            return delta._a  # the optimizer's hot path
         d = convert_to_tensor(delta, dtype=self.dtype)
         if d._a.shape != self._a.shape:
             raise errors.InvalidArgumentError(
