@@ -24,8 +24,10 @@ _C = _core
 newaxis = None
 
 
-def _shape_arg(shape: Any) -> List[int]:
+def _shape_arg(shape: Any) -> Any:
     """A shape given as list, tuple, TensorShape, int or int Tensor."""
+    if type(shape) is tuple and all(type(d) is int for d in shape):
+        return shape  # shapes taken from arrays (the gradient hot path)
     if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor"):
         shape = to_tensor(shape).numpy().tolist()
     if isinstance(shape, (int, np.integer)):

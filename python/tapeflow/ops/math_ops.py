@@ -329,6 +329,8 @@ def _grad_to_input(dy: Tensor, x: Tensor, axes: Optional[List[int]]) -> Tensor:
     """A reduction's output gradient, reshaped to keepdims form and broadcast to x."""
     from tapeflow.ops import array_ops
 
+    if dy._a.ndim == 0 or dy._a.ndim == x._a.ndim:  # full reduction, or keepdims
+        return array_ops.broadcast_to(dy, x._a.shape)
     return array_ops.broadcast_to(array_ops.reshape(dy, _keep_shape(x, axes)), x._a.shape)
 
 
@@ -404,8 +406,9 @@ def reduce_mean(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
     out = wrap(_C.mean(x._a, axes, bool(keepdims)))
     if _tape.active and out._a.dtype in FLOAT_CORE:
         n = x._a.size // builtins.max(out._a.size, 1) if x._a.size else 1
+        scale = 1.0 / builtins.max(n, 1)
         _tape.record("Mean", (x,), (out,), lambda dys, needs: (
-            truediv(_grad_to_input(dys[0], x, axes), float(builtins.max(n, 1))),))
+            multiply(_grad_to_input(dys[0], x, axes), scale),))
     return out
 
 
