@@ -39,6 +39,15 @@ __version__ = "0.1.0"
 version = __version__
 
 
+def __getattr__(name: str) -> object:
+    """Loads ``tf.keras`` on first use, so ``import tapeflow`` stays light."""
+    if name == "keras":
+        import importlib
+
+        return importlib.import_module("tapeflow.keras")
+    raise AttributeError(f"module 'tapeflow' has no attribute {name!r}")
+
+
 def executing_eagerly() -> bool:
     """Always True: tapeflow runs eagerly (``tf.executing_eagerly``)."""
     return True

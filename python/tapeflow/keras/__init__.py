@@ -1,0 +1,15 @@
+"""``tapeflow.keras``: Keras 3's programming model on tapeflow.
+
+Layers, Sequential/functional/subclassed models with compile/fit/evaluate/predict,
+losses, metrics, optimizers and callbacks. Built only on tapeflow's public API.
+"""
+
+from __future__ import annotations
+
+from tapeflow.keras import (  # noqa: F401
+    activations, callbacks, initializers, layers, losses, metrics, models, optimizers,
+    regularizers, utils)
+from tapeflow.keras.layers import Input  # noqa: F401
+from tapeflow.keras.models import Model, Sequential  # noqa: F401
+
+__version__ = "3.15.0"

@@ -1,0 +1,435 @@
+"""``keras.layers.Layer``: the unit of state and computation.
+
+Lifecycle as Keras 3: ``__call__`` converts inputs, calls ``build(input_shape)`` once
+with a plain tuple, then ``call``. Weights come from ``add_weight`` (named 'variable',
+'variable_1', ... unless named) and are tracked, with those of sub-layers assigned as
+attributes or held in lists, in creation order. Layers called on symbolic
+``KerasTensor``s (from ``keras.Input``) record a graph for the functional API.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+import tapeflow as tf
+from tapeflow.keras import initializers, regularizers
+
+_name_counts: Dict[str, int] = {}
+_scope: List[str] = []       # names of the layers being built or called, outermost first
+_training: List[Optional[bool]] = [None]  # the `training` flag of the outermost call
+
+
+def snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def unique_name(base: str) -> str:
+    """Keras's object names: 'dense', then 'dense_1', 'dense_2', ..."""
+    n = _name_counts.get(base, 0)
+    _name_counts[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def reset_names() -> None:
+    """Forgets the name counters (``keras.backend.clear_session``)."""
+    _name_counts.clear()
+
+
+class KerasVariable(tf.Variable):
+    """A layer weight: a tf.Variable with Keras's ``name`` ('kernel') and ``path``
+    ('sequential/dense/kernel')."""
+
+    __slots__ = ("_kname", "_path", "regularizer", "constraint")
+
+    def __init__(self, value: Any, trainable: bool, name: str, path: str,
+                 regularizer: Any = None, constraint: Any = None) -> None:
+        super().__init__(value, trainable=trainable, name=name)
+        self._kname = name
+        self._path = path
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    @property
+    def name(self) -> str:
+        return self._kname
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    @property
+    def value(self) -> Any:  # type: ignore[override]
+        return self.read_value()
+
+    def __repr__(self) -> str:
+        return (f"<Variable path={self._path}, shape={self.shape}, dtype={self.dtype.name}, "
+                f"value={self.numpy()}>")
+
+    __str__ = __repr__
+
+
+class KerasTensor:
+    """A symbolic tensor of the functional API: a shape (None = any), a dtype, and the
+    layer call that produced it."""
+
+    def __init__(self, shape: Sequence[Optional[int]], dtype: Any = "float32",
+                 name: Optional[str] = None, history: Any = None) -> None:
+        self.shape = tuple(shape)
+        self.dtype = tf.as_dtype(dtype)
+        self.name = name
+        self._history = history  # (layer, [input KerasTensors], call kwargs) or None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, "
+                f"sparse=False, ragged=False, name={self.name}>")
+
+
+def _flat(x: Any) -> List[Any]:
+    if isinstance(x, (list, tuple)):
+        return [leaf for item in x for leaf in _flat(item)]
+    if isinstance(x, dict):
+        return [leaf for v in x.values() for leaf in _flat(v)]
+    return [x]
+
+
+def _shape_of(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return type(x)(_shape_of(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
+    return tuple(x.shape)
+
+
+def _to_tensors(x: Any, dtype: Any) -> Any:
+    """numpy/array inputs -> Tensors; floating inputs cast to the layer's dtype."""
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_tensors(v, dtype) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_tensors(v, dtype) for k, v in x.items()}
+    if isinstance(x, KerasTensor) or x is None:
+        return x
+    t = tf.convert_to_tensor(x)
+    if t.dtype.is_floating and dtype is not None and t.dtype != dtype:
+        t = tf.cast(t, dtype)
+    return t
+
+
+class Layer:
+    """Base class of all layers (``keras.layers.Layer``)."""
+
+    def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
+                 dtype: Any = None, autocast: bool = True, name: Optional[str] = None,
+                 **kwargs: Any) -> None:
+        input_shape = kwargs.pop("input_shape", None)
+        input_dim = kwargs.pop("input_dim", None)
+        batch_input_shape = kwargs.pop("batch_input_shape", None)
+        kwargs.pop("batch_size", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: "
+                             f"{kwargs}")
+        self._init_tracking()
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = trainable
+        self._dtype = tf.as_dtype(_dtype_name(dtype) or "float32")
+        self.built = False
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        if batch_input_shape is not None:
+            self._build_shape_hint: Optional[tuple] = tuple(batch_input_shape)
+        elif input_shape is not None:
+            self._build_shape_hint = (None,) + tuple(input_shape)
+        elif input_dim is not None:
+            self._build_shape_hint = (None, input_dim)
+        else:
+            self._build_shape_hint = None
+        sig = inspect.signature(self.call).parameters
+        self._call_takes_training = "training" in sig
+        self._call_takes_mask = "mask" in sig
+
+    def _init_tracking(self) -> None:
+        d = self.__dict__
+        if "_sublayers" not in d:
+            d["_sublayers"] = []
+            d["_own_weights"] = []
+            d["_added_losses"] = []
+            d["_weight_counter"] = 0
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_sublayers" not in self.__dict__:
+            self._init_tracking()
+        if not name.startswith("__"):
+            for v in _flat(value) if isinstance(value, (list, tuple, dict)) else [value]:
+                if isinstance(v, Layer) and v is not self and all(v is not s for s in self._sublayers):
+                    self._sublayers.append(v)
+                elif isinstance(v, tf.Variable) and not isinstance(v, KerasVariable) \
+                        and all(v is not w for w in self._own_weights):
+                    self._own_weights.append(v)
+        object.__setattr__(self, name, value)
+
+    # -- properties ---------------------------------------------------------------
+    @property
+    def dtype(self) -> str:
+        return self._dtype.name
+
+    @property
+    def compute_dtype(self) -> str:
+        return self._dtype.name
+
+    @property
+    def variable_dtype(self) -> str:
+        return self._dtype.name
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._sublayers:
+            layer.trainable = value
+
+    @property
+    def layers(self) -> List["Layer"]:
+        return list(self._sublayers)
+
+    def _all_weights(self) -> List[Any]:
+        seen, out = set(), []
+        for w in self._own_weights:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._sublayers:
+            for w in layer._all_weights():
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self) -> List[Any]:
+        if not self.trainable:
+            return []
+        out = [w for w in self._own_weights if w.trainable]
+        seen = {id(w) for w in out}
+        for layer in self._sublayers:
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def non_trainable_weights(self) -> List[Any]:
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self._all_weights() if id(w) not in trainable]
+
+    @property
+    def weights(self) -> List[Any]:
+        """Trainable weights, then non-trainable ones (Keras 3's order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+    variables = weights
+
+    # -- weights ------------------------------------------------------------------
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, autocast: bool = True, regularizer: Any = None,
+                   constraint: Any = None, aggregation: str = "none",
+                   name: Optional[str] = None, **kwargs: Any) -> KerasVariable:
+        """Creates and tracks a weight (``Layer.add_weight``)."""
+        self._init_tracking()
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dt = tf.as_dtype(_dtype_name(dtype) or self._dtype.name)
+        if initializer is None:
+            initializer = "glorot_uniform" if dt.is_floating else "zeros"
+        init = initializers.get(initializer)
+        if name is None:
+            name = "variable" if self._weight_counter == 0 else f"variable_{self._weight_counter}"
+            self._weight_counter += 1
+        value = init(shape, dtype=dt) if not isinstance(init, type) else init()(shape, dt)
+        path = "/".join(_scope + [name]) if _scope and _scope[-1] == self.name else \
+            "/".join(_scope + [self.name, name])
+        var = KerasVariable(tf.cast(value, dt) if value.dtype != dt else value, trainable,
+                            name, path, regularizers.get(regularizer), constraint)
+        self._own_weights.append(var)
+        return var
+
+    def get_weights(self) -> List[np.ndarray]:
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        params = self.weights
+        if len(params) != len(weights):
+            raise ValueError(f"You called `set_weights(weights)` on layer '{self.name}' with a "
+                             f"weight list of length {len(weights)}, but the layer was expecting "
+                             f"{len(params)} weights.")
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(p.shape) != w.shape:
+                raise ValueError(f"Layer {self.name} weight shape {tuple(p.shape)} is not "
+                                 f"compatible with provided weight shape {w.shape}.")
+            p.assign(w.astype(p.dtype.as_numpy_dtype))
+
+    def count_params(self) -> int:
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but "
+                             "the layer isn't built. You can build it manually via: "
+                             f"`layer.build(input_shape)`.")
+        return int(sum(np.prod(w.shape.as_list()) if w.shape.rank else 1 for w in self.weights))
+
+    # -- losses -----------------------------------------------------------------
+    def add_loss(self, loss: Any) -> None:
+        self._init_tracking()
+        self._added_losses.append(tf.convert_to_tensor(loss))
+
+    @property
+    def losses(self) -> List[Any]:
+        """Losses from add_loss in the last call, then weight regularization terms."""
+        out = list(self._added_losses)
+        for w in self._own_weights:
+            reg = getattr(w, "regularizer", None)
+            if reg is not None:
+                out.append(reg(w))
+        for layer in self._sublayers:
+            out.extend(layer.losses)
+        return out
+
+    def _clear_losses(self) -> None:
+        self._added_losses.clear()
+        for layer in self._sublayers:
+            layer._clear_losses()
+
+    # -- calling --------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        self.built = True
+
+    def call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        return inputs
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if self.built:
+            return
+        _scope.append(self.name)
+        try:
+            self.build(input_shape)
+        finally:
+            _scope.pop()
+        self.built = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._init_tracking()
+        if not args and "inputs" not in kwargs:
+            raise ValueError(f"Layer {self.name} was called without inputs.")
+        inputs = args[0] if args else kwargs.pop("inputs")
+        rest = args[1:]
+        for bad in _flat(inputs):
+            if isinstance(bad, (int, float, bool)) and not isinstance(inputs, (int, float)):
+                raise ValueError("Only input tensors may be passed as positional arguments. "
+                                 "The following argument value should be passed as a keyword "
+                                 f"argument: {bad} (of type {type(bad)})")
+        if any(isinstance(x, KerasTensor) for x in _flat(inputs)):
+            return self._symbolic_call(inputs, rest, kwargs)
+        inputs = _to_tensors(inputs, self._dtype if self._dtype.is_floating else None)
+        self._maybe_build(_shape_of(inputs))
+        outermost = len(_scope) == 0
+        training = kwargs.get("training")
+        if outermost:
+            self._clear_losses()
+            _training.append(training)
+        elif training is None:
+            training = _training[-1]
+        if self._call_takes_training:
+            kwargs["training"] = training
+        elif "training" in kwargs:
+            kwargs.pop("training")
+        if not self._call_takes_mask:
+            kwargs.pop("mask", None)
+        _scope.append(self.name)
+        try:
+            out = self.call(inputs, *rest, **kwargs)
+        finally:
+            _scope.pop()
+            if outermost:
+                _training.pop()
+        if self.activity_regularizer is not None:
+            for o in _flat(out):
+                self.add_loss(self.activity_regularizer(o))
+        return out
+
+    def _symbolic_call(self, inputs: Any, rest: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        """Runs the layer on zeros shaped like the symbolic inputs (unknown dims as 1)
+        to learn its output shapes, and returns KerasTensors remembering the call."""
+        shapes = _shape_of(inputs)
+        self._maybe_build(shapes)
+
+        def concrete(x: Any) -> Any:
+            if isinstance(x, KerasTensor):
+                return tf.zeros([1 if d is None else d for d in x.shape], x.dtype)
+            if isinstance(x, (list, tuple)):
+                return type(x)(concrete(v) for v in x)
+            if isinstance(x, dict):
+                return {k: concrete(v) for k, v in x.items()}
+            return x
+
+        kw = dict(kwargs)
+        kw.setdefault("training", False)
+        out = Layer.__call__(self, concrete(inputs), *rest, **kw)
+        first = _flat(inputs)[0]
+        batch_unknown = isinstance(first, KerasTensor) and first.shape and first.shape[0] is None
+
+        def symbolic(o: Any) -> Any:
+            if isinstance(o, (list, tuple)):
+                return type(o)(symbolic(v) for v in o)
+            shape = list(o.shape)
+            if batch_unknown and shape:
+                shape[0] = None
+            return KerasTensor(shape, o.dtype, name=self.name,
+                               history=(self, inputs, dict(kwargs)))
+
+        return symbolic(out)
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        """The output shape for an input shape (``None`` dims allowed), by a symbolic call."""
+        out = self(KerasTensor(tuple(input_shape), self._dtype))
+        return tuple(out.shape) if not isinstance(out, (list, tuple)) else \
+            [tuple(o.shape) for o in out]
+
+    # -- config -------------------------------------------------------------------
+    def get_config(self) -> Dict[str, Any]:
+        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy(self._dtype.name)}
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any]) -> "Layer":
+        config = dict(config)
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = config["dtype"].get("config", {}).get("name", "float32")
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def dtype_policy(name: str) -> Dict[str, Any]:
+    """Keras 3's serialized DTypePolicy."""
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name},
+            "registered_name": None}
+
+
+def _dtype_name(dtype: Any) -> Optional[str]:
+    if dtype is None:
+        return None
+    if isinstance(dtype, dict):
+        return dtype.get("config", {}).get("name")
+    if hasattr(dtype, "name") and not isinstance(dtype, str):
+        return dtype.name
+    return str(dtype)

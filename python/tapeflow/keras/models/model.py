@@ -1,0 +1,403 @@
+"""``keras.Model``: layers plus training (compile / fit / evaluate / predict).
+
+The training step is one overridable method, as in Keras 3: forward, loss (+ the
+layers' regularization losses), GradientTape, ``optimizer.apply_gradients``, metric
+updates. ``Model(inputs, outputs)`` builds a functional model; subclasses define
+``call``. Logs and ``History.history`` keys are sorted, as Keras 3 prints them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+import tapeflow as tf
+from tapeflow.keras import callbacks as callbacks_module
+from tapeflow.keras.layers.layer import KerasTensor, Layer, _flat, snake_case, unique_name
+
+
+def _to_numpy(x: Any) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_numpy(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _to_numpy(v) for k, v in x.items()}
+    return np.asarray(x)
+
+
+def _take(x: Any, idx: Any) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return type(x)(_take(v, idx) for v in x)
+    if isinstance(x, dict):
+        return {k: _take(v, idx) for k, v in x.items()}
+    return x[idx]
+
+
+def _num_samples(x: Any) -> int:
+    return int(_flat(x)[0].shape[0])
+
+
+def _unpack(data: Any) -> Tuple[Any, Any, Any]:
+    """(x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(data, tuple):
+        if len(data) == 1:
+            return data[0], None, None
+        if len(data) == 2:
+            return data[0], data[1], None
+        if len(data) == 3:
+            return data
+    return data, None, None
+
+
+class _Batches:
+    """Batches of in-memory arrays, or of a generator/iterable of batches."""
+
+    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None,
+                 batch_size: Optional[int] = None, shuffle: Any = False,
+                 steps: Optional[int] = None) -> None:
+        self.arrays = not (hasattr(x, "__next__") or (
+            hasattr(x, "__iter__") and not isinstance(x, (np.ndarray, list, tuple, dict))
+            and not tf.is_tensor(x)))
+        self.shuffle = shuffle
+        if self.arrays:
+            if y is not None and isinstance(x, (list, tuple)) and len(x) and \
+                    not hasattr(x[0], "shape") and not isinstance(x[0], (list, tuple)):
+                x = np.asarray(x)
+            self.x, self.y, self.sw = _to_numpy(x), _to_numpy(y), _to_numpy(sample_weight)
+            self.n = _num_samples(self.x)
+            self.batch_size = batch_size or 32
+            self.steps = steps or max(1, math.ceil(self.n / self.batch_size)) if self.n else 0
+        else:
+            if y is not None:
+                raise ValueError("`y` argument is not supported when using a generator or an "
+                                 "iterable as input; yield (x, y) batches instead.")
+            self.source, self.steps = x, steps
+
+    def __iter__(self) -> Iterator[Tuple[Any, Any, Any]]:
+        if not self.arrays:
+            it = iter(self.source)
+            for i, batch in enumerate(it):
+                if self.steps is not None and i >= self.steps:
+                    break
+                yield _unpack(batch)
+            return
+        idx = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
+        for s in range(self.steps):
+            sl = idx[s * self.batch_size:(s + 1) * self.batch_size]
+            if not self.shuffle:  # contiguous slices are views: no copy
+                sl = slice(s * self.batch_size, (s + 1) * self.batch_size)
+            yield _take(self.x, sl), _take(self.y, sl), _take(self.sw, sl)
+
+
+def _resolve_accuracy(name: str, y_true: Any, y_pred: Any, loss: Any) -> Any:
+    """Keras's rule for the string 'accuracy': binary, sparse or categorical from shapes."""
+    from tapeflow.keras import metrics
+
+    pred_shape = tuple(y_pred.shape)
+    true_shape = tuple(np.shape(y_true))
+    if pred_shape and pred_shape[-1] == 1 or len(pred_shape) <= 1:
+        return metrics.BinaryAccuracy(name=name)
+    if len(true_shape) < len(pred_shape) or (true_shape and true_shape[-1] == 1):
+        return metrics.SparseCategoricalAccuracy(name=name)
+    return metrics.CategoricalAccuracy(name=name)
+
+
+class Model(Layer):
+    """A trainable stack of layers (``keras.Model``), functional or subclassed."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
+        if cls is Model and (len(args) >= 2 or "inputs" in kwargs):
+            from tapeflow.keras.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        trainable = kwargs.pop("trainable", True)
+        name = kwargs.pop("name", None)
+        dtype = kwargs.pop("dtype", None)
+        super().__init__(trainable=trainable, name=name or unique_name(
+            snake_case(type(self).__name__)), dtype=dtype)
+        self.optimizer: Any = None
+        self.compiled = False
+        self.stop_training = False
+        self.history: Any = None
+        self._in_fit = False
+
+    # -- compile ------------------------------------------------------------------
+    def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
+                metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
+                steps_per_execution: int = 1, jit_compile: Any = "auto",
+                auto_scale_loss: bool = True) -> None:
+        """Configures training: optimizer, loss and metrics (objects or Keras names)."""
+        from tapeflow.keras import losses as losses_module
+        from tapeflow.keras import metrics as metrics_module
+        from tapeflow.keras import optimizers as optimizers_module
+
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = loss
+        self._loss_fn = losses_module.get(loss) if loss is not None else None
+        self._metric_specs = list(metrics or []) if not isinstance(metrics, dict) else \
+            list(metrics.values())
+        self._compiled_metrics: Optional[List[Any]] = None
+        self._loss_tracker = metrics_module.Mean(name="loss")
+        self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
+                                "loss_weights": loss_weights,
+                                "weighted_metrics": weighted_metrics,
+                                "run_eagerly": run_eagerly,
+                                "steps_per_execution": steps_per_execution,
+                                "jit_compile": jit_compile}
+        self.compiled = True
+
+    def _ensure_compiled(self) -> None:
+        if not self.compiled:
+            raise RuntimeError("You must call `compile()` before using the model.")
+
+    def _build_metrics(self, y: Any, y_pred: Any) -> None:
+        from tapeflow.keras import metrics as metrics_module
+
+        if self._compiled_metrics is not None:
+            return
+        built = []
+        for spec in self._metric_specs:
+            if isinstance(spec, str) and spec in ("accuracy", "acc"):
+                built.append(_resolve_accuracy(spec, y, y_pred, self._loss_fn))
+            else:
+                built.append(metrics_module.get(spec))
+        self._compiled_metrics = built
+
+    @property
+    def metrics(self) -> List[Any]:
+        """The loss tracker, then the compiled metrics (built on the first batch)."""
+        if not self.compiled:
+            return []
+        return [self._loss_tracker] + list(self._compiled_metrics or [])
+
+    @property
+    def metrics_names(self) -> List[str]:
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self) -> None:
+        for m in self.metrics:
+            m.reset_state()
+
+    # -- steps --------------------------------------------------------------------
+    def compute_loss(self, x: Any = None, y: Any = None, y_pred: Any = None,
+                     sample_weight: Any = None, training: bool = True) -> Any:
+        """The compiled loss plus every ``add_loss``/regularization loss."""
+        total = None
+        if self._loss_fn is not None and y is not None:
+            total = self._loss_fn(y, y_pred, sample_weight=sample_weight)
+        extra = self.losses
+        if extra:
+            reg = tf.add_n([tf.cast(t, tf.float32) for t in extra])
+            total = reg if total is None else total + reg
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Dict[str, Any]:
+        self._build_metrics(y, y_pred)
+        for m in self._compiled_metrics or []:
+            m.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self) -> Dict[str, Any]:
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data: Any) -> Dict[str, Any]:
+        """One optimisation step on a batch; override to customise training."""
+        x, y, sample_weight = _unpack(data)
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        weights = self.trainable_weights
+        grads = tape.gradient(loss, weights)
+        self.optimizer.apply_gradients(zip(grads, weights))
+        self._loss_tracker.update_state(loss, sample_weight=_num_samples(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def test_step(self, data: Any) -> Dict[str, Any]:
+        x, y, sample_weight = _unpack(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update_state(loss, sample_weight=_num_samples(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight)
+
+    def predict_step(self, data: Any) -> Any:
+        x, _, _ = _unpack(data)
+        return self(x, training=False)
+
+    # -- loops --------------------------------------------------------------------
+    @staticmethod
+    def _floats(logs: Dict[str, Any]) -> Dict[str, float]:
+        return dict(sorted((k, float(np.asarray(v))) for k, v in logs.items()))
+
+    def _callbacks(self, callbacks: Any, verbose: int, epochs: int, steps: Optional[int],
+                   add_history: bool) -> callbacks_module.CallbackList:
+        cbs = list(callbacks or [])
+        if verbose and not any(isinstance(c, callbacks_module.ProgbarLogger) for c in cbs):
+            cbs.append(callbacks_module.ProgbarLogger())
+        if add_history:
+            cbs = [callbacks_module.History()] + cbs
+        return callbacks_module.CallbackList(cbs, model=self, verbose=verbose, epochs=epochs,
+                                             steps=steps)
+
+    def fit(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None,
+            epochs: int = 1, verbose: Any = "auto", callbacks: Any = None,
+            validation_split: float = 0.0, validation_data: Any = None, shuffle: Any = True,
+            class_weight: Any = None, sample_weight: Any = None, initial_epoch: int = 0,
+            steps_per_epoch: Optional[int] = None, validation_steps: Optional[int] = None,
+            validation_batch_size: Optional[int] = None, validation_freq: int = 1) -> Any:
+        """Trains for `epochs` epochs and returns a History (Keras 3's arguments)."""
+        self._ensure_compiled()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if validation_split and validation_data is None:
+            if not 0 < validation_split < 1:
+                raise ValueError(f"`validation_split` must be in [0, 1). Received: "
+                                 f"validation_split={validation_split}")
+            x, y, sample_weight = _to_numpy(x), _to_numpy(y), _to_numpy(sample_weight)
+            n = _num_samples(x)
+            split = int(n * (1.0 - validation_split))
+            validation_data = (_take(x, slice(split, None)), _take(y, slice(split, None)),
+                               _take(sample_weight, slice(split, None)))
+            x, y, sample_weight = (_take(x, slice(0, split)), _take(y, slice(0, split)),
+                                   _take(sample_weight, slice(0, split)))
+        if class_weight is not None and y is not None:
+            yy = np.asarray(y)
+            labels = yy.argmax(-1) if yy.ndim > 1 and yy.shape[-1] > 1 else yy.reshape(len(yy))
+            cw = np.array([class_weight.get(int(c), 1.0) for c in labels], np.float32)
+            sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
+        data = _Batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        cbs = self._callbacks(callbacks, verbose, epochs, data.steps, add_history=True)
+        self.stop_training = False
+        cbs.on_train_begin()
+        epoch_logs: Dict[str, float] = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            step = -1
+            for step, batch in enumerate(data):
+                cbs.on_train_batch_begin(step)
+                logs = self._floats(self.train_step(batch))
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            if data.steps is None:
+                data.steps = step + 1
+            epoch_logs = self._floats(self.get_metrics_result())
+            if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                vx, vy, vsw = _unpack(tuple(validation_data))
+                self._in_fit = True
+                try:
+                    val = self.evaluate(vx, vy, sample_weight=vsw,
+                                        batch_size=validation_batch_size or batch_size,
+                                        steps=validation_steps, callbacks=cbs.callbacks,
+                                        verbose=0, return_dict=True)
+                finally:
+                    self._in_fit = False
+                epoch_logs.update({f"val_{k}": v for k, v in val.items()})
+                epoch_logs = dict(sorted(epoch_logs.items()))
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return self.history
+
+    def evaluate(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None,
+                 verbose: Any = "auto", sample_weight: Any = None, steps: Optional[int] = None,
+                 callbacks: Any = None, return_dict: bool = False, **kwargs: Any) -> Any:
+        """The loss and metrics over data: ``[loss, *metrics]``, a float with no metric,
+        or a dict with ``return_dict``."""
+        self._ensure_compiled()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        data = _Batches(x, y, sample_weight, batch_size, False, steps)
+        if isinstance(callbacks, list) and callbacks and isinstance(
+                callbacks[0], callbacks_module.Callback):
+            cbs = callbacks_module.CallbackList(callbacks, model=self, verbose=verbose,
+                                                steps=data.steps)
+        else:
+            cbs = self._callbacks(callbacks, verbose, 1, data.steps, add_history=False)
+        self.reset_metrics()
+        cbs.on_test_begin()
+        logs: Dict[str, float] = {}
+        for step, batch in enumerate(data):
+            cbs.on_test_batch_begin(step)
+            logs = self._floats(self.test_step(batch))
+            cbs.on_test_batch_end(step, logs)
+        logs = self._floats(self.get_metrics_result())
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        ordered = [logs[m.name] for m in self.metrics if m.name in logs]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto",
+                steps: Optional[int] = None, callbacks: Any = None) -> Any:
+        """Model outputs for x as numpy, batch by batch (one call when x fits a batch)."""
+        verbose = 1 if verbose == "auto" else int(verbose)
+        data = _Batches(x, None, None, batch_size, False, steps)
+        cbs = self._callbacks(callbacks, verbose, 1, data.steps, add_history=False)
+        cbs.on_predict_begin()
+        outs: List[Any] = []
+        for step, batch in enumerate(data):
+            cbs.on_predict_batch_begin(step)
+            outs.append(self.predict_step(batch))
+            cbs.on_predict_batch_end(step)
+        cbs.on_predict_end()
+        if not outs:
+            return np.zeros((0,), np.float32)
+        if isinstance(outs[0], (list, tuple)):
+            return [np.concatenate([np.asarray(o[i]) for o in outs]) for i in range(len(outs[0]))]
+        if isinstance(outs[0], dict):
+            return {k: np.concatenate([np.asarray(o[k]) for o in outs]) for k in outs[0]}
+        return np.concatenate([np.asarray(o) for o in outs]) if len(outs) > 1 else \
+            np.asarray(outs[0]).copy()
+
+    def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                       class_weight: Any = None, return_dict: bool = False) -> Any:
+        self._ensure_compiled()
+        self.reset_metrics()
+        logs = self._floats(self.train_step((x, y, sample_weight)))
+        return logs if return_dict else self._ordered(logs)
+
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
+                      return_dict: bool = False) -> Any:
+        self._ensure_compiled()
+        self.reset_metrics()
+        logs = self._floats(self.test_step((x, y, sample_weight)))
+        return logs if return_dict else self._ordered(logs)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        out = self.predict_step((x,))
+        return [np.asarray(o) for o in out] if isinstance(out, (list, tuple)) else np.asarray(out)
+
+    def _ordered(self, logs: Dict[str, float]) -> Any:
+        ordered = [logs[m.name] for m in self.metrics if m.name in logs]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    # -- inspection -----------------------------------------------------------------
+    def summary(self, line_length: Optional[int] = None, positions: Any = None,
+                print_fn: Any = None, expand_nested: bool = False,
+                show_trainable: bool = False, layer_range: Any = None) -> None:
+        """Prints Keras 3's boxed table of layers, output shapes and parameter counts."""
+        from tapeflow.keras.models.summary import summary_text
+
+        text = summary_text(self)
+        (print_fn or print)(text)
+
+    def get_weights(self) -> List[np.ndarray]:
+        return [w.numpy() for w in self.weights]
+
+    def get_compile_config(self) -> Optional[Dict[str, Any]]:
+        return getattr(self, "_compile_config", None) if self.compiled else None
+
+
+def _optimizer_variables(model: Any) -> List[Any]:
+    opt = getattr(model, "optimizer", None)
+    return list(getattr(opt, "variables", []) or []) if opt is not None else []

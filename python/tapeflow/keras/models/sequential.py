@@ -1,0 +1,133 @@
+"""``keras.Sequential``: a plain stack of layers; ``call`` is a loop."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+from tapeflow.keras.layers.core import InputLayer
+from tapeflow.keras.layers.layer import KerasTensor, Layer, _scope, dtype_policy
+from tapeflow.keras.models.model import Model
+
+
+class Sequential(Model):
+    """Layers applied in order. Built on the first call, or at once when the first
+    layer is an ``Input`` (or has ``input_shape``)."""
+
+    def __init__(self, layers: Optional[Sequence[Layer]] = None, trainable: bool = True,
+                 name: Optional[str] = None) -> None:
+        super().__init__(trainable=trainable, name=name)
+        self._input_shape: Optional[tuple] = None
+        self._stack: List[Layer] = []
+        for layer in layers or []:
+            self.add(layer, rebuild=False)
+        self._maybe_build_from_input()
+
+    @property
+    def layers(self) -> List[Layer]:
+        return list(self._stack)
+
+    def add(self, layer: Any, rebuild: bool = True) -> None:
+        """Appends a layer (an ``Input`` sets the model's input shape)."""
+        if isinstance(layer, KerasTensor):
+            hist = layer._history
+            layer = hist[0] if hist else InputLayer(batch_shape=layer.shape)
+        if isinstance(layer, InputLayer):
+            if self._stack or self._input_shape is not None:
+                raise ValueError("An Input must be the first thing added to a Sequential.")
+            self._input_shape = layer.batch_shape
+            return
+        if not isinstance(layer, Layer):
+            raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential "
+                             f"model. Received: {layer} (of type {type(layer)})")
+        if any(existing.name == layer.name for existing in self._stack):
+            raise ValueError(f"All layers added to a Sequential model should have unique "
+                             f"names. Name '{layer.name}' is already the name of a layer in "
+                             "this model. Update the `name` argument to pass a unique name.")
+        if not self._stack and self._input_shape is None and layer._build_shape_hint:
+            self._input_shape = layer._build_shape_hint
+        self._stack.append(layer)
+        self._sublayers.append(layer)
+        if rebuild:
+            self.built = False
+            self._maybe_build_from_input()
+
+    def pop(self) -> Layer:
+        layer = self._stack.pop()
+        self._sublayers.remove(layer)
+        self.built = False
+        self._maybe_build_from_input()
+        return layer
+
+    def _maybe_build_from_input(self) -> None:
+        if self._input_shape is not None and self._stack and not self.built:
+            self.build(self._input_shape)
+
+    def build(self, input_shape: Any = None) -> None:
+        """Builds every layer by running the stack on a symbolic input."""
+        shape = tuple(input_shape) if input_shape is not None else self._input_shape
+        if shape is None:
+            raise ValueError("Sequential.build needs an input shape")
+        self._input_shape = shape
+        x: Any = KerasTensor(shape)
+        _scope.append(self.name)
+        try:
+            for layer in self._stack:
+                x = layer(x)
+                self._output_shapes = getattr(self, "_output_shapes", {})
+                self._output_shapes[layer.name] = x.shape
+        finally:
+            _scope.pop()
+        self.built = True
+
+    def _maybe_build(self, input_shape: Any) -> None:
+        if not self.built:
+            self.build((None,) + tuple(input_shape)[1:])
+
+    def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
+        x = inputs
+        for layer in self._stack:
+            x = layer(x, training=training)
+        return x
+
+    def get_config(self) -> Dict[str, Any]:
+        layers = []
+        if self._input_shape is not None:
+            layers.append({"module": "keras.layers", "class_name": "InputLayer",
+                           "config": {"batch_shape": self._input_shape, "dtype": "float32",
+                                      "sparse": False, "ragged": False,
+                                      "name": "input_layer", "optional": False},
+                           "registered_name": None})
+        for layer in self._stack:
+            entry = {"module": "keras.layers", "class_name": type(layer).__name__,
+                     "config": layer.get_config(), "registered_name": None}
+            if layer.built and self._input_shape is not None:
+                entry["build_config"] = {"input_shape": self._layer_input_shape(layer)}
+            layers.append(entry)
+        cfg = {"name": self.name, "trainable": self.trainable,
+               "dtype": dtype_policy("float32"), "layers": layers}
+        if self._input_shape is not None:
+            cfg["build_input_shape"] = self._input_shape
+        return cfg
+
+    def _layer_input_shape(self, layer: Layer) -> Any:
+        prev = self._input_shape
+        for lyr in self._stack:
+            if lyr is layer:
+                return prev
+            prev = self._output_shapes.get(lyr.name, prev)
+        return prev
+
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects: Any = None) -> "Sequential":
+        from tapeflow.keras.models.serialization import deserialize_layer
+
+        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
+        for entry in config["layers"]:
+            if entry["class_name"] == "InputLayer":
+                model.add(InputLayer(batch_shape=entry["config"]["batch_shape"]), rebuild=False)
+            else:
+                model.add(deserialize_layer(entry, custom_objects), rebuild=False)
+        if config.get("build_input_shape") is not None:
+            model._input_shape = tuple(config["build_input_shape"])
+        model._maybe_build_from_input()
+        return model

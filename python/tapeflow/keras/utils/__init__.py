@@ -1,0 +1,32 @@
+"""``keras.utils``."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Optional
+
+import numpy as np
+
+import tapeflow as tf
+from tapeflow.keras.utils.progbar import Progbar  # noqa: F401
+
+
+def set_random_seed(seed: int) -> None:
+    """Seeds Python's random, numpy and tapeflow (``keras.utils.set_random_seed``), so
+    weight initialisation, shuffling and dropout repeat."""
+    random.seed(seed)
+    np.random.seed(seed)
+    tf.random.set_seed(seed)
+
+
+def to_categorical(x: Any, num_classes: Optional[int] = None) -> np.ndarray:
+    """One-hot rows of integer labels (``keras.utils.to_categorical``)."""
+    x = np.asarray(x, dtype="int64")
+    shape = x.shape
+    if shape and shape[-1] == 1 and len(shape) > 1:
+        shape = shape[:-1]
+    x = x.reshape(-1)
+    n = int(num_classes) if num_classes is not None else int(x.max()) + 1
+    out = np.zeros((x.size, n), dtype="float32")
+    out[np.arange(x.size), x] = 1.0
+    return out.reshape(shape + (n,))
