@@ -94,7 +94,11 @@ def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
     if z._a.shape != x._a.shape:
         raise ValueError(f"`logits` and `labels` must have the same shape, received "
                          f"({x.shape} vs {z.shape}).")
-    return m.add(m.subtract(relu(x), m.multiply(x, z)), m.log1p(m.exp(m.negative(m.abs(x)))))
+    # TF's form: selecting with x >= 0 (not relu/abs) keeps the gradient at x = 0 exact.
+    nonneg = m.greater_equal(x, 0)
+    relu_x = m.where(nonneg, x, m.zeros_like(x))
+    neg_abs = m.where(nonneg, m.negative(x), x)
+    return m.add(m.subtract(relu_x, m.multiply(x, z)), m.log1p(m.exp(neg_abs)))
 
 
 def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,

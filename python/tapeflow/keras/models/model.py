@@ -141,7 +141,13 @@ class Model(Layer):
 
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
-        self._loss_fn = losses_module.get(loss) if loss is not None else None
+        self._loss_fn = None
+        if loss is not None:
+            fn = losses_module.get(loss)
+            if not isinstance(fn, losses_module.Loss):  # a function: reduce like Keras
+                fn = losses_module.LossFunctionWrapper(
+                    fn, name=loss if isinstance(loss, str) else getattr(fn, "__name__", None))
+            self._loss_fn = fn
         self._metric_specs = list(metrics or []) if not isinstance(metrics, dict) else \
             list(metrics.values())
         self._compiled_metrics: Optional[List[Any]] = None
@@ -167,8 +173,14 @@ class Model(Layer):
         for spec in self._metric_specs:
             if isinstance(spec, str) and spec in ("accuracy", "acc"):
                 built.append(_resolve_accuracy(spec, y, y_pred, self._loss_fn))
-            else:
-                built.append(metrics_module.get(spec))
+                continue
+            metric = metrics_module.get(spec)
+            if not isinstance(metric, metrics_module.Metric):  # a function
+                metric = metrics_module.MeanMetricWrapper(
+                    metric, name=spec if isinstance(spec, str) else metric.__name__)
+            elif isinstance(spec, str):
+                metric.name = spec  # Keras keeps the string as the history key ("mae")
+            built.append(metric)
         self._compiled_metrics = built
 
     @property
@@ -297,8 +309,8 @@ class Model(Layer):
                 try:
                     val = self.evaluate(vx, vy, sample_weight=vsw,
                                         batch_size=validation_batch_size or batch_size,
-                                        steps=validation_steps, callbacks=cbs.callbacks,
-                                        verbose=0, return_dict=True)
+                                        steps=validation_steps, verbose=0,
+                                        return_dict=True)
                 finally:
                     self._in_fit = False
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})

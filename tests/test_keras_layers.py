@@ -1,0 +1,208 @@
+"""Keras layers: lifecycle, weights, naming and the built-in layers, as Keras 3."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from tapeflow import keras
+
+
+class SimpleDense(keras.layers.Layer):
+    """The chapter's layer, verbatim."""
+
+    def __init__(self, units, activation=None):
+        super().__init__()
+        self.units = units
+        self.activation = activation
+
+    def build(self, input_shape):
+        self.seen_shape = input_shape
+        input_dim = input_shape[-1]
+        self.W = self.add_weight(shape=(input_dim, self.units), initializer="random_normal")
+        self.b = self.add_weight(shape=(self.units,), initializer="zeros")
+
+    def call(self, inputs):
+        y = tf.matmul(inputs, self.W) + self.b
+        if self.activation is not None:
+            y = self.activation(y)
+        return y
+
+
+def test_simple_dense_builds_on_first_call_with_a_plain_tuple() -> None:
+    layer = SimpleDense(units=32, activation=tf.nn.relu)
+    assert not layer.built
+    out = layer(tf.ones(shape=(2, 784)))
+    assert out.shape == (2, 32)
+    assert layer.built and layer.seen_shape == (2, 784) and type(layer.seen_shape) is tuple
+    assert [w.name for w in layer.weights] == ["variable", "variable_1"]
+    assert layer.weights[0].path.endswith("/variable")
+    # random_normal has stddev 0.05, as Keras.
+    assert 0.03 < float(np.std(layer.W.numpy())) < 0.07
+    np.testing.assert_array_equal(layer.b.numpy(), np.zeros(32, np.float32))
+    np.testing.assert_allclose(out.numpy(), np.maximum(np.ones((2, 784)) @ layer.W.numpy(), 0),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_auto_names_are_snake_case_and_uniquified() -> None:
+    a, b = keras.layers.Dense(2), keras.layers.Dense(2)
+    assert a.name.startswith("dense") and b.name != a.name
+    assert SimpleDense(1).name.startswith("simple_dense")
+
+
+def test_dense_weights_names_paths_and_initializers() -> None:
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="d1")])
+    assert model.built
+    k, b = model.layers[0].weights
+    assert (k.name, b.name) == ("kernel", "bias")
+    assert k.path == f"{model.name}/d1/kernel"
+    limit = np.sqrt(6 / (4 + 3))  # glorot_uniform
+    assert np.all(np.abs(k.numpy()) <= limit)
+    np.testing.assert_array_equal(b.numpy(), np.zeros(3, np.float32))
+
+
+def test_weights_trainable_first_and_nested_tracking() -> None:
+    class Block(keras.layers.Layer):
+        def __init__(self):
+            super().__init__()
+            self.inner = [keras.layers.Dense(2), keras.layers.BatchNormalization()]
+
+        def call(self, x, training=None):
+            return self.inner[1](self.inner[0](x), training=training)
+
+    block = Block()
+    block(np.ones((4, 3), np.float32))
+    names = [w.name for w in block.weights]
+    assert names == ["kernel", "bias", "gamma", "beta", "moving_mean", "moving_variance"]
+    assert len(block.trainable_weights) == 4 and len(block.non_trainable_weights) == 2
+    block.trainable = False
+    assert block.trainable_weights == [] and len(block.non_trainable_weights) == 6
+
+
+def test_get_set_weights_round_trip_and_shape_errors() -> None:
+    layer = keras.layers.Dense(2)
+    layer(np.ones((1, 3), np.float32))
+    w = [np.arange(6, dtype=np.float32).reshape(3, 2), np.array([1, 2], np.float32)]
+    layer.set_weights(w)
+    for got, want in zip(layer.get_weights(), w):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="not compatible"):
+        layer.set_weights([np.ones((2, 2)), np.ones(2)])
+    with pytest.raises(ValueError, match="expecting 2 weights"):
+        layer.set_weights([np.ones((3, 2))])
+
+
+def test_calling_on_a_python_list_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="Only input tensors may be passed"):
+        keras.layers.Dense(2)([[1.0, 2.0]])
+
+
+def test_dense_rejects_bad_units() -> None:
+    with pytest.raises(ValueError, match="units=0"):
+        keras.layers.Dense(0)
+
+
+def test_dropout_only_when_training() -> None:
+    layer = keras.layers.Dropout(0.5)
+    x = np.ones((200, 50), np.float32)
+    np.testing.assert_array_equal(layer(x).numpy(), x)
+    y = layer(x, training=True).numpy()
+    assert set(np.unique(y)) <= {0.0, 2.0}
+    assert 0.4 < (y == 0).mean() < 0.6
+
+
+def test_flatten_reshape_concatenate_add_activation() -> None:
+    x = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    np.testing.assert_array_equal(keras.layers.Flatten()(x).numpy(), x.reshape(2, 12))
+    np.testing.assert_array_equal(keras.layers.Reshape((4, 3))(x).numpy(), x.reshape(2, 4, 3))
+    np.testing.assert_array_equal(keras.layers.Concatenate()([x, x]).numpy(),
+                                  np.concatenate([x, x], -1))
+    np.testing.assert_array_equal(keras.layers.Add()([x, x]).numpy(), 2 * x)
+    np.testing.assert_allclose(keras.layers.Activation("sigmoid")(x).numpy(),
+                               1 / (1 + np.exp(-x)), rtol=1e-6)
+
+
+def test_embedding_gathers_rows_and_trains() -> None:
+    emb = keras.layers.Embedding(10, 4)
+    ids = np.array([[1, 2], [3, 1]])
+    out = emb(ids)
+    assert out.shape == (2, 2, 4)
+    np.testing.assert_array_equal(out.numpy()[0, 0], emb.embeddings.numpy()[1])
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(emb(ids))
+    g = tape.gradient(loss, emb.embeddings).numpy()
+    np.testing.assert_array_equal(g[:, 0], [0, 2, 1, 1, 0, 0, 0, 0, 0, 0])
+
+
+def test_batch_normalization_training_and_inference() -> None:
+    bn = keras.layers.BatchNormalization(momentum=0.5)
+    x = np.random.default_rng(0).normal(3.0, 2.0, size=(256, 3)).astype(np.float32)
+    y = bn(x, training=True).numpy()
+    np.testing.assert_allclose(y.mean(0), 0, atol=1e-4)
+    np.testing.assert_allclose(y.std(0), 1, atol=1e-2)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), 0.5 * x.mean(0), rtol=1e-4)
+    inf = bn(x, training=False).numpy()
+    expected = (x - bn.moving_mean.numpy()) / np.sqrt(bn.moving_variance.numpy() + 1e-3)
+    np.testing.assert_allclose(inf, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_normalization_adapt() -> None:
+    data = np.array([[0.0, 10.0], [2.0, 30.0]], np.float32)
+    norm = keras.layers.Normalization()
+    norm.adapt(data)
+    np.testing.assert_allclose(norm(data).numpy(), [[-1, -1], [1, 1]], rtol=1e-6)
+
+
+def test_regularizers_add_losses() -> None:
+    layer = keras.layers.Dense(2, kernel_regularizer=keras.regularizers.l2(0.1),
+                               kernel_initializer="ones")
+    layer(np.ones((1, 3), np.float32))
+    (reg,) = layer.losses
+    assert float(reg) == pytest.approx(0.1 * 6)
+
+
+def test_add_loss_is_collected_per_call() -> None:
+    class WithLoss(keras.layers.Layer):
+        def call(self, x):
+            self.add_loss(tf.reduce_sum(x))
+            return x
+
+    layer = WithLoss()
+    layer(np.ones((2, 2), np.float32))
+    layer(np.ones((2, 2), np.float32))
+    assert [float(v) for v in layer.losses] == [4.0]
+
+
+def test_get_config_from_config_round_trip() -> None:
+    layer = keras.layers.Dense(5, activation="relu", use_bias=False, name="dd")
+    cfg = layer.get_config()
+    assert cfg["units"] == 5 and cfg["activation"] == "relu" and cfg["name"] == "dd"
+    assert cfg["kernel_initializer"]["class_name"] == "GlorotUniform"
+    clone = keras.layers.Dense.from_config(cfg)
+    assert (clone.units, clone.use_bias, clone.name) == (5, False, "dd")
+
+
+def test_compute_output_shape() -> None:
+    assert keras.layers.Dense(7).compute_output_shape((None, 3)) == (None, 7)
+
+
+def test_activations_by_name() -> None:
+    x = np.linspace(-3, 3, 13).astype(np.float32)
+    for name, ref in [("relu", np.maximum(x, 0)), ("linear", x), ("tanh", np.tanh(x)),
+                      ("softplus", np.log1p(np.exp(x))), ("elu", np.where(x > 0, x, np.expm1(x))),
+                      ("swish", x / (1 + np.exp(-x))), ("leaky_relu", np.where(x > 0, x, 0.2 * x))]:
+        np.testing.assert_allclose(keras.activations.get(name)(x).numpy(), ref, rtol=1e-5,
+                                   atol=1e-6)
+    with pytest.raises(ValueError):
+        keras.activations.get("nope")
+
+
+def test_set_random_seed_makes_initialisation_repeat() -> None:
+    def weights():
+        keras.utils.set_random_seed(42)
+        layer = keras.layers.Dense(3)
+        layer(np.ones((1, 2), np.float32))
+        return layer.kernel.numpy()
+
+    np.testing.assert_array_equal(weights(), weights())

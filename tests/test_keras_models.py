@@ -1,0 +1,224 @@
+"""Keras models: Sequential, functional and subclassed; compile/fit/evaluate/predict,
+the progress bar, History and summary, as Keras 3 (expected text from Keras 3.15)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import tapeflow as tf
+from tapeflow import keras
+
+
+def _blobs(n: int = 1000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    neg = rng.multivariate_normal([0, 3], [[1, 0.5], [0.5, 1]], n)
+    pos = rng.multivariate_normal([3, 0], [[1, 0.5], [0.5, 1]], n)
+    x = np.vstack((neg, pos)).astype(np.float32)
+    y = np.vstack((np.zeros((n, 1), "float32"), np.ones((n, 1), "float32")))
+    return x, y
+
+
+def _chapter_model():
+    model = keras.Sequential([keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.1),
+                  loss=keras.losses.MeanSquaredError(),
+                  metrics=[keras.metrics.BinaryAccuracy()])
+    return model
+
+
+def test_chapter_fit_evaluate_predict(capsys: pytest.CaptureFixture) -> None:
+    keras.utils.set_random_seed(0)
+    inputs, targets = _blobs()
+    perm = np.random.permutation(len(inputs))
+    x, y = inputs[perm], targets[perm]
+    nv = int(0.3 * len(x))
+    model = _chapter_model()
+    history = model.fit(x[nv:], y[nv:], epochs=5, batch_size=128,
+                        validation_data=(x[:nv], y[:nv]))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Epoch 1/5" and out[2] == "Epoch 2/5" and len(out) == 10
+    pattern = (r"^11/11 ━{20} \d+s \d+(ms|us|s)/step - binary_accuracy: \d\.\d{4} - "
+               r"loss: \d\.\d{4}(e-\d\d)? - val_binary_accuracy: \d\.\d{4} - "
+               r"val_loss: \d\.\d{4}(e-\d\d)?$")
+    assert all(re.match(pattern, line) for line in out[1::2]), out
+    assert list(history.history) == ["binary_accuracy", "loss", "val_binary_accuracy",
+                                     "val_loss"]
+    assert all(len(v) == 5 for v in history.history.values())
+    assert history.history["val_binary_accuracy"][-1] > 0.95
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    loss, acc = model.evaluate(x[:nv], y[:nv], batch_size=128)
+    assert re.match(r"^5/5 ━{20} \d+s \d+(ms|us|s)/step - binary_accuracy: \d\.\d{4} - loss",
+                    capsys.readouterr().out.strip())
+    assert acc > 0.95 and loss == pytest.approx(history.history["val_loss"][-1], rel=1e-5)
+    preds = model.predict(x[:nv], batch_size=128, verbose=0)
+    assert preds.shape == (nv, 1) and preds.dtype == np.float32
+    np.testing.assert_allclose(preds, x[:nv] @ model.layers[0].kernel.numpy()
+                               + model.layers[0].bias.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_verbose_2_and_0(capsys: pytest.CaptureFixture) -> None:
+    x, y = _blobs(64)
+    model = _chapter_model()
+    model.fit(x, y, epochs=2, batch_size=64, verbose=2, validation_split=0.25)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 1/2"
+    assert re.match(r"^2/2 - \d+s - \d+(ms|us|s)/step - binary_accuracy: \d\.\d{4} - loss: "
+                    r"\S+ - val_binary_accuracy: \d\.\d{4} - val_loss: \S+$", lines[1]), lines
+    model.fit(x, y, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_evaluate_return_forms() -> None:
+    x, y = _blobs(32)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    loss = model.evaluate(x, y, verbose=0)
+    assert isinstance(loss, float)
+    assert model.evaluate(x, y, verbose=0, return_dict=True) == {"loss": loss}
+    model.compile("sgd", "mse", metrics=["mae"])
+    values = model.evaluate(x, y, verbose=0)
+    assert isinstance(values, list) and len(values) == 2
+    mae = np.mean(np.abs(model.predict(x, verbose=0) - y))
+    assert values[1] == pytest.approx(mae, rel=1e-5)
+
+
+def test_accuracy_string_resolves_by_loss_and_shapes() -> None:
+    x = np.random.default_rng(1).normal(size=(40, 3)).astype(np.float32)
+    binary = keras.Sequential([keras.layers.Dense(1, activation="sigmoid")])
+    binary.compile("adam", "binary_crossentropy", metrics=["accuracy"])
+    h = binary.fit(x, (x[:, :1] > 0).astype("float32"), verbose=0)
+    assert sorted(h.history) == ["accuracy", "loss"]
+    assert type(binary.metrics[1]).__name__ == "BinaryAccuracy"
+    sparse = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+    sparse.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    sparse.fit(x, np.arange(40) % 3, verbose=0)
+    assert type(sparse.metrics[1]).__name__ == "SparseCategoricalAccuracy"
+    cat = keras.Sequential([keras.layers.Dense(3, activation="softmax")])
+    cat.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    cat.fit(x, np.eye(3)[np.arange(40) % 3], verbose=0)
+    assert type(cat.metrics[1]).__name__ == "CategoricalAccuracy"
+
+
+def test_summary_matches_keras(capsys: pytest.CaptureFixture) -> None:
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu",
+                                                                      name="hidden"),
+                              keras.layers.Dense(1, name="out")], name="mlp")
+    assert model.summary() is None
+    assert capsys.readouterr().out == (
+        'Model: "mlp"\n'
+        "┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓\n"
+        "┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃\n"
+        "┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩\n"
+        "│ hidden (Dense)                  │ (None, 8)              │            40 │\n"
+        "├─────────────────────────────────┼────────────────────────┼───────────────┤\n"
+        "│ out (Dense)                     │ (None, 1)              │             9 │\n"
+        "└─────────────────────────────────┴────────────────────────┴───────────────┘\n"
+        " Total params: 49 (196.00 B)\n"
+        " Trainable params: 49 (196.00 B)\n"
+        " Non-trainable params: 0 (0.00 B)\n")
+
+
+def test_summary_of_unbuilt_model(capsys: pytest.CaptureFixture) -> None:
+    model = keras.Sequential([keras.layers.Dense(1, name="d")], name="s")
+    model.summary()
+    out = capsys.readouterr().out
+    assert "│ d (Dense)                       │ ?                      │   0 (unbuilt) │" in out
+    assert " Total params: 0 (0.00 B)" in out
+
+
+def test_functional_model() -> None:
+    inp = keras.Input((3,), name="x")
+    hidden = keras.layers.Dense(4, activation="relu", name="h")(inp)
+    out = keras.layers.Dense(1, name="o")(hidden)
+    model = keras.Model(inp, out)
+    assert [layer.name for layer in model.layers] == ["x", "h", "o"]
+    data = np.random.default_rng(2).normal(size=(5, 3)).astype(np.float32)
+    h = np.maximum(data @ model.layers[1].kernel.numpy() + model.layers[1].bias.numpy(), 0)
+    expected = h @ model.layers[2].kernel.numpy() + model.layers[2].bias.numpy()
+    np.testing.assert_allclose(model(data).numpy(), expected, rtol=1e-5, atol=1e-6)
+    model.compile("adam", "mse")
+    model.fit(data, np.zeros((5, 1), np.float32), verbose=0, epochs=2)
+
+
+def test_subclassed_model_with_custom_train_step() -> None:
+    class Custom(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(1)
+            self.steps_seen = 0
+
+        def call(self, x):
+            return self.dense(x)
+
+        def train_step(self, data):
+            self.steps_seen += 1
+            return super().train_step(data)
+
+    x, y = _blobs(50)
+    model = Custom()
+    model.compile(keras.optimizers.SGD(0.05), "mse")
+    model.fit(x, y, batch_size=25, epochs=3, verbose=0)
+    assert model.steps_seen == 12
+    assert len(model.trainable_weights) == 2
+
+
+def test_train_and_test_on_batch_and_generators() -> None:
+    x, y = _blobs(40)
+    model = _chapter_model()
+    loss, acc = model.train_on_batch(x, y)
+    assert np.isfinite(loss) and 0 <= acc <= 1
+    assert isinstance(model.test_on_batch(x, y, return_dict=True), dict)
+    assert model.predict_on_batch(x).shape == (80, 1)
+
+    def batches():
+        for i in range(0, 80, 20):
+            yield x[i:i + 20], y[i:i + 20]
+
+    history = model.fit(batches(), epochs=1, verbose=0)
+    assert len(history.history["loss"]) == 1
+
+
+def test_losses_from_regularizers_join_the_training_loss() -> None:
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(
+        1, kernel_initializer="ones", kernel_regularizer=keras.regularizers.l2(1.0))])
+    model.compile("sgd", "mse")
+    x, y = np.zeros((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(2.0)
+
+
+def test_callbacks_early_stopping_and_history_epochs() -> None:
+    x, y = _blobs(64)
+    model = _chapter_model()
+    seen = []
+    stop = keras.callbacks.EarlyStopping(monitor="loss", patience=0, min_delta=10.0)
+    log = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: seen.append(e))
+    history = model.fit(x, y, epochs=10, verbose=0, callbacks=[stop, log])
+    assert seen == history.epoch and len(seen) == 2
+
+
+def test_fit_needs_compile() -> None:
+    model = keras.Sequential([keras.layers.Dense(1)])
+    with pytest.raises(RuntimeError, match="compile"):
+        model.fit(np.ones((2, 2)), np.ones((2, 1)), verbose=0)
+
+
+def test_digits_mlp_reaches_95_percent() -> None:
+    """The issue's real-data check: an MLP on scikit-learn's bundled digits."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    digits = datasets.load_digits()
+    x = (digits.data / 16.0).astype(np.float32)
+    y = digits.target
+    keras.utils.set_random_seed(0)
+    perm = np.random.permutation(len(x))
+    x, y = x[perm], y[perm]
+    split = int(0.8 * len(x))
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x[:split], y[:split], epochs=20, batch_size=32, verbose=0)
+    _, acc = model.evaluate(x[split:], y[split:], verbose=0)
+    assert acc >= 0.95
