@@ -9,6 +9,7 @@ updates. ``Model(inputs, outputs)`` builds a functional model; subclasses define
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
@@ -105,6 +106,22 @@ def _resolve_accuracy(name: str, y_true: Any, y_pred: Any, loss: Any) -> Any:
     if len(true_shape) < len(pred_shape) or (true_shape and true_shape[-1] == 1):
         return metrics.SparseCategoricalAccuracy(name=name)
     return metrics.CategoricalAccuracy(name=name)
+
+
+class _LazyResults(Mapping):
+    """name -> metric.result(), evaluated on access."""
+
+    def __init__(self, metrics: List[Any]) -> None:
+        self._metrics = {m.name: m for m in metrics}
+
+    def __getitem__(self, name: str) -> Any:
+        return self._metrics[name].result()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._metrics)
+
+    def __len__(self) -> int:
+        return len(self._metrics)
 
 
 class Model(Layer):
@@ -220,7 +237,9 @@ class Model(Layer):
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> Dict[str, Any]:
-        return {m.name: m.result() for m in self.metrics}
+        """Metric results by name, computed only when read (fit with verbose=0 and no
+        callbacks never reads per-batch results)."""
+        return _LazyResults(self.metrics)
 
     def train_step(self, data: Any) -> Dict[str, Any]:
         """One optimisation step on a batch; override to customise training."""
@@ -294,10 +313,14 @@ class Model(Layer):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1
+            batch_logs = verbose == 1 and _terminal() or any(
+                not isinstance(c, (callbacks_module.History, callbacks_module.ProgbarLogger))
+                for c in cbs.callbacks)
             for step, batch in enumerate(data):
                 cbs.on_train_batch_begin(step)
-                logs = self._floats(self.train_step(batch))
-                cbs.on_train_batch_end(step, logs)
+                logs = self.train_step(batch)
+                # Per-batch values cost a few ops per metric: only when someone reads them.
+                cbs.on_train_batch_end(step, self._floats(logs) if batch_logs else {})
                 if self.stop_training:
                     break
             if data.steps is None:
@@ -351,8 +374,16 @@ class Model(Layer):
 
     def predict(self, x: Any, batch_size: Optional[int] = None, verbose: Any = "auto",
                 steps: Optional[int] = None, callbacks: Any = None) -> Any:
-        """Model outputs for x as numpy, batch by batch (one call when x fits a batch)."""
+        """Model outputs for x as numpy, batch by batch. Rows never interact in inference,
+        so with nothing watching (verbose=0, no callbacks, no custom predict_step) small
+        arrays take one call: the same numbers, without the per-batch overhead."""
         verbose = 1 if verbose == "auto" else int(verbose)
+        if (verbose == 0 and callbacks is None and steps is None and
+                type(self).predict_step is Model.predict_step and hasattr(x, "shape") and
+                int(np.prod(x.shape)) <= (1 << 20)):
+            out = self(x, training=False)
+            if not isinstance(out, (list, tuple, dict)):
+                return np.asarray(out).copy()
         data = _Batches(x, None, None, batch_size, False, steps)
         cbs = self._callbacks(callbacks, verbose, 1, data.steps, add_history=False)
         cbs.on_predict_begin()
@@ -408,6 +439,12 @@ class Model(Layer):
 
     def get_compile_config(self) -> Optional[Dict[str, Any]]:
         return getattr(self, "_compile_config", None) if self.compiled else None
+
+
+def _terminal() -> bool:
+    import sys
+
+    return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
 
 
 def _optimizer_variables(model: Any) -> List[Any]:
