@@ -753,6 +753,29 @@ Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddin
   return out;
 }
 
+// ---- fused optimizer updates ------------------------------------------------------
+
+std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
+                                 const Array& grad, double alpha, double one_minus_beta1,
+                                 double one_minus_beta2, double epsilon) {
+  for (const Array* a : {&var, &m, &v, &grad}) check_cpu(*a, "adam_update");
+  TAPEFLOW_CHECK(is_floating(var.dtype()), "[adam_update] needs a float variable, got ",
+                 var.describe());
+  for (const Array* a : {&m, &v, &grad}) {
+    TAPEFLOW_CHECK(a->dtype() == var.dtype() && a->shape() == var.shape(),
+                   "[adam_update] var ", var.describe(), ", m, v and grad must have the same "
+                   "shape and dtype, got ", a->describe());
+  }
+  const Array cv = contiguous(var), cm = contiguous(m), cvv = contiguous(v), cg = contiguous(grad);
+  std::array<Array, 3> out = {Array::empty(var.shape(), var.dtype()),
+                              Array::empty(var.shape(), var.dtype()),
+                              Array::empty(var.shape(), var.dtype())};
+  cpu::adam_update(var.dtype(), var.size(), cv.raw_data(), cm.raw_data(), cvv.raw_data(),
+                   cg.raw_data(), out[0].raw_data(), out[1].raw_data(), out[2].raw_data(), alpha,
+                   one_minus_beta1, one_minus_beta2, epsilon);
+  return out;
+}
+
 // ---- random ---------------------------------------------------------------------
 
 static RandomResult random_op(cpu::RandomKind kind, const Shape& shape, DType dtype,

@@ -85,6 +85,14 @@ Array tile(const Array& x, const std::vector<int64_t>& multiples);
 Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
           double value);
 
+// ---- fused optimizer updates ---------------------------------------------------------
+// One Adam step, as TF's ApplyAdam / Keras 3: m' = m + (g - m) * (1 - beta1),
+// v' = v + (g * g - v) * (1 - beta2), var' = var - (m' * alpha) / (sqrt(v') + epsilon),
+// in the variables' dtype. Returns {var', m', v'} (new arrays; inputs are untouched).
+std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
+                                 const Array& grad, double alpha, double one_minus_beta1,
+                                 double one_minus_beta2, double epsilon);
+
 // ---- random (Philox4x32-10; see cpu/random.cpp for the exact stream) ---------------
 using PhiloxKey = std::array<uint32_t, 2>;
 using PhiloxCounter = std::array<uint32_t, 4>;

@@ -993,3 +993,29 @@ if __name__ == "__main__":
         print(_regenerate(sys.argv[2]))
     else:
         print(__doc__)
+
+
+def test_fused_adam_raw_op_matches_the_op_by_op_update() -> None:
+    """tf.raw_ops.ResourceApplyAdam (used by Adam) equals Keras's formula step by step."""
+    import tapeflow as tf
+
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=(5, 4)).astype(np.float32)
+    grads = [rng.normal(size=(5, 4)).astype(np.float32) for _ in range(4)]
+    var, m, v = tf.Variable(w0), tf.Variable(np.zeros_like(w0)), tf.Variable(np.zeros_like(w0))
+    ref_w, ref_m, ref_v = w0.astype(np.float64), np.zeros((5, 4)), np.zeros((5, 4))
+    for t, g in enumerate(grads, start=1):
+        tf.raw_ops.ResourceApplyAdam(var=var, m=m, v=v, beta1_power=0.9 ** t,
+                                     beta2_power=0.999 ** t, lr=0.01, beta1=0.9, beta2=0.999,
+                                     epsilon=1e-7, grad=g)
+        ref_m += (g - ref_m) * 0.1
+        ref_v += (g * g - ref_v) * 0.001
+        alpha = 0.01 * np.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t)
+        ref_w -= ref_m * alpha / (np.sqrt(ref_v) + 1e-7)
+    np.testing.assert_allclose(var.numpy(), ref_w, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m.numpy(), ref_m, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(v.numpy(), ref_v, rtol=1e-5, atol=1e-9)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="same"):
+        tf.raw_ops.ResourceApplyAdam(var=var, m=m, v=tf.Variable(np.zeros(3, np.float32)),
+                                     beta1_power=0.9, beta2_power=0.9, lr=0.1, beta1=0.9,
+                                     beta2=0.9, epsilon=1e-7, grad=grads[0])

@@ -207,6 +207,13 @@ PYBIND11_MODULE(_core, m) {
   m.def("tile", &ops::tile, py::arg("x"), py::arg("multiples"), rel);
   m.def("pad", &ops::pad, py::arg("x"), py::arg("paddings"), py::arg("constant_value") = 0.0, rel);
 
+  m.def("adam_update", [](const Array& var, const Array& mm, const Array& v, const Array& g,
+                          double alpha, double b1, double b2, double eps) {
+    const auto r = ops::adam_update(var, mm, v, g, alpha, b1, b2, eps);
+    return py::make_tuple(r[0], r[1], r[2]);
+  }, py::arg("var"), py::arg("m"), py::arg("v"), py::arg("grad"), py::arg("alpha"),
+     py::arg("one_minus_beta1"), py::arg("one_minus_beta2"), py::arg("epsilon"));
+
   m.def("random_uniform", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
     return random_result(ops::random_uniform(s, d, k, c));
   }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));

@@ -45,6 +45,11 @@ void gather_rows(const char* in, char* out, const int64_t* idx, int64_t outer, i
 void scatter_add_rows(DType dt, const char* upd, char* out, const int64_t* idx, int64_t outer,
                       int64_t n, int64_t nidx, int64_t inner);
 
+// One fused Adam step over n contiguous elements (see ops::adam_update).
+void adam_update(DType dt, int64_t n, const void* var, const void* m, const void* v,
+                 const void* g, void* var_out, void* m_out, void* v_out, double alpha,
+                 double one_minus_beta1, double one_minus_beta2, double epsilon);
+
 // ---- Philox4x32-10 random numbers ---------------------------------------------------
 using PhiloxKey = std::array<uint32_t, 2>;
 using PhiloxCounter = std::array<uint32_t, 4>;  // 128-bit, word 0 least significant

@@ -45,6 +45,16 @@ class Adam(Optimizer):
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         dtype = variable.dtype
+        if not self.amsgrad and dtype.is_floating:  # one fused native pass per variable
+            index = self._get_variable_index(variable)
+            powers = self._per_step(("powers", dtype),
+                                    lambda: self._powers(learning_rate, dtype))
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable, m=self._momentums[index], v=self._velocities[index],
+                beta1_power=powers[0], beta2_power=powers[1], lr=powers[2],
+                beta1=self.beta_1, beta2=self.beta_2, epsilon=self.epsilon,
+                grad=tf.cast(gradient, dtype))
+            return
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon = self._per_step(
             dtype, lambda: self._coefficients(learning_rate, dtype))
         gradient = tf.cast(gradient, dtype)
@@ -59,6 +69,12 @@ class Adam(Optimizer):
             v = v_hat
         variable.assign_sub(
             m.read_value() * alpha / (tf.sqrt(v.read_value()) + epsilon))
+
+    def _powers(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
+        """beta_1^t, beta_2^t (t = iterations + 1) and the learning rate, in dtype."""
+        local_step = tf.cast(self.iterations + 1, dtype)
+        return (tf.pow(tf.cast(self.beta_1, dtype), local_step),
+                tf.pow(tf.cast(self.beta_2, dtype), local_step), tf.cast(learning_rate, dtype))
 
     def _coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
         """This step's ``alpha`` (bias corrections with ``t = iterations + 1``) and

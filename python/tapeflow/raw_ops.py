@@ -1,0 +1,42 @@
+"""``tf.raw_ops``: the fused kernels optimizers use.
+
+``ResourceApplyAdam`` updates a variable and its Adam slots in one pass (one native
+call instead of a dozen ops). Differences from TF: ``1 - beta1`` and ``1 - beta2`` are
+formed in double precision and then rounded, as Keras 3's Adam does, so results match
+Keras's optimizer rather than TF's ApplyAdam kernel in the last bit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from tapeflow import _core
+from tapeflow.framework import errors
+from tapeflow.framework.tensor import convert_to_tensor
+
+
+def _scalar(x: Any, np_dtype: Any) -> Any:
+    return np.asarray(convert_to_tensor(x)._a if not isinstance(x, (int, float)) else x,
+                      dtype=np_dtype).reshape(())[()]
+
+
+def ResourceApplyAdam(var: Any, m: Any, v: Any, beta1_power: Any, beta2_power: Any, lr: Any,
+                      beta1: Any, beta2: Any, epsilon: Any, grad: Any, use_locking: bool = False,
+                      use_nesterov: bool = False, name: Optional[str] = None) -> None:
+    """var, m, v (Variables) <- one Adam step with bias-corrected step size
+    ``lr * sqrt(1 - beta2_power) / (1 - beta1_power)`` (computed in the variable's
+    dtype, in that order, as Keras)."""
+    if use_nesterov:
+        raise errors.UnimplementedError(None, None, "ResourceApplyAdam: use_nesterov=True is "
+                                        "not supported")
+    dt = np.dtype(var.dtype.as_numpy_dtype)
+    one = dt.type(1)
+    alpha = _scalar(lr, dt) * np.sqrt(one - _scalar(beta2_power, dt)) / (
+        one - _scalar(beta1_power, dt))
+    g = convert_to_tensor(grad, dtype=var.dtype)
+    new_var, new_m, new_v = _core.adam_update(
+        var._a, m._a, v._a, g._a, float(alpha), 1.0 - float(_scalar(beta1, np.float64)),
+        1.0 - float(_scalar(beta2, np.float64)), float(_scalar(epsilon, np.float64)))
+    var._a, m._a, v._a = new_var, new_m, new_v
