@@ -64,12 +64,10 @@ class Variable(_Operators):
         return self._as_tensor()
 
     def numpy(self) -> Any:
-        a = np.array(self._a)
-        return a[()] if a.ndim == 0 else a
+        return wrap(self._a).numpy()
 
     def _numpy(self) -> Any:
-        a = np.asarray(self._a)
-        return a[()] if a.ndim == 0 else a
+        return wrap(self._a)._numpy()
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
         return wrap(self._a).__array__(dtype, copy)

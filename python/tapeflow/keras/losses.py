@@ -10,43 +10,21 @@ renormalises its probabilities first.
 
 from __future__ import annotations
 
-import collections
 import inspect
-import re
 import warnings
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import tapeflow as tf
+from tapeflow.keras.utils.naming import auto_name, reset_uids, to_snake_case  # noqa: F401
 
 EPSILON = 1e-7  # keras.backend.epsilon()
 FLOATX = "float32"  # keras.backend.floatx()
 
 _REDUCTIONS = (
     "sum_over_batch_size", "sum", None, "none", "mean", "mean_with_sample_weight")
-_NAME_UIDS: Dict[str, int] = collections.defaultdict(int)
 
 
 # ---- helpers shared with keras.metrics -------------------------------------------
-def to_snake_case(name: str) -> str:
-    """``"BinaryCrossentropy"`` -> ``"binary_crossentropy"``, as Keras names objects."""
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def auto_name(prefix: str) -> str:
-    """A unique snake-case name: ``auc``, then ``auc_1``, ``auc_2``... (as Keras)."""
-    prefix = to_snake_case(prefix)
-    name = f"{prefix}_{_NAME_UIDS[prefix]}" if prefix in _NAME_UIDS else prefix
-    _NAME_UIDS[prefix] += 1
-    return name
-
-
-def reset_uids() -> None:
-    """Forgets the names ``auto_name`` handed out (for ``clear_session``)."""
-    _NAME_UIDS.clear()
-
-
 def standardize_dtype(dtype: Any) -> str:
     """A dtype argument as Keras's string name; None is floatx (``"float32"``)."""
     if dtype is None:

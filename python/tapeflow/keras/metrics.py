@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import tapeflow as tf
+from tapeflow.keras.layers.layer import KerasVariable
 from tapeflow.keras import losses as _losses
 from tapeflow.keras.losses import (  # noqa: F401 - Keras exports these as metrics too
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity,
@@ -123,24 +124,10 @@ class Metric:
     __str__ = __repr__
 
 
-class MetricVariable(tf.Variable):
-    """A metric's state: a non-trainable tf.Variable with Keras's ``name`` ('total')
-    and ``path`` ('mean/total')."""
-
-    __slots__ = ("_kname", "_path")
-
-    def __init__(self, value: Any, name: str, path: str, dtype: Any = None) -> None:
-        super().__init__(value, trainable=False, name=name, dtype=dtype)
-        self._kname = name
-        self._path = path
-
-    @property
-    def name(self) -> str:
-        return self._kname
-
-    @property
-    def path(self) -> str:
-        return self._path
+def MetricVariable(value: Any, name: str, path: str, dtype: Any = None) -> KerasVariable:
+    """A metric's state: a non-trainable weight with Keras's ``name`` ('total') and
+    ``path`` ('mean/total')."""
+    return KerasVariable(tf.convert_to_tensor(value, dtype=dtype), False, name, path)
 
 
 def _initial_value(initializer: Any, shape: Tuple[int, ...], dtype: str) -> Any:

@@ -10,34 +10,20 @@ attributes or held in lists, in creation order. Layers called on symbolic
 from __future__ import annotations
 
 import inspect
-import re
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import tapeflow as tf
 from tapeflow.keras import initializers, regularizers
+from tapeflow.keras.utils.naming import auto_name, to_snake_case
 
-_name_counts: Dict[str, int] = {}
 _scope: List[str] = []       # names of the layers being built or called, outermost first
 _training: List[Optional[bool]] = [None]  # the `training` flag of the outermost call
 
 
-def snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def unique_name(base: str) -> str:
-    """Keras's object names: 'dense', then 'dense_1', 'dense_2', ..."""
-    n = _name_counts.get(base, 0)
-    _name_counts[base] = n + 1
-    return base if n == 0 else f"{base}_{n}"
-
-
-def reset_names() -> None:
-    """Forgets the name counters (``keras.backend.clear_session``)."""
-    _name_counts.clear()
+snake_case = to_snake_case
+unique_name = auto_name
 
 
 class KerasVariable(tf.Variable):

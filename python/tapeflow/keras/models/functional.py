@@ -95,9 +95,6 @@ class Functional(Model):
         return {"name": self.name, "trainable": self.trainable}
 
 
-_count = [0]
-
-
 def _functional_name() -> str:
     from tapeflow.keras.layers.layer import unique_name
 

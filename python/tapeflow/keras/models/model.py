@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import numpy as np
 
 import tapeflow as tf
 from tapeflow.keras import callbacks as callbacks_module
-from tapeflow.keras.layers.layer import KerasTensor, Layer, _flat, snake_case, unique_name
+from tapeflow.keras.layers.layer import Layer, _flat, snake_case, unique_name
 
 
 def _to_numpy(x: Any) -> Any:

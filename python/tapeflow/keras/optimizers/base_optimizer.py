@@ -10,30 +10,13 @@ All updates are ``assign``/``assign_add``/``assign_sub`` on values that no tape 
 
 from __future__ import annotations
 
-import collections
 import re
 import warnings
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import tapeflow as tf
 from tapeflow.keras.optimizers import schedules as _schedules
-
-_name_uids: Dict[str, int] = collections.defaultdict(int)
-
-
-def _to_snake_case(name: str) -> str:
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
-def _auto_name(class_name: str) -> str:
-    """Keras's default names: ``sgd``, ``sgd_1``, ...; ``rm_sprop``, ``adam_w``."""
-    base = _to_snake_case(class_name)
-    uid = _name_uids[base]
-    _name_uids[base] += 1
-    return f"{base}_{uid}" if uid else base
-
+from tapeflow.keras.utils.naming import auto_name
 
 class Optimizer:
     """Abstract optimizer base class (``keras.optimizers.Optimizer``).
@@ -69,7 +52,7 @@ class Optimizer:
                 "Argument `decay` is no longer supported and will be ignored.")
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}")
-        self.name = name if name is not None else _auto_name(type(self).__name__)
+        self.name = name if name is not None else auto_name(type(self).__name__)
         self.weight_decay = weight_decay
         self.clipnorm = clipnorm
         self.global_clipnorm = global_clipnorm
