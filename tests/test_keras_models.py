@@ -222,3 +222,27 @@ def test_digits_mlp_reaches_95_percent() -> None:
     model.fit(x[:split], y[:split], epochs=20, batch_size=32, verbose=0)
     _, acc = model.evaluate(x[split:], y[split:], verbose=0)
     assert acc >= 0.95
+
+
+def test_progbar_time_formats_and_history_params() -> None:
+    from tapeflow.keras.utils.progbar import format_duration, format_time_per_unit, format_value
+
+    assert [format_duration(s) for s in (0.4, 59.9, 65, 3723)] == ["0s", "59s", "1:05", "1:02:03"]
+    assert [format_time_per_unit(s) for s in (2.0, 0.0031, 0.00042)] == ["2s/step", "3ms/step",
+                                                                        "420us/step"]
+    assert (format_value(0.12345), format_value(0.0001234)) == ("0.1235", "1.2340e-04")
+    x, y = _blobs(64)
+    model = _chapter_model()
+    history = model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    assert history.params == {"verbose": 0, "epochs": 3, "steps": 4}
+    assert all(type(v) is float for values in history.history.values() for v in values)
+
+
+def test_epoch_loss_is_the_batch_size_weighted_mean() -> None:
+    """With a frozen model, the epoch loss equals the MSE over all rows (uneven batches)."""
+    x, y = _blobs(50)  # 100 rows: batches of 32, 32, 32 and 4
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(learning_rate=0.0), "mse")
+    history = model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    full = float(np.mean((model.predict(x, verbose=0) - y) ** 2))
+    assert history.history["loss"][0] == pytest.approx(full, rel=1e-5)

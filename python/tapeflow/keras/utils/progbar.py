@@ -20,6 +20,16 @@ def format_value(v: float) -> str:
     return f"{v:.4f}" if abs(v) > 1e-3 else f"{v:.4e}"
 
 
+def format_duration(seconds: float) -> str:
+    """Elapsed time or ETA as Keras prints it: ``7s``, ``1:05``, ``1:02:03``."""
+    s = int(seconds)
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}:{s % 60:02d}"
+    return f"{s // 3600}:{(s % 3600) // 60:02d}:{s % 60:02d}"
+
+
 def format_time_per_unit(seconds: float, unit: str = "step") -> str:
     if seconds >= 1 or seconds == 0:
         return f"{seconds:.0f}s/{unit}"
@@ -41,11 +51,14 @@ class Progbar:
         self._last_draw = 0.0
         self._dynamic = _is_terminal()
         self._seen = 0
+        self._first_step_done: Optional[float] = None  # the first step is left out of per-step time
 
     def update(self, current: int, values: Optional[Iterable[Tuple[str, Any]]] = None,
                finalize: Optional[bool] = None) -> None:
         if values is not None:
             self._values = [(k, float(v)) for k, v in values]
+        if self._first_step_done is None and current >= 1:
+            self._first_step_done = time.perf_counter()
         self._seen = current
         if finalize is None:
             finalize = self.target is not None and current >= self.target
@@ -64,9 +77,9 @@ class Progbar:
             sys.stdout.flush()
         elif self.verbose == 2 and finalize:
             elapsed = now - self._start
-            per = elapsed / max(current, 1)
             parts = [f"{current}/{self.target}" if self.target else f"{current}",
-                     f"{elapsed:.0f}s", format_time_per_unit(per, self.unit_name)]
+                     format_duration(elapsed),
+                     format_time_per_unit(self._per_step(current, now), self.unit_name)]
             parts += [f"{k}: {format_value(v)}" for k, v in self._values]
             sys.stdout.write(" - ".join(parts) + "\n")
             sys.stdout.flush()
@@ -74,9 +87,15 @@ class Progbar:
     def add(self, n: int, values: Optional[Iterable[Tuple[str, Any]]] = None) -> None:
         self.update(self._seen + n, values)
 
+    def _per_step(self, current: int, now: float) -> float:
+        """Seconds per step, leaving the first (warm-up) step out when there are more."""
+        if current > 1 and self._first_step_done is not None:
+            return (now - self._first_step_done) / (current - 1)
+        return (now - self._start) / max(current, 1)
+
     def _line(self, current: int, now: float) -> str:
         elapsed = now - self._start
-        per = elapsed / max(current, 1)
+        per = self._per_step(current, now)
         color = self._dynamic
         if self.target:
             digits = len(str(self.target))
@@ -89,11 +108,11 @@ class Progbar:
             else:
                 bar = "━" * filled + " " * (self.width - filled)
             eta = per * (self.target - current) if current < self.target else elapsed
-            secs = f"{eta:.0f}s"
+            secs = format_duration(eta)
             secs = f"\x1b[1m{secs}\x1b[0m" if color else secs
             line = f"{count} {bar} {secs} {format_time_per_unit(per, self.unit_name)}"
         else:
-            line = f"{current} {elapsed:.0f}s {format_time_per_unit(per, self.unit_name)}"
+            line = f"{current} {format_duration(elapsed)} {format_time_per_unit(per, self.unit_name)}"
         for k, v in self._values:
             line += f" - {k}: {format_value(v)}"
         return line
