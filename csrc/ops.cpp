@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 
 #include "core/thread_pool.h"
 #include "cpu/cpu_backend.h"
@@ -61,6 +62,30 @@ cpu::Operand operand(const Array& x, const Shape& shape) {
   return {static_cast<char*>(x.raw_data()), broadcast_strides(x, shape), x.itemsize()};
 }
 
+// Runs an elementwise inner loop over contiguous operands of out's size, split across
+// threads when large (the fast path that skips run_nd's n-d bookkeeping).
+void run_flat(const Array& out, std::initializer_list<const Array*> ins, InnerLoop fn) {
+  const int64_t n = out.size();
+  if (n == 0) return;
+  char* base[4] = {static_cast<char*>(out.raw_data())};
+  int64_t isz[4] = {out.itemsize()};
+  int nops = 1;
+  for (const Array* in : ins) {
+    base[nops] = static_cast<char*>(in->raw_data());
+    isz[nops++] = in->itemsize();
+  }
+  const int64_t ones[4] = {1, 1, 1, 1};
+  if (n <= cpu::kElementwiseGrain) {
+    fn(base, ones, n, nullptr);
+    return;
+  }
+  parallel_for(n, cpu::kElementwiseGrain, [&](int64_t b, int64_t e) {
+    char* ptr[4];
+    for (int o = 0; o < nops; ++o) ptr[o] = base[o] + b * isz[o];
+    fn(ptr, ones, e - b, nullptr);
+  });
+}
+
 template <class Pred>
 bool any_element(const Array& x, Pred pred) {
   const Array c = contiguous(x);
@@ -116,6 +141,10 @@ Array unary(UnaryOp op, const Array& x) {
   TAPEFLOW_CHECK(fn != nullptr, "[", name, "] does not support dtype ", dtype_name(x.dtype()),
                  " (input ", x.describe(), "); supported: ", kind_dtypes(kind));
   Array out = Array::empty(x.shape(), returns_bool(kind) ? DType::kBool : x.dtype());
+  if (x.is_contiguous()) {  // the common case: one flat loop, no n-d bookkeeping
+    run_flat(out, {&x}, fn);
+    return out;
+  }
   cpu::run_nd(x.shape(), {operand(out, x.shape()), operand(x, x.shape())}, fn, nullptr);
   return out;
 }
@@ -131,7 +160,8 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
   TAPEFLOW_CHECK(fn != nullptr, "[", name, "] does not support dtype ", dtype_name(a.dtype()),
                  " (inputs ", a.describe(), " and ", b.describe(), "); supported: ",
                  kind_dtypes(kind));
-  const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  const bool same = a.shape() == b.shape();
+  const Shape shape = same ? a.shape() : broadcast_shapes(a.shape(), b.shape(), name);
   if (is_integer(a.dtype())) {
     const bool divides = op == BinaryOp::div || op == BinaryOp::floordiv || op == BinaryOp::mod;
     TAPEFLOW_CHECK(!(divides && shape_size(shape) > 0 &&
@@ -142,6 +172,10 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
                    "[", name, "] Integers to negative integer powers are not allowed");
   }
   Array out = Array::empty(shape, returns_bool(kind) ? DType::kBool : a.dtype());
+  if (same && a.is_contiguous() && b.is_contiguous()) {
+    run_flat(out, {&a, &b}, fn);
+    return out;
+  }
   cpu::run_nd(shape, {operand(out, shape), operand(a, shape), operand(b, shape)}, fn, nullptr);
   return out;
 }

@@ -87,6 +87,8 @@ std::vector<ops::SliceArg> slice_args(const py::tuple& items) {
   return out;
 }
 
+constexpr int64_t kReleaseGilAbove = 4096;
+
 py::tuple random_result(const ops::RandomResult& r) { return py::make_tuple(r.values, r.blocks); }
 
 }  // namespace
@@ -141,10 +143,23 @@ PYBIND11_MODULE(_core, m) {
         "Copies a numpy array (any strides) into a new contiguous Array.");
   auto rel = py::call_guard<py::gil_scoped_release>();
 
-#define TAPEFLOW_BIND_UNARY(name, ...) m.def(#name, &ops::name, py::arg("x"), rel);
+  // Elementwise ops release the GIL only for inputs big enough to be worth it: on tiny
+  // tensors the release/re-acquire would cost more than the kernel.
+#define TAPEFLOW_BIND_UNARY(name, ...)                                  \
+  m.def(#name, [](const Array& x) {                                     \
+    if (x.size() < kReleaseGilAbove) return ops::name(x);              \
+    py::gil_scoped_release r;                                          \
+    return ops::name(x);                                               \
+  }, py::arg("x"));
   TAPEFLOW_UNARY_OPS(TAPEFLOW_BIND_UNARY)
 #undef TAPEFLOW_BIND_UNARY
-#define TAPEFLOW_BIND_BINARY(name, ...) m.def(#name, &ops::name, py::arg("a"), py::arg("b"), rel);
+#define TAPEFLOW_BIND_BINARY(name, ...)                                 \
+  m.def(#name, [](const Array& a, const Array& b) {                     \
+    if (a.size() < kReleaseGilAbove && b.size() < kReleaseGilAbove)    \
+      return ops::name(a, b);                                          \
+    py::gil_scoped_release r;                                          \
+    return ops::name(a, b);                                            \
+  }, py::arg("a"), py::arg("b"));
   TAPEFLOW_BINARY_OPS(TAPEFLOW_BIND_BINARY)
 #undef TAPEFLOW_BIND_BINARY
   m.def("unary_ops", [] {

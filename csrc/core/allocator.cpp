@@ -37,16 +37,16 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
     if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
   }
 #endif
-  std::unique_ptr<void, Free> owned(p);
-  std::unique_ptr<Storage> st(new Storage(nullptr, nbytes, device));
-  st->data_ = std::move(owned);
-  g_host_bytes += static_cast<int64_t>(nbytes);
-  // shared_ptr runs the deleter itself if making the control block throws.
-  return std::shared_ptr<Storage>(st.release(), [](Storage* q) {
-    g_host_bytes -= static_cast<int64_t>(q->nbytes());
-    delete q;
-  });
+  // One allocation for the Storage and its reference count (make_shared).
+  return std::make_shared<Storage>(std::unique_ptr<void, Free>(p), nbytes, device);
 }
+
+Storage::Storage(std::unique_ptr<void, Free> p, size_t nbytes, Device device)
+    : data_(std::move(p)), nbytes_(nbytes), device_(device) {
+  g_host_bytes += static_cast<int64_t>(nbytes_);
+}
+
+Storage::~Storage() { g_host_bytes -= static_cast<int64_t>(nbytes_); }
 
 int64_t host_bytes_in_use() { return g_host_bytes.load(); }
 

@@ -19,11 +19,16 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
- private:
   struct Free {
     void operator()(void* p) const noexcept;
   };
-  Storage(void* p, size_t nbytes, Device device) : data_(p), nbytes_(nbytes), device_(device) {}
+  // Takes ownership of p (from the allocator); use allocate().
+  Storage(std::unique_ptr<void, Free> p, size_t nbytes, Device device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+ private:
   std::unique_ptr<void, Free> data_;
   size_t nbytes_;
   Device device_;

@@ -148,10 +148,11 @@ class Tensor(_Operators):
     # -- metadata -------------------------------------------------------------------
     @property
     def shape(self) -> TensorShape:
-        s = self._shape_cache
-        if s is None:
+        try:
+            return self._shape_cache
+        except AttributeError:  # unset slot: first access
             s = self._shape_cache = TensorShape(self._a.shape)
-        return s
+            return s
 
     def get_shape(self) -> TensorShape:
         return self.shape
@@ -271,11 +272,13 @@ class Reference:
         return f"<Reference wrapping {self._obj!r}>"
 
 
+_new_object = object.__new__
+
+
 def wrap(array: Any) -> Tensor:
     """A Tensor around a native Array (no copy). The only way ops make Tensors."""
-    t = object.__new__(Tensor)
+    t = _new_object(Tensor)
     t._a = array
-    t._shape_cache = None
     return t
 
 
@@ -445,3 +448,13 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: Optional[st
 # math_ops must load first: array_ops imports it at module level.
 from tapeflow.ops import math_ops as _math  # noqa: E402,I001
 from tapeflow.ops import array_ops as _array  # noqa: E402
+
+# The forward operators are the ops themselves (an op's first parameter is the
+# tensor), saving a Python frame on the hottest path.
+_Operators.__add__ = _math.add  # type: ignore[assignment]
+_Operators.__sub__ = _math.subtract  # type: ignore[assignment]
+_Operators.__mul__ = _math.multiply  # type: ignore[assignment]
+_Operators.__truediv__ = _math.truediv  # type: ignore[assignment]
+_Operators.__pow__ = _math.pow  # type: ignore[assignment]
+_Operators.__matmul__ = _math.matmul  # type: ignore[assignment]
+_Operators.__neg__ = _math.negative  # type: ignore[assignment]

@@ -152,7 +152,6 @@ class Variable(_Operators):
         value = array_ops.slice_helper(self._as_tensor(), key)
         out = object.__new__(_VariableSlice)
         out._a = value._a
-        out._shape_cache = None
         out._var = self
         out._items = items
         if _tape.active:  # keep the slice differentiable w.r.t. the variable

@@ -12,6 +12,7 @@ from tapeflow.framework.tensor import (
     Tensor, _is_tensor_like, _scalar_fast, convert_to_tensor, wrap)
 
 FLOAT_CORE = frozenset((_core.DType.float32, _core.DType.float64))
+_new = object.__new__
 
 # TF's names of dtypes in kernel-signature errors ("expected to be a float tensor").
 _TF_TYPE_NAMES = {"float32": "float", "float64": "double"}
@@ -91,11 +92,14 @@ def unary(core_fn: Callable[[Any], Any], tf_name: str, grad: Optional[UnaryGrad]
           doc: str) -> Callable[..., Tensor]:
     """An elementwise op; grad(x, y, dy) gives dx using tapeflow ops (None: no gradient)."""
 
+    active = _tape.active  # the list itself: tapes change its contents, not identity
+
     def op(x: Any, name: Optional[str] = None) -> Tensor:
         if type(x) is not Tensor:
             x = convert_to_tensor(x)
-        out = wrap(core_fn(x._a))
-        if grad is not None and _tape.active and out._a.dtype in FLOAT_CORE:
+        out = _new(Tensor)
+        out._a = core_fn(x._a)
+        if grad is not None and active and out._a.dtype in FLOAT_CORE:
             _tape.record(tf_name, (x,), (out,), lambda dys, needs: (grad(x, out, dys[0]),))
         return out
 
@@ -109,16 +113,19 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
     """A broadcasting binary op; grad_x/grad_y(x, y, z, dz) give the operands' gradients
     before un-broadcasting (None: that operand has no gradient)."""
 
+    active = _tape.active  # the list itself: tapes change its contents, not identity
+    has_grad = grad_x is not None or grad_y is not None
+
     def op(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
         if type(x) is not Tensor or type(y) is not Tensor:
             x, y = binary_operands(x, y, tf_name, strict)
+        out = _new(Tensor)
         try:
-            out = wrap(core_fn(x._a, y._a))
+            out._a = core_fn(x._a, y._a)
         except errors.InvalidArgumentError:
             binary_operands(x, y, tf_name)  # mismatched dtypes: raise TF's message
             raise
-        if (grad_x is not None or grad_y is not None) and _tape.active \
-                and out._a.dtype in FLOAT_CORE:
+        if has_grad and active and out._a.dtype in FLOAT_CORE:
             def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
                 dz = dys[0]
                 gx = grad_x(x, y, out, dz) if needs[0] and grad_x is not None else None
