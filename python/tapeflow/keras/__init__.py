@@ -11,5 +11,6 @@ from tapeflow.keras import (  # noqa: F401
     regularizers, utils)
 from tapeflow.keras.layers import Input  # noqa: F401
 from tapeflow.keras.models import Model, Sequential  # noqa: F401
+from tapeflow.keras import saving  # noqa: F401,E402
 
 __version__ = "3.15.0"

@@ -440,6 +440,29 @@ class Model(Layer):
     def get_compile_config(self) -> Optional[Dict[str, Any]]:
         return getattr(self, "_compile_config", None) if self.compiled else None
 
+    # -- saving (implemented in tapeflow.keras.saving) ------------------------------
+    def save(self, filepath: Any, overwrite: bool = True, zipped: Optional[bool] = None,
+             **kwargs: Any) -> None:
+        """Saves the model as a Keras 3 ``.keras`` file (``keras.saving.save_model``)."""
+        from tapeflow.keras.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True,
+                     max_shard_size: Any = None) -> None:
+        """Saves the weights to a ``.weights.h5`` file (``keras.saving.save_weights``)."""
+        from tapeflow.keras.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite,
+                                max_shard_size=max_shard_size)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Loads weights from a ``.weights.h5`` or ``.keras`` file
+        (``keras.saving.load_weights``)."""
+        from tapeflow.keras.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
 
 def _terminal() -> bool:
     import sys

@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Tuple
 
 from tapeflow.keras.saving.serialization_lib import (
-    deserialize_layer, serialize_keras_object, serialize_layer)
+    deserialize_layer,
+    serialize_keras_object,
+    serialize_layer,
+)
 
 
 # ---------------------------------------------------------------------------------

@@ -32,8 +32,13 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 from tapeflow.keras.saving import graph, stores
 from tapeflow.keras.saving.serialization_lib import (
-    CustomObjectScope, check_config_is_safe, deserialize_layer, is_saveable,
-    serialize_layer, to_snake_case)
+    CustomObjectScope,
+    check_config_is_safe,
+    deserialize_layer,
+    is_saveable,
+    serialize_layer,
+    to_snake_case,
+)
 
 CONFIG_FILENAME = "config.json"
 METADATA_FILENAME = "metadata.json"
@@ -367,7 +372,14 @@ def _unsafe_member(name: str) -> bool:
     return any(part == ".." for part in name.split("/"))
 
 
+_MAX_CONFIG_BYTES = 128 << 20  # a model's config is KBs to a few MBs
+
+
 def read_config(archive: Archive) -> Dict[str, Any]:
+    if archive.zip.getinfo(CONFIG_FILENAME).file_size > _MAX_CONFIG_BYTES \
+            if CONFIG_FILENAME in archive.names else False:
+        raise ValueError(f"{archive.what}: config.json is larger than "
+                         f"{_MAX_CONFIG_BYTES >> 20} MiB; refusing to read it.")
     raw = archive.read(CONFIG_FILENAME)
     try:
         config = json.loads(raw.decode("utf-8"))
@@ -403,6 +415,15 @@ def model_from_bytes(data: bytes, what: str, custom_objects: Optional[Dict[str, 
     reader = archive.weights_reader()
     try:
         load_state(model, reader)
+    except ValueError as e:
+        if model.built or "never built" not in str(e):
+            raise
+        raise ValueError(
+            f"{e}\nThe model '{model.name}' ({type(model).__name__}) is not built after "
+            "loading: it was saved without a build_config (the input shape it was built "
+            "with is unknown). Give the class `get_build_config()` (e.g. returning "
+            "{'input_shape': [None, 3]}) or `build_from_config(config)`, or re-create "
+            "and build the model in code and use `load_weights()`.") from None
     finally:
         reader.close()
     return model

@@ -77,11 +77,7 @@ def register_keras_serializable(package: str = "Custom", name: Optional[str] = N
         if inspect.isclass(obj) and not hasattr(obj, "get_config"):
             raise ValueError("Cannot register a class that does not have a "
                              "get_config() method.")
-        key = f"{package}>{name or obj.__name__}"
-        if key in _registry() and _registry()[key] is not obj:
-            warnings.warn(f"{key} has already been registered to {_registry()[key]}; "
-                          f"replacing it with {obj}.", stacklevel=2)
-        return inner(obj)
+        return inner(obj)  # as Keras: registering a name again replaces it
 
     return decorator
 
@@ -234,10 +230,9 @@ def _is_builtin_function(fn: Any) -> Optional[str]:
 # ---------------------------------------------------------------------------------
 def serialize_keras_object(obj: Any) -> Any:
     """``obj`` as Keras's JSON-compatible serialized form."""
+    import tapeflow as tf
     from tapeflow.keras.layers.layer import KerasTensor, Layer
     from tapeflow.keras.optimizers import Optimizer
-
-    import tapeflow as tf
 
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -314,7 +309,6 @@ def serialize_layer(layer: Any, build_input_shape: Any = "unknown") -> Dict[str,
     """A layer or model as Keras's dict, with ``build_config`` (when the input shape
     it was built with is known) and, for models, ``compile_config``."""
     from tapeflow.keras.models import Functional, Model, Sequential
-
     from tapeflow.keras.saving import graph
 
     cls = type(layer)
@@ -581,7 +575,6 @@ def deserialize_layer(config: Dict[str, Any], custom_objects: Optional[Dict[str,
     from ``compile_config`` as Keras does."""
     from tapeflow.keras.layers.layer import Layer
     from tapeflow.keras.models import Functional, Model, Sequential
-
     from tapeflow.keras.saving import graph
 
     if not isinstance(config, dict):

@@ -51,8 +51,9 @@ class _Entry:
         self.values: Dict[str, np.ndarray] = {}
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.values[str(key)] = np.asarray(value.numpy() if hasattr(value, "numpy")
-                                           else value)
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
+        _check_array_dtype(array.dtype, str(key))  # numeric only: nothing to pickle
+        self.values[str(key)] = array
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.values[key]
@@ -146,7 +147,7 @@ class WeightsReader:
 def _check_array_dtype(dtype: np.dtype, where: str) -> None:
     if dtype.kind not in "biuf" or dtype.hasobject:
         raise ValueError(f"Not allowed: weight '{where}' has dtype {dtype}; only numeric "
-                         "arrays are read.")
+                         "arrays are saved and read.")
 
 
 class H5Reader(WeightsReader):
