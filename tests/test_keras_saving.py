@@ -606,3 +606,32 @@ def test_npz_fallback_without_h5py(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         warnings.simplefilter("error")
         again = keras.models.load_model(tmp_path / "n.keras")
     np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_subclassed_model_round_trip_uses_the_recorded_build_shape(tmp_path) -> None:
+    """A registered subclassed model reloads without defining get_build_config."""
+    import numpy as np
+
+    from tapeflow import keras
+
+    @keras.saving.register_keras_serializable(package="roundtrip")
+    class TwoLayer(keras.Model):
+        def __init__(self, units=3, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+            self.hidden = keras.layers.Dense(units, activation="relu")
+            self.out = keras.layers.Dense(1)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+        def get_config(self):
+            return {**super().get_config(), "units": self.units}
+
+    model = TwoLayer()
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    before = model.predict(x, verbose=0)
+    path = tmp_path / "sub.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), before, rtol=1e-6)

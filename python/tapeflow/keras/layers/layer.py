@@ -305,6 +305,7 @@ class Layer:
     def _maybe_build(self, input_shape: Any) -> None:
         if self.built:
             return
+        self._build_shapes_dict = {"input_shape": input_shape}  # Keras's build_config
         _scope.append(self.name)
         try:
             self.build(input_shape)
