@@ -51,7 +51,7 @@ class Dense(Layer):
                                     regularizer=self.bias_regularizer) if self.use_bias else None
 
     def call(self, inputs: Any) -> Any:
-        if inputs.shape.rank == 2:
+        if inputs.ndim == 2:
             x = tf.matmul(inputs, self.kernel)
         else:  # apply to the last axis of higher-rank inputs, as Keras
             x = _dense_nd(inputs, self.kernel)

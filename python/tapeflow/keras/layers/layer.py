@@ -104,7 +104,7 @@ def _to_tensors(x: Any, dtype: Any) -> Any:
     if isinstance(x, KerasTensor) or x is None:
         return x
     t = tf.convert_to_tensor(x)
-    if t.dtype.is_floating and dtype is not None and t.dtype != dtype:
+    if dtype is not None and t.dtype is not dtype and t.dtype.is_floating:
         t = tf.cast(t, dtype)
     return t
 
@@ -319,15 +319,22 @@ class Layer:
             raise ValueError(f"Layer {self.name} was called without inputs.")
         inputs = args[0] if args else kwargs.pop("inputs")
         rest = args[1:]
-        for bad in _flat(inputs):
-            if isinstance(bad, (int, float, bool)) and not isinstance(inputs, (int, float)):
-                raise ValueError("Only input tensors may be passed as positional arguments. "
-                                 "The following argument value should be passed as a keyword "
-                                 f"argument: {bad} (of type {type(bad)})")
-        if any(isinstance(x, KerasTensor) for x in _flat(inputs)):
-            return self._symbolic_call(inputs, rest, kwargs)
-        inputs = _to_tensors(inputs, self._dtype if self._dtype.is_floating else None)
-        self._maybe_build(_shape_of(inputs))
+        if type(inputs) is tf.Tensor and (inputs.dtype is self._dtype or
+                                          not inputs.dtype.is_floating):
+            pass  # the common case inside a model: nothing to convert or check
+        else:
+            flat = _flat(inputs)
+            for bad in flat:
+                if isinstance(bad, (int, float, bool)) and not isinstance(inputs, (int, float)):
+                    raise ValueError("Only input tensors may be passed as positional "
+                                     "arguments. The following argument value should be "
+                                     f"passed as a keyword argument: {bad} (of type "
+                                     f"{type(bad)})")
+            if any(isinstance(x, KerasTensor) for x in flat):
+                return self._symbolic_call(inputs, rest, kwargs)
+            inputs = _to_tensors(inputs, self._dtype if self._dtype.is_floating else None)
+        if not self.built:
+            self._maybe_build(_shape_of(inputs))
         outermost = len(_scope) == 0
         training = kwargs.get("training")
         if outermost:
