@@ -80,3 +80,24 @@ def test_import_is_light() -> None:
     loaded = eval(_run(code))
     for heavy in ("tapeflow.keras", "matplotlib", "scipy", "onnx"):
         assert heavy not in loaded
+
+
+def test_caching_allocator_reuses_and_releases_large_blocks() -> None:
+    """Freed buffers >= 64 KiB are cached by size class, reused, and given back on
+    request; live-byte accounting is unaffected."""
+    _core.empty_cache()
+    live = _core.host_bytes_in_use()
+    x = _core.full([1 << 18], _core.DType.float32, 1.0)  # 1 MiB
+    del x
+    assert _core.host_bytes_in_use() == live
+    cached = _core.host_bytes_cached()
+    assert cached >= 1 << 20
+    y = _core.full([1 << 18], _core.DType.float32, 2.0)  # same class: taken from the cache
+    assert _core.host_bytes_cached() == cached - (1 << 20)
+    assert float(np.asarray(y)[12345]) == 2.0
+    del y
+    _core.empty_cache()
+    assert _core.host_bytes_cached() == 0
+    small = _core.full([16], _core.DType.float32, 0.0)  # below 64 KiB: never cached
+    del small
+    assert _core.host_bytes_cached() == 0

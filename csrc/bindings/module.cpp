@@ -250,4 +250,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("num_threads", &num_threads);
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("host_bytes_in_use", &host_bytes_in_use);
+  m.def("host_bytes_cached", &host_bytes_cached);
+  m.def("empty_cache", &empty_cache);
 }

@@ -1,4 +1,8 @@
 // Reference-counted storage: 64-byte aligned host memory (device memory later).
+// Buffers of 64 KiB and more come from a caching allocator: freed blocks are kept in
+// size classes (powers of two and 1.5x between them) and reused, so a training loop
+// stops faulting in fresh pages every step. The cache is bounded, emptied when an
+// allocation fails, and on request (empty_cache).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -23,7 +27,7 @@ class Storage {
     void operator()(void* p) const noexcept;
   };
   // Takes ownership of p (from the allocator); use allocate().
-  Storage(std::unique_ptr<void, Free> p, size_t nbytes, Device device);
+  Storage(std::unique_ptr<void, Free> p, size_t nbytes, size_t capacity, Device device);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -31,10 +35,14 @@ class Storage {
  private:
   std::unique_ptr<void, Free> data_;
   size_t nbytes_;
+  size_t capacity_;  // the block's size class
   Device device_;
 };
 
 // Bytes currently allocated by Storage on the host (for tests and leak checks).
 int64_t host_bytes_in_use();
+// Bytes held by the cache of freed blocks, and a way to give them back to the OS.
+int64_t host_bytes_cached();
+void empty_cache();
 
 }  // namespace tapeflow
