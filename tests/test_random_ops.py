@@ -382,3 +382,12 @@ def test_generator_ranges():
     assert np.all(np.abs(t) < 4.0)
     n = g.normal([2, 2], mean=5.0, stddev=0.0)
     np.testing.assert_array_equal(n, np.full((2, 2), 5.0, np.float32))
+
+
+def test_generator_from_seed_reproduces_tf_stream() -> None:
+    """TF 2.21: g = tf.random.Generator.from_seed(1); g.normal([3]); g.uniform([3])."""
+    g = tf.random.Generator.from_seed(1)
+    np.testing.assert_allclose(g.normal([3]).numpy(), [0.43842274, -0.53439844, -0.07710262],
+                               rtol=2e-6)
+    np.testing.assert_array_equal(g.uniform([3]).numpy(),
+                                  np.float32([0.6941341, 0.7800473, 0.3360424]))

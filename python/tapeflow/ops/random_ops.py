@@ -5,8 +5,9 @@ count. Stateful ops follow TF's ``get_seed``: a global seed from ``set_seed`` an
 seed give (seed, seed2); the kernel for each pair keeps a counter that advances by
 256 blocks per output element, as TF's GuardedPhiloxRandom does. With the same seeds
 ``uniform``, ``normal`` and ``uniform`` ints reproduce TF's numbers; the stateless ops
-derive their key as TF's GenerateKey does (``stateless_uniform`` is bit-exact).
-Differences: ``shuffle`` and ``Generator`` are deterministic but not TF's streams.
+derive their key as TF's GenerateKey does (``stateless_uniform`` is bit-exact), and
+``Generator.from_seed`` follows TF's state layout. Difference: ``shuffle`` is
+deterministic but not TF's permutation.
 """
 
 from __future__ import annotations
@@ -234,8 +235,9 @@ def stateless_truncated_normal(shape: Any, seed: Any, mean: Any = 0.0, stddev: A
 class Generator:
     """A random-number generator with its own Philox state (``tf.random.Generator``).
 
-    Deterministic for a seed, independent of the global seed; its numbers are not
-    TF's Generator stream (a documented difference).
+    As TF's: ``from_seed(s)`` makes the state [s, 0, 0] (64-bit words: a 128-bit
+    counter, then the key), and each draw of n numbers advances the counter by 256 n,
+    so ``Generator.from_seed(s)`` gives TF's numbers. Independent of the global seed.
     """
 
     def __init__(self, key: Tuple[int, int], counter: Any = (0, 0, 0, 0)) -> None:
@@ -244,7 +246,11 @@ class Generator:
 
     @classmethod
     def from_seed(cls, seed: int, alg: Any = None) -> "Generator":
-        return cls(_split64(int(seed)))
+        seed = int(seed)
+        words = [(seed >> (64 * i)) & ((1 << 64) - 1) for i in range(3)]
+        c0, c1 = _split64(words[0])
+        c2, c3 = _split64(words[1])
+        return cls(_split64(words[2]), (c0, c1, c2, c3))
 
     @classmethod
     def from_non_deterministic_state(cls, alg: Any = None) -> "Generator":
@@ -252,12 +258,13 @@ class Generator:
 
     def _next(self, kind: str, dims: list, dt: dtypes.DType, lo: int = 0, hi: int = 0) -> Tensor:
         if kind == "uniform_int":
-            arr, blocks = _core.random_uniform_int(dims, dt._core, lo, hi, self._key,
-                                                   self._counter)
+            arr, _ = _core.random_uniform_int(dims, dt._core, lo, hi, self._key,
+                                              self._counter)
         else:
-            arr, blocks = getattr(_core, "random_" + kind)(dims, dt._core, self._key,
-                                                           self._counter)
-        self._counter = _add_counter(self._counter, blocks)
+            arr, _ = getattr(_core, "random_" + kind)(dims, dt._core, self._key,
+                                                      self._counter)
+        n = int(np.prod(dims)) if dims else 1
+        self._counter = _add_counter(self._counter, max(n, 1) * _SAMPLES_PER_OUTPUT)
         return wrap(arr)
 
     def uniform(self, shape: Any, minval: Any = 0, maxval: Any = None,
