@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/thread_pool.h"
@@ -51,12 +52,24 @@ int main() {
   std::printf("%-34s %12.1f %11.1f GB/s\n", "column sums of 4096x4096", s * 1e6, 4.0 * 4096 * 4096 / s / 1e9);
   s = median_seconds([&] { ops::random_normal({n}, DType::kFloat32, key, ctr); });
   std::printf("%-34s %12.1f %9.1f M/s\n", "normal 10M float32", s * 1e6, n / s / 1e6);
-  for (const int64_t m : {64, 256, 1024}) {
-    const Array x = ops::random_uniform({m, m}, DType::kFloat32, key, ctr).values;
-    s = median_seconds([&] { ops::matmul(x, x); }, m >= 1024 ? 5 : 9);
+  for (const DType dt : {DType::kFloat32, DType::kFloat64}) {
+    for (const int64_t m : {64, 128, 256, 512, 1024, 2048}) {
+      const Array x = ops::random_uniform({m, m}, dt, key, ctr).values;
+      s = median_seconds([&] { ops::matmul(x, x); }, m >= 1024 ? 5 : m >= 256 ? 9 : 51);
+      char label[64];
+      std::snprintf(label, sizeof label, "%s n=%lld", dt == DType::kFloat32 ? "sgemm" : "dgemm",
+                    static_cast<long long>(m));
+      std::printf("%-34s %12.1f %8.1f GFLOP/s\n", label, s * 1e6, 2.0 * m * m * m / s / 1e9);
+    }
+  }
+  for (const auto& [sa, sb] : {std::pair<Shape, Shape>{{2000, 2}, {2, 1}}, {{32, 64}, {64, 64}}}) {
+    const Array p = ops::random_uniform(sa, DType::kFloat32, key, ctr).values;
+    const Array q = ops::random_uniform(sb, DType::kFloat32, key, {1, 0, 0, 0}).values;
+    s = median_seconds([&] { for (int i = 0; i < 100; ++i) ops::matmul(p, q); }, 21) / 100;
     char label[64];
-    std::snprintf(label, sizeof label, "sgemm n=%lld", static_cast<long long>(m));
-    std::printf("%-34s %12.1f %8.1f GFLOP/s\n", label, s * 1e6, 2.0 * m * m * m / s / 1e9);
+    std::snprintf(label, sizeof label, "sgemm (%lld,%lld)x(%lld,%lld)", static_cast<long long>(sa[0]),
+                  static_cast<long long>(sa[1]), static_cast<long long>(sb[0]), static_cast<long long>(sb[1]));
+    std::printf("%-34s %12.2f %8.1f GFLOP/s\n", label, s * 1e6, 2.0 * sa[0] * sa[1] * sb[1] / s / 1e9);
   }
   const Array t1 = ops::full({2, 1}, DType::kFloat32, 1.0);
   s = median_seconds([&] { for (int i = 0; i < 1000; ++i) ops::add(t1, t1); });

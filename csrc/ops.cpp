@@ -586,22 +586,55 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   const char* pb = static_cast<const char*>(B.raw_data());
   char* pc = static_cast<char*>(out.raw_data());
   const int64_t isz = a.itemsize();
-  const double flops = static_cast<double>(nb) * M * N * (K > 0 ? K : 1);
-  const int threads = flops < 64.0 * 64 * 64 ? 1 : num_threads();
-  int64_t bands = 1;
-  if (nb < threads) bands = std::min<int64_t>((M + 3) / 4, (2 * threads + nb - 1) / nb);
-  const int64_t rows_per_band = (M + bands - 1) / bands;
-  auto task = [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t bi = t / bands, r0 = (t % bands) * rows_per_band;
-      const int64_t r1 = std::min(M, r0 + rows_per_band);
-      if (r0 >= r1) continue;
-      gemm(r1 - r0, N, K, pa + (aoff[bi] + r0 * K) * isz, K, pb + boff[bi] * isz, N,
-           pc + (bi * M * N + r0 * N) * isz, N);
+  // Threads. The GEMM of one call is serial; C is cut into pieces (batch items x row
+  // bands, or column bands for short, wide outputs) that the threads claim one at a time
+  // from a shared counter. Claiming, rather than a fixed split, matters: a pool worker can
+  // take 20-300 us to wake up, and pieces it does not take the caller runs itself, so a
+  // late worker never makes a product slower than serial. Products whose B fits the
+  // kernel's in-place (L2) path use many pieces; larger ones pack B per piece, so they use
+  // one piece per thread. Below ~7 MFLOP a hand-off cannot pay back.
+  constexpr double kThreadWork = 192.0 * 192 * 192;    // M*N*K below which: one thread
+  constexpr double kPieceWork = 1024.0 * 1024;         // M*N*K per piece, at least
+  constexpr double kInPlaceB = 768.0 * 1024;           // bytes of B the kernel reads in place
+  const double work = static_cast<double>(nb) * M * N * (K > 0 ? K : 1);
+  const int threads = work < kThreadWork ? 1 : num_threads();
+  int64_t row_bands = 1, col_bands = 1;
+  int64_t rb = M, cb = N;
+  if (threads > 1 && nb < 4 * threads) {
+    const bool in_place = static_cast<double>(K) * N * isz <= kInPlaceB;
+    const double want_total = in_place ? std::min(16.0, std::max<double>(threads, work / kPieceWork))
+                                       : static_cast<double>(threads);
+    const int64_t want = std::max<int64_t>(1, (static_cast<int64_t>(want_total) + nb - 1) / nb);
+    const int64_t mr = std::max(1, cpu::kernels().gemm_mr);
+    if (M >= 2 * mr * std::min<int64_t>(want, threads)) {
+      rb = std::max<int64_t>((M + want - 1) / want, 2 * mr);
+      rb = (rb + mr - 1) / mr * mr;
+      row_bands = (M + rb - 1) / rb;
+    } else if (N >= 64 * threads) {
+      cb = std::max<int64_t>((N + want - 1) / want, 64);
+      cb = (cb + 31) / 32 * 32;
+      col_bands = (N + cb - 1) / cb;
     }
+  }
+  const int64_t per_matrix = row_bands * col_bands, pieces = nb * per_matrix;
+  auto run_piece = [&](int64_t t) {
+    const int64_t bi = t / per_matrix, p = t % per_matrix;
+    const int64_t r0 = (p / col_bands) * rb, c0 = (p % col_bands) * cb;
+    const int64_t r1 = std::min(M, r0 + rb), c1 = std::min(N, c0 + cb);
+    if (r0 >= r1 || c0 >= c1) return;
+    gemm(r1 - r0, c1 - c0, K, pa + (aoff[bi] + r0 * K) * isz, K, pb + (boff[bi] + c0) * isz, N,
+         pc + (bi * M * N + r0 * N + c0) * isz, N);
   };
-  if (threads == 1) task(0, nb * bands);
-  else parallel_for(nb * bands, 1, task);
+  if (threads == 1 || pieces == 1) {
+    for (int64_t t = 0; t < pieces; ++t) run_piece(t);
+  } else {
+    int64_t next = 0;  // claimed with atomic builtins
+    parallel_for(threads, 1, [&](int64_t, int64_t) {
+      for (int64_t t = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED); t < pieces;
+           t = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED))
+        run_piece(t);
+    });
+  }
   return out;
 }
 

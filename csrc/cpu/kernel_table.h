@@ -27,6 +27,7 @@ struct KernelTable {
   ReduceRowsFn reduce_rows[kNumReduceOps][kNumDTypes] = {};
   ReduceColsFn reduce_cols[kNumReduceOps][kNumDTypes] = {};  // not for argmax/argmin/logsumexp
   GemmFn gemm[kNumDTypes] = {};
+  int gemm_mr = 1;  // rows of the GEMM micro-kernel: callers split C into multiples of it
 };
 
 // Filled by the ISA translation units.

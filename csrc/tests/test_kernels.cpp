@@ -5,6 +5,8 @@
 #include <functional>
 #include <map>
 #include <random>
+#include <type_traits>
+#include <vector>
 
 #include "cpu/cpu_backend.h"
 #include "ops.h"
@@ -162,6 +164,87 @@ TEST_P(PerIsa, GemmMatchesNaive) {
   }
 }
 
+// The packed / direct / narrow GEMM paths of every ISA against a long-double reference:
+// odd sizes, 1-element dims, sizes around the register tiles (MR 14/6/4, NR up to 32) and
+// the cache blocks (KC 256/384, MC 120/168), leading dimensions wider than the rows, and
+// C padding that must stay untouched. Error bound: c * eps * sum_k |a_ik||b_kj|.
+template <class T>
+void check_gemm(const KernelTable& t, int64_t M, int64_t N, int64_t K, int64_t pad, unsigned seed) {
+  const int64_t lda = K + pad, ldb = N + 2 * pad, ldc = N + 3 * pad;
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> dist(-1, 1);
+  std::vector<T> A(static_cast<size_t>(M * lda + 1)), B(static_cast<size_t>(K * ldb + 1));
+  std::vector<T> C(static_cast<size_t>(M * ldc + 1), T(-777));
+  for (auto& x : A) x = static_cast<T>(dist(gen));
+  for (auto& x : B) x = static_cast<T>(dist(gen));
+  const int d = std::is_same_v<T, float> ? 0 : 1;
+  t.gemm[d](M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc);
+  const double eps = std::is_same_v<T, float> ? 6e-8 : 1.2e-16;
+  int bad = 0;
+  for (int64_t i = 0; i < M && bad < 5; ++i) {
+    for (int64_t j = 0; j < ldc && bad < 5; ++j) {
+      const T got = C[static_cast<size_t>(i * ldc + j)];
+      if (j >= N) {  // padding between rows: untouched
+        if (got != T(-777)) { ++bad; ADD_FAILURE() << "wrote padding at " << i << "," << j; }
+        continue;
+      }
+      long double s = 0, mag = 0;
+      for (int64_t k = 0; k < K; ++k) {
+        const long double p = static_cast<long double>(A[i * lda + k]) * B[k * ldb + j];
+        s += p;
+        mag += p < 0 ? -p : p;
+      }
+      const double tol = 4 * eps * (static_cast<double>(K) + 2) * static_cast<double>(mag) + 1e-30;
+      if (!(std::fabs(static_cast<double>(got) - static_cast<double>(s)) <= tol)) {
+        ++bad;
+        ADD_FAILURE() << t.isa << (d ? " f64" : " f32") << " M=" << M << " N=" << N << " K=" << K
+                      << " pad=" << pad << " C[" << i << "," << j << "]=" << got << " want " << (double)s;
+      }
+    }
+  }
+  EXPECT_EQ(C.back(), T(-777)) << "wrote past the end";
+}
+
+TEST_P(PerIsa, GemmFloatAndDoubleAllPathsMatchReference) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  std::vector<std::array<int64_t, 3>> shapes = {
+      {1, 1, 1}, {1, 1, 7}, {2000, 1, 2}, {7, 1, 300}, {3, 2, 40}, {1, 33, 5}, {1, 64, 64},
+      {64, 1, 64}, {5, 7, 3}, {13, 17, 19}, {14, 32, 8}, {15, 33, 9}, {28, 64, 17},
+      {29, 65, 31}, {6, 16, 5}, {7, 17, 5}, {12, 8, 4}, {4, 4, 4}, {3, 9, 1}, {32, 64, 64},
+      {33, 65, 300}, {64, 64, 64}, {100, 100, 100}, {127, 129, 131}, {161, 47, 255},
+      {169, 97, 385}, {121, 200, 257}, {200, 31, 390}, {257, 65, 96}, {300, 300, 64},
+      {45, 500, 200}, {1, 700, 300}, {400, 13, 700}, {9, 4100, 20}, {20, 4100, 60}, {3, 40, 2000},
+  };
+  unsigned seed = 1;
+  for (const auto& [M, N, K] : shapes) {
+    for (int64_t pad : {0, 3}) {
+      check_gemm<float>(t, M, N, K, pad, seed++);
+      check_gemm<double>(t, M, N, K, pad, seed++);
+    }
+  }
+}
+
+// Shapes whose B is past the in-place path's L2 budget, so the packed path runs: several
+// KC / MC / NC blocks with ragged last blocks, and rows 4 KiB apart (A packed too).
+TEST_P(PerIsa, GemmPackedPathBlocksAndEdges) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  check_gemm<float>(t, 113, 300, 800, 0, 101);
+  check_gemm<float>(t, 37, 290, 1000, 24, 102);  // lda = 1024 floats
+  check_gemm<float>(t, 16, 2100, 100, 0, 103);
+  check_gemm<double>(t, 113, 150, 700, 0, 104);
+  check_gemm<double>(t, 37, 290, 500, 12, 105);  // lda = 512 doubles
+  check_gemm<double>(t, 16, 2100, 50, 0, 106);
+}
+
+TEST_P(PerIsa, GemmZeroDepthWritesZeros) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  std::vector<float> C(6 * 40, 5.0f);
+  float dummy = 0;
+  t.gemm[0](6, 37, 0, &dummy, 1, &dummy, 37, C.data(), 40);
+  for (int i = 0; i < 6; ++i)
+    for (int j = 0; j < 40; ++j) EXPECT_EQ(C[i * 40 + j], j < 37 ? 0.0f : 5.0f);
+}
+
 TEST_P(PerIsa, ReduceRowsAndColsAgree) {
   const KernelTable& t = cpu::kernels_for(GetParam());
   const Array x = random_array({13, 300}, DType::kFloat64, -3, 3, 5);
@@ -204,6 +287,24 @@ TEST(Ops, FloorDivAndModFollowPythonSigns) {
   EXPECT_EQ(ops::floordiv(a, b).data<int64_t>()[0], -4);
   EXPECT_EQ(ops::mod(a, b).data<int64_t>()[0], 1);
   EXPECT_EQ(ops::pow(b, ops::full_int({}, DType::kInt64, 10)).data<int64_t>()[0], 1024);
+}
+
+// ops::matmul splits big products into row bands, column bands or batch items across
+// threads; every split must give the single-call result.
+TEST(Ops, MatmulThreadSplitsMatchNaive) {
+  for (const auto& [B, M, N, K] : std::vector<std::array<int64_t, 4>>{
+           {1, 300, 90, 70}, {1, 8, 600, 200}, {1, 2, 1000, 500}, {3, 50, 40, 200}, {1, 130, 33, 300}}) {
+    const Array a = random_array({B, M, K}, DType::kFloat64, -1, 1, 7);
+    const Array b = random_array({B, K, N}, DType::kFloat64, -1, 1, 8);
+    const Array c = ops::matmul(a, b, false, false);
+    for (int64_t x = 0; x < B; ++x)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) {
+          double s = 0;
+          for (int64_t k = 0; k < K; ++k) s += get(a, (x * M + i) * K + k) * get(b, (x * K + k) * N + j);
+          ASSERT_NEAR(get(c, (x * M + i) * N + j), s, 1e-12) << B << "x" << M << "x" << N << "x" << K;
+        }
+  }
 }
 
 TEST(Ops, ConcatGatherTilePad) {
