@@ -15,6 +15,7 @@ import warnings
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import tapeflow as tf
+from tapeflow.keras.utils.registry import deserialize_object
 from tapeflow.keras.utils.naming import auto_name, reset_uids, to_snake_case  # noqa: F401
 
 EPSILON = 1e-7  # keras.backend.epsilon()
@@ -728,24 +729,7 @@ def serialize(loss: Any) -> Dict[str, Any]:
 
 def deserialize(config: Any, custom_objects: Optional[Dict[str, Any]] = None) -> Any:
     """The loss a name or a serialized dict describes (``keras.losses.deserialize``)."""
-    objects = dict(ALL_OBJECTS_DICT)
-    objects.update(custom_objects or {})
-    if isinstance(config, str):
-        if config not in objects:
-            raise ValueError(f"Could not interpret loss identifier: {config}")
-        return objects[config]
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret loss identifier: {config}")
-    class_name = config["class_name"]
-    if class_name == "function":
-        name = config["config"]
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        return deserialize_function(name)
-    cls = objects.get(class_name) or objects.get(config.get("registered_name") or "")
-    if cls is None or not inspect.isclass(cls):
-        raise ValueError(f"Could not interpret loss identifier: {config}")
-    return cls.from_config(config.get("config") or {})
+    return deserialize_object(config, ALL_OBJECTS_DICT, "loss", deserialize_function, custom_objects)
 
 
 def get(identifier: Any) -> Any:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import tapeflow as tf
+from tapeflow.keras.utils.registry import deserialize_object
 from tapeflow.keras.layers.layer import KerasVariable
 from tapeflow.keras import losses as _losses
 from tapeflow.keras.losses import (  # noqa: F401 - Keras exports these as metrics too
@@ -1086,24 +1087,7 @@ def serialize(metric: Any) -> Dict[str, Any]:
 
 def deserialize(config: Any, custom_objects: Optional[Dict[str, Any]] = None) -> Any:
     """The metric described by a name or a serialized dict."""
-    objects = dict(ALL_OBJECTS_DICT)
-    objects.update(custom_objects or {})
-    if isinstance(config, str):
-        if config not in objects:
-            raise ValueError(f"Could not interpret metric identifier: {config}")
-        return objects[config]
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not interpret metric identifier: {config}")
-    if config["class_name"] == "function":
-        name = config["config"]
-        if custom_objects and name in custom_objects:
-            return custom_objects[name]
-        return _deserialize_function(name)
-    cls = objects.get(config["class_name"]) or objects.get(
-        config.get("registered_name") or "")
-    if cls is None or not inspect.isclass(cls):
-        raise ValueError(f"Could not interpret metric identifier: {config}")
-    return cls.from_config(config.get("config") or {})
+    return deserialize_object(config, ALL_OBJECTS_DICT, "metric", _deserialize_function, custom_objects)
 
 
 def get(identifier: Any) -> Any:
