@@ -820,6 +820,37 @@ Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddin
   return out;
 }
 
+// ---- fused losses -------------------------------------------------------------------
+
+std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& labels) {
+  check_cpu(logits, "sparse_softmax_xent");
+  check_cpu(labels, "sparse_softmax_xent");
+  TAPEFLOW_CHECK(is_floating(logits.dtype()), "[sparse_softmax_xent] logits must be float, got ",
+                 logits.describe());
+  TAPEFLOW_CHECK(is_integer(labels.dtype()), "[sparse_softmax_xent] labels must be int32 or "
+                 "int64, got ", labels.describe());
+  TAPEFLOW_CHECK(logits.ndim() >= 1 && logits.dim(logits.ndim() - 1) > 0,
+                 "[sparse_softmax_xent] logits must have at least one class, got ",
+                 logits.describe());
+  const Shape batch(logits.shape().begin(), logits.shape().end() - 1);
+  TAPEFLOW_CHECK(labels.shape() == batch, "[sparse_softmax_xent] labels shape ",
+                 shape_str(labels.shape()), " must equal logits shape ", shape_str(logits.shape()),
+                 " without its last dimension");
+  const int64_t classes = logits.dim(logits.ndim() - 1);
+  const Array y = contiguous(cast(labels, DType::kInt64));
+  const int64_t* py = y.data<int64_t>();
+  for (int64_t i = 0; i < y.size(); ++i) {
+    TAPEFLOW_CHECK(py[i] >= 0 && py[i] < classes, "[sparse_softmax_xent] Received a label value "
+                   "of ", py[i], " which is outside the valid range of [0, ", classes, ")");
+  }
+  const Array x = contiguous(logits);
+  std::array<Array, 2> out = {Array::empty(batch, logits.dtype()),
+                              Array::empty(logits.shape(), logits.dtype())};
+  cpu::sparse_softmax_xent(logits.dtype(), y.size(), classes, x.raw_data(), py,
+                           out[0].raw_data(), out[1].raw_data());
+  return out;
+}
+
 // ---- fused optimizer updates ------------------------------------------------------
 
 std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,

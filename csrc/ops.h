@@ -85,6 +85,12 @@ Array tile(const Array& x, const std::vector<int64_t>& multiples);
 Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
           double value);
 
+// ---- fused losses -------------------------------------------------------------------
+// TF's SparseSoftmaxCrossEntropyWithLogits: logits (..., C) float, labels (...) int.
+// Returns {loss (...), backprop (..., C) = softmax(logits) - one_hot(labels)}; a label
+// outside [0, C) is an InvalidArgument error.
+std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& labels);
+
 // ---- fused optimizer updates ---------------------------------------------------------
 // One Adam step, as TF's ApplyAdam / Keras 3: m' = m + (g - m) * (1 - beta1),
 // v' = v + (g * g - v) * (1 - beta2), var' = var - (m' * alpha) / (sqrt(v') + epsilon),

@@ -222,6 +222,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("tile", &ops::tile, py::arg("x"), py::arg("multiples"), rel);
   m.def("pad", &ops::pad, py::arg("x"), py::arg("paddings"), py::arg("constant_value") = 0.0, rel);
 
+  m.def("sparse_softmax_xent", [](const Array& logits, const Array& labels) {
+    const auto r = ops::sparse_softmax_xent(logits, labels);
+    return py::make_tuple(r[0], r[1]);
+  }, py::arg("logits"), py::arg("labels"));
   m.def("adam_update", [](const Array& var, const Array& mm, const Array& v, const Array& g,
                           double alpha, double b1, double b2, double eps) {
     const auto r = ops::adam_update(var, mm, v, g, alpha, b1, b2, eps);

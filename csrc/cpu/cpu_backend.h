@@ -45,6 +45,10 @@ void gather_rows(const char* in, char* out, const int64_t* idx, int64_t outer, i
 void scatter_add_rows(DType dt, const char* upd, char* out, const int64_t* idx, int64_t outer,
                       int64_t n, int64_t nidx, int64_t inner);
 
+// Sparse softmax cross-entropy over `rows` contiguous rows of `classes` logits.
+void sparse_softmax_xent(DType dt, int64_t rows, int64_t classes, const void* logits,
+                         const int64_t* labels, void* loss, void* backprop);
+
 // One fused Adam step over n contiguous elements (see ops::adam_update).
 void adam_update(DType dt, int64_t n, const void* var, const void* m, const void* v,
                  const void* g, void* var_out, void* m_out, void* v_out, double alpha,

@@ -85,6 +85,36 @@ void gather_rows(const char* in, char* out, const int64_t* idx, int64_t outer, i
   }
 }
 
+void sparse_softmax_xent(DType dt, int64_t rows, int64_t classes, const void* logits,
+                         const int64_t* labels, void* loss, void* backprop) {
+  visit_dtype(dt, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T* x = static_cast<const T*>(logits);
+      T* l = static_cast<T*>(loss);
+      T* bp = static_cast<T*>(backprop);
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* xr = x + r * classes;
+        T* br = bp + r * classes;
+        T m = xr[0];
+        for (int64_t c = 1; c < classes; ++c) m = xr[c] > m ? xr[c] : m;
+        T s = T(0);
+        for (int64_t c = 0; c < classes; ++c) {
+          br[c] = std::exp(xr[c] - m);
+          s += br[c];
+        }
+        const T inv = T(1) / s;
+        for (int64_t c = 0; c < classes; ++c) br[c] *= inv;
+        const int64_t y = labels[r];
+        l[r] = (std::log(s) + m) - xr[y];
+        br[y] -= T(1);
+      }
+    } else {
+      raise(ErrorKind::kInvalidArgument, "[sparse_softmax_xent] logits must be float");
+    }
+  });
+}
+
 void adam_update(DType dt, int64_t n, const void* var, const void* m, const void* v,
                  const void* g, void* var_out, void* m_out, void* v_out, double alpha,
                  double one_minus_beta1, double one_minus_beta2, double epsilon) {

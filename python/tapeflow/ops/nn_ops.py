@@ -13,7 +13,8 @@ import numpy as np
 
 from tapeflow import _core
 from tapeflow.framework import errors
-from tapeflow.framework.tensor import Tensor
+from tapeflow.autodiff import tape as _tape
+from tapeflow.framework.tensor import Tensor, wrap
 from tapeflow.ops import array_ops, math_ops
 from tapeflow.ops._base import to_tensor, unary
 
@@ -113,22 +114,28 @@ def softmax_cross_entropy_with_logits(labels: Any, logits: Any, axis: int = -1,
 def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any,
                                              name: Optional[str] = None) -> Tensor:
     """Cross-entropy with integer class labels (``tf.nn.sparse_softmax_cross_entropy_
-    with_logits``); a label outside [0, classes) is an InvalidArgumentError."""
+    with_logits``), one fused native pass as TF's kernel: the loss and its gradient
+    softmax - one_hot together. A label outside [0, classes) is an InvalidArgumentError."""
     x = to_tensor(logits)
     y = to_tensor(labels)
-    n = x._a.shape[-1]
-    vals = np.asarray(y._a)
-    if vals.size and (vals.min() < 0 or vals.max() >= n):
-        bad = int(vals[(vals < 0) | (vals >= n)].flat[0])
-        raise errors.InvalidArgumentError(
-            None, None, f"Received a label value of {bad} which is outside the valid range "
-            f"of [0, {n}).  Label values: {' '.join(str(v) for v in vals.flat)}")
     if y._a.shape != x._a.shape[:-1]:
         raise errors.InvalidArgumentError(
             None, None, f"labels shape {y.shape} must equal logits shape {x.shape} minus "
             "the last dimension")
-    picked = m.reduce_sum(m.multiply(array_ops.one_hot(y, n, dtype=x.dtype), x), -1)
-    return m.subtract(m.reduce_logsumexp(x, -1), picked)
+    loss_a, backprop_a = _core.sparse_softmax_xent(x._a, y._a)
+    out = wrap(loss_a)
+    if _tape.active and x.dtype.is_floating:
+        backprop = wrap(backprop_a)
+
+        def backward(dys: Any, needs: Any) -> Any:
+            dy = array_ops.expand_dims(dys[0], -1)
+            if _tape.active:  # an outer tape differentiates this: use recorded ops
+                return (m.multiply(dy, m.subtract(softmax(x), array_ops.one_hot(
+                    y, x._a.shape[-1], dtype=x.dtype))),)
+            return (m.multiply(dy, backprop),)
+
+        _tape.record("SparseSoftmaxCrossEntropyWithLogits", (x,), (out,), backward)
+    return out
 
 
 def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
