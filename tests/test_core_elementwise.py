@@ -486,3 +486,19 @@ def test_vectorised_log_is_within_one_ulp_everywhere() -> None:
     ulps = np.abs(got[ok] - ref[ok]) / np.spacing(np.abs(ref32[ok])).astype(np.float64)
     assert ulps.max() <= 1.0
     np.testing.assert_array_equal(got[~ok], ref32[~ok])  # -inf, nan, inf, 0 exactly
+
+
+def test_vectorised_tanh_is_within_two_ulp() -> None:
+    """The CPU float32 tanh is a vectorised polynomial/exp form: <= 2 ulp, exact signs of
+    zero and saturation, NaN kept."""
+    x = np.concatenate([np.linspace(-12, 12, 400_001, dtype=np.float32),
+                        np.geomspace(1e-40, 1, 50_000).astype(np.float32),
+                        np.float32([0.0, -0.0, np.inf, -np.inf, np.nan, 0.625, -0.625])])
+    got = np.asarray(_core.tanh(_core.from_numpy(x)))
+    ref = np.tanh(x.astype(np.float64))
+    ref32 = ref.astype(np.float32)
+    ok = np.isfinite(ref32) & (ref32 != 0)
+    ulps = np.abs(got[ok] - ref[ok]) / np.spacing(np.abs(ref32[ok])).astype(np.float64)
+    assert ulps.max() <= 2.0
+    np.testing.assert_array_equal(np.signbit(got[~ok]), np.signbit(ref32[~ok]))
+    np.testing.assert_array_equal(got[~ok], ref32[~ok])
