@@ -868,9 +868,13 @@ std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& 
   std::array<Array, 3> out = {Array::empty(var.shape(), var.dtype()),
                               Array::empty(var.shape(), var.dtype()),
                               Array::empty(var.shape(), var.dtype())};
-  cpu::adam_update(var.dtype(), var.size(), cv.raw_data(), cm.raw_data(), cvv.raw_data(),
-                   cg.raw_data(), out[0].raw_data(), out[1].raw_data(), out[2].raw_data(), alpha,
-                   one_minus_beta1, one_minus_beta2, epsilon);
+  const AdamFn fn = cpu::kernels().adam[static_cast<int>(var.dtype())];
+  const int64_t isz = var.itemsize();
+  auto at = [isz](const Array& a, int64_t i) { return static_cast<char*>(a.raw_data()) + i * isz; };
+  parallel_for(var.size(), cpu::kElementwiseGrain, [&](int64_t b, int64_t e) {
+    fn(e - b, at(cv, b), at(cm, b), at(cvv, b), at(cg, b), at(out[0], b), at(out[1], b),
+       at(out[2], b), alpha, one_minus_beta1, one_minus_beta2, epsilon);
+  });
   return out;
 }
 

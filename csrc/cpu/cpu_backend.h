@@ -49,11 +49,6 @@ void scatter_add_rows(DType dt, const char* upd, char* out, const int64_t* idx, 
 void sparse_softmax_xent(DType dt, int64_t rows, int64_t classes, const void* logits,
                          const int64_t* labels, void* loss, void* backprop);
 
-// One fused Adam step over n contiguous elements (see ops::adam_update).
-void adam_update(DType dt, int64_t n, const void* var, const void* m, const void* v,
-                 const void* g, void* var_out, void* m_out, void* v_out, double alpha,
-                 double one_minus_beta1, double one_minus_beta2, double epsilon);
-
 // ---- Philox4x32-10 random numbers ---------------------------------------------------
 using PhiloxKey = std::array<uint32_t, 2>;
 using PhiloxCounter = std::array<uint32_t, 4>;  // 128-bit, word 0 least significant

@@ -115,36 +115,6 @@ void sparse_softmax_xent(DType dt, int64_t rows, int64_t classes, const void* lo
   });
 }
 
-void adam_update(DType dt, int64_t n, const void* var, const void* m, const void* v,
-                 const void* g, void* var_out, void* m_out, void* v_out, double alpha,
-                 double one_minus_beta1, double one_minus_beta2, double epsilon) {
-  visit_dtype(dt, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (std::is_floating_point_v<T>) {
-      const T* pv = static_cast<const T*>(var);
-      const T* pm = static_cast<const T*>(m);
-      const T* pvv = static_cast<const T*>(v);
-      const T* pg = static_cast<const T*>(g);
-      T* ov = static_cast<T*>(var_out);
-      T* om = static_cast<T*>(m_out);
-      T* ovv = static_cast<T*>(v_out);
-      const T a = static_cast<T>(alpha), b1 = static_cast<T>(one_minus_beta1);
-      const T b2 = static_cast<T>(one_minus_beta2), eps = static_cast<T>(epsilon);
-      // Each step rounds in T, in Keras's order (this file is built without FMA).
-      for (int64_t i = 0; i < n; ++i) {
-        const T gi = pg[i];
-        const T mi = pm[i] + (gi - pm[i]) * b1;
-        const T vi = pvv[i] + (gi * gi - pvv[i]) * b2;
-        om[i] = mi;
-        ovv[i] = vi;
-        ov[i] = pv[i] - (mi * a) / (std::sqrt(vi) + eps);
-      }
-    } else {
-      raise(ErrorKind::kInvalidArgument, "[adam_update] needs a float variable");
-    }
-  });
-}
-
 void scatter_add_rows(DType dt, const char* upd, char* out, const int64_t* idx, int64_t outer,
                       int64_t n, int64_t nidx, int64_t inner) {
   visit_dtype(dt, [&](auto tag) {

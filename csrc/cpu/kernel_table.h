@@ -20,6 +20,11 @@ using ReduceColsFn = void (*)(const void* in, int64_t len, int64_t cols, int64_t
 using GemmFn = void (*)(int64_t M, int64_t N, int64_t K, const void* A, int64_t lda,
                         const void* B, int64_t ldb, void* C, int64_t ldc);
 
+// One Adam step over n contiguous elements (see ops::adam_update); outputs are new.
+using AdamFn = void (*)(int64_t n, const void* var, const void* m, const void* v,
+                        const void* g, void* var_out, void* m_out, void* v_out, double alpha,
+                        double one_minus_beta1, double one_minus_beta2, double epsilon);
+
 struct KernelTable {
   const char* isa = nullptr;
   InnerLoop unary[kNumUnaryOps][kNumDTypes] = {};
@@ -27,6 +32,7 @@ struct KernelTable {
   ReduceRowsFn reduce_rows[kNumReduceOps][kNumDTypes] = {};
   ReduceColsFn reduce_cols[kNumReduceOps][kNumDTypes] = {};  // not for argmax/argmin/logsumexp
   GemmFn gemm[kNumDTypes] = {};
+  AdamFn adam[kNumDTypes] = {};  // float32, float64 only
   int gemm_mr = 1;  // rows of the GEMM micro-kernel: callers split C into multiples of it
 };
 
