@@ -18,8 +18,9 @@ from tapeflow.framework.tensor import convert_to_tensor
 
 
 def _scalar(x: Any, np_dtype: Any) -> Any:
-    return np.asarray(convert_to_tensor(x)._a if not isinstance(x, (int, float)) else x,
-                      dtype=np_dtype).reshape(())[()]
+    if isinstance(x, (int, float, np.generic)):
+        return np.dtype(np_dtype).type(x)
+    return np.asarray(convert_to_tensor(x)._a, dtype=np_dtype).reshape(())[()]
 
 
 def ResourceApplyAdam(var: Any, m: Any, v: Any, beta1_power: Any, beta2_power: Any, lr: Any,

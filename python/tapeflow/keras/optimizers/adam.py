@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Sequence, Tuple
 
+import numpy as np
+
 import tapeflow as tf
 from tapeflow.keras.optimizers.base_optimizer import Optimizer
 
@@ -71,10 +73,15 @@ class Adam(Optimizer):
             m.read_value() * alpha / (tf.sqrt(v.read_value()) + epsilon))
 
     def _powers(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
-        """beta_1^t, beta_2^t (t = iterations + 1) and the learning rate, in dtype."""
-        local_step = tf.cast(self.iterations + 1, dtype)
-        return (tf.pow(tf.cast(self.beta_1, dtype), local_step),
-                tf.pow(tf.cast(self.beta_2, dtype), local_step), tf.cast(learning_rate, dtype))
+        """beta_1^t, beta_2^t (t = iterations + 1) and the learning rate as numpy
+        scalars of dtype: the same rounding as Keras's tensor ops, computed once a step."""
+        # Python floats pass through float32 first, as keras.ops.cast(0.9, "float64") does.
+        np_dtype = np.dtype(dtype.as_numpy_dtype)
+        local_step = np_dtype.type(int(np.asarray(self.iterations)) + 1)
+        beta_1 = np_dtype.type(np.float32(self.beta_1))
+        beta_2 = np_dtype.type(np.float32(self.beta_2))
+        return (beta_1 ** local_step, beta_2 ** local_step,
+                np_dtype.type(np.asarray(learning_rate)))
 
     def _coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
         """This step's ``alpha`` (bias corrections with ``t = iterations + 1``) and
