@@ -873,11 +873,11 @@ def array_and_key(draw):
             bound = st.none() | st.integers(-d - 2, d + 2)
             step = draw(st.none() | st.integers(-3, 3).filter(lambda s: s != 0))
             items.append(slice(draw(bound), draw(bound), step))
+    if use_ellipsis:  # after the real items, which index the leading dimensions
+        items.append(Ellipsis)
     n_new = draw(st.integers(0, 2))
     for _ in range(n_new):
         items.insert(draw(st.integers(0, len(items))), None)
-    if use_ellipsis:
-        items.insert(draw(st.integers(0, len(items))), Ellipsis)
     return shape, tuple(items)
 
 
