@@ -346,3 +346,13 @@ def test_argmax_ties_pick_first():
     assert got.dtype == _core.DType.int32
     assert np.asarray(got).tolist() == [1, 0]
     assert np.asarray(_core.argmin(x, 0)).tolist() == [0, 1, 1]
+
+
+def test_float32_sum_of_10m_values_is_within_1e6_of_float64() -> None:
+    """Blocked pairwise summation (issue #6's accuracy bar), over both cores."""
+    rng = np.random.default_rng(7)
+    for x in (rng.random(10_000_000, dtype=np.float32),
+              (rng.random(10_000_000) - 0.3).astype(np.float32)):
+        got = float(np.asarray(_core.reduce("sum", _core.from_numpy(x))))
+        want = float(x.astype(np.float64).sum())
+        assert abs(got - want) <= 1e-6 * abs(want)
