@@ -271,11 +271,13 @@ class Model(Layer):
 
     def _callbacks(self, callbacks: Any, verbose: int, epochs: int, steps: Optional[int],
                    add_history: bool) -> callbacks_module.CallbackList:
+        # As Keras 3: user callbacks first (they may add to the logs), then History,
+        # then the progress bar.
         cbs = list(callbacks or [])
+        if add_history and not any(isinstance(c, callbacks_module.History) for c in cbs):
+            cbs.append(callbacks_module.History())
         if verbose and not any(isinstance(c, callbacks_module.ProgbarLogger) for c in cbs):
             cbs.append(callbacks_module.ProgbarLogger())
-        if add_history:
-            cbs = [callbacks_module.History()] + cbs
         return callbacks_module.CallbackList(cbs, model=self, verbose=verbose, epochs=epochs,
                                              steps=steps)
 
