@@ -246,3 +246,20 @@ def test_epoch_loss_is_the_batch_size_weighted_mean() -> None:
     history = model.fit(x, y, batch_size=32, epochs=1, verbose=0, shuffle=False)
     full = float(np.mean((model.predict(x, verbose=0) - y) ** 2))
     assert history.history["loss"][0] == pytest.approx(full, rel=1e-5)
+
+
+def test_initial_epoch_steps_per_epoch_and_validation_split_tail(capsys) -> None:
+    """initial_epoch numbers epochs from there; steps_per_epoch bounds the batches;
+    validation_split takes the last rows, before shuffling (as Keras)."""
+    x, y = _blobs(50)
+    model = _chapter_model()
+    history = model.fit(x, y, epochs=3, initial_epoch=1, batch_size=10, steps_per_epoch=2,
+                        verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 2/3" and lines[2] == "Epoch 3/3"
+    assert lines[1].startswith("2/2 - ") and history.epoch == [1, 2]
+    frozen = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    frozen.compile(keras.optimizers.SGD(learning_rate=0.0), "mse")
+    h = frozen.fit(x, y, validation_split=0.2, epochs=1, verbose=0)
+    tail_mse = float(np.mean((frozen.predict(x[80:], verbose=0) - y[80:]) ** 2))
+    assert h.history["val_loss"][0] == pytest.approx(tail_mse, rel=1e-5)
