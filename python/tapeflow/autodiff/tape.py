@@ -74,13 +74,6 @@ def leave(state: "TapeState") -> None:
     _refresh()
 
 
-def replace(old: "TapeState", new: "TapeState") -> None:
-    """Swaps a tape's state in place (a non-persistent tape after gradient())."""
-    if old in entered:
-        entered[entered.index(old)] = new
-    _refresh()
-
-
 def pause(state: "TapeState") -> None:
     state.paused += 1
     _refresh()
@@ -94,11 +87,19 @@ def resume(state: "TapeState") -> None:
 def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
            backward: Backward) -> None:
     """Offers an executed op to every active tape."""
+    rec = None
     for tape in active:
-        if tape.tracks(inputs):
-            tape.records.append(Record(op, inputs, outputs, backward))
-            for o in outputs:
-                tape.ids.add(id(o))
+        ids = tape.ids
+        for x in inputs:
+            if id(x) in ids:
+                break
+        else:
+            continue
+        if rec is None:  # one immutable record, shared by every tape that keeps it
+            rec = Record(op, inputs, outputs, backward)
+        tape.records.append(rec)
+        for o in outputs:
+            ids.add(id(o))
 
 
 def variable_read(var: Any, value: Any) -> None:
