@@ -35,18 +35,17 @@ def _check_steps(name: str, value: Any) -> None:
         raise ValueError(f"Argument `{name}` must be > 0. Received: {name}={value}")
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent
-    floored when ``staircase``)."""
+class _RateDecay(LearningRateSchedule):
+    """A schedule of ``p = step / decay_steps`` (floored when ``staircase``) and a decay
+    rate; subclasses say how the rate applies (``_decay(initial, rate, p)``)."""
 
     def __init__(self, initial_learning_rate: float, decay_steps: int,
-                 decay_rate: float, staircase: bool = False,
-                 name: str = "ExponentialDecay") -> None:
+                 decay_rate: float, staircase: bool = False, name: str = "") -> None:
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
         self.staircase = staircase
-        self.name = name
+        self.name = name or type(self).__name__
         _check_steps("decay_steps", decay_steps)
 
     def __call__(self, step: Any) -> Any:
@@ -55,12 +54,23 @@ class ExponentialDecay(LearningRateSchedule):
         p = tf.cast(step, dtype) / tf.cast(self.decay_steps, dtype)
         if self.staircase:
             p = tf.floor(p)
-        return initial * tf.pow(tf.cast(self.decay_rate, dtype), p)
+        return self._decay(initial, tf.cast(self.decay_rate, dtype), p)
+
+    def _decay(self, initial: Any, rate: Any, p: Any) -> Any:
+        raise NotImplementedError
 
     def get_config(self) -> Dict[str, Any]:
         return {"initial_learning_rate": self.initial_learning_rate,
                 "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
                 "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_RateDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)`` (the exponent
+    floored when ``staircase``)."""
+
+    def _decay(self, initial: Any, rate: Any, p: Any) -> Any:
+        return initial * tf.pow(rate, p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -132,32 +142,11 @@ class PolynomialDecay(LearningRateSchedule):
                 "cycle": self.cycle, "name": self.name}
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_RateDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``."""
 
-    def __init__(self, initial_learning_rate: float, decay_steps: int,
-                 decay_rate: float, staircase: bool = False,
-                 name: str = "InverseTimeDecay") -> None:
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-        _check_steps("decay_steps", decay_steps)
-
-    def __call__(self, step: Any) -> Any:
-        initial = tf.convert_to_tensor(self.initial_learning_rate)
-        dtype = initial.dtype
-        p = tf.cast(step, dtype) / tf.cast(self.decay_steps, dtype)
-        if self.staircase:
-            p = tf.floor(p)
-        denom = tf.cast(1, dtype) + tf.cast(self.decay_rate, dtype) * p
-        return initial / denom
-
-    def get_config(self) -> Dict[str, Any]:
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+    def _decay(self, initial: Any, rate: Any, p: Any) -> Any:
+        return initial / (tf.cast(1, initial.dtype) + rate * p)
 
 
 class CosineDecay(LearningRateSchedule):
