@@ -36,10 +36,60 @@ const char* kind_dtypes(OpKind k) {
   return "";
 }
 
-void check_cpu(const Array& x, const char* op) {
-  TAPEFLOW_CHECK(x.defined(), "[", op, "] got an undefined array");
-  TAPEFLOW_CHECK_KIND(x.device().type == DeviceType::kCPU, kUnimplemented, "[", op,
-                      "] no kernel for device ", x.device().str(), " in this build");
+// ---- placement ------------------------------------------------------------------
+// The innermost tf.device scope of this thread (unset: none). Ops run on the scope's
+// device; without one, on the device of their first GPU input, else on the CPU. Inputs
+// elsewhere are copied to the op's device first, as TF's eager placement does.
+thread_local std::optional<Device> t_scope;
+
+[[noreturn]] void unsatisfiable(Device d) {
+  raise(ErrorKind::kInvalidArgument, "Could not satisfy device specification "
+        "'/job:localhost/replica:0/task:0/device:", d.str(), "'. enable_soft_placement=0. "
+        "Supported device types [CPU", cuda::device_count() > 0 ? ", GPU" : "", "]. All "
+        "available devices [/job:localhost/replica:0/task:0/device:CPU:0",
+        cuda::device_count() > 0 ? ", /job:localhost/replica:0/task:0/device:GPU:0" : "", "].");
+}
+
+Device checked(Device d) {
+  if (d.type == DeviceType::kCUDA && d.index >= cuda::device_count()) unsatisfiable(d);
+  return d;
+}
+
+Device op_device(std::initializer_list<const Array*> xs, const char* op) {
+  for (const Array* x : xs) TAPEFLOW_CHECK(x->defined(), "[", op, "] got an undefined array");
+  if (t_scope) return checked(*t_scope);
+  for (const Array* x : xs)
+    if (x->device().type != DeviceType::kCPU) return x->device();
+  return cpu_device();
+}
+
+bool all_on(Device d, std::initializer_list<const Array*> xs) {
+  for (const Array* x : xs)
+    if (x->device() != d) return false;
+  return true;
+}
+
+// Where new tensors (constants, fills, random numbers) are made.
+Device creation_device() { return t_scope ? checked(*t_scope) : cpu_device(); }
+
+bool on_gpu(Device d) { return d.type == DeviceType::kCUDA; }
+
+// A contiguous host copy (x itself when it already is one), for checks that read values.
+Array host(const Array& x) { return contiguous(to_device(x, cpu_device())); }
+
+// x converted to int64 on `dev` (indices for the GPU kernels).
+Array int64_on(const Array& x, Device dev) {
+  if (x.dtype() == DType::kInt64 && x.device() == dev) return x;
+  Array out = Array::empty(x.shape(), DType::kInt64, dev);
+  copy_into(out, x);
+  return out;
+}
+
+Array filled(const Shape& shape, DType dtype, double value, Device dev) {
+  Array out = Array::empty(shape, dtype, dev);
+  if (on_gpu(dev)) cuda::fill(out, value);
+  else cpu::fill(out, value);
+  return out;
 }
 
 int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
@@ -88,7 +138,7 @@ void run_flat(const Array& out, std::initializer_list<const Array*> ins, InnerLo
 
 template <class Pred>
 bool any_element(const Array& x, Pred pred) {
-  const Array c = contiguous(x);
+  const Array c = host(x);
   return visit_dtype(c.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, bool>) {
@@ -135,12 +185,17 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 
 Array unary(UnaryOp op, const Array& x) {
   const char* name = unary_name(op);
-  check_cpu(x, name);
+  const Device dev = op_device({&x}, name);
+  if (x.device() != dev) return unary(op, to_device(x, dev));
   const OpKind kind = kUnaryKinds[static_cast<int>(op)];
   const InnerLoop fn = cpu::kernels().unary[static_cast<int>(op)][static_cast<int>(x.dtype())];
   TAPEFLOW_CHECK(fn != nullptr, "[", name, "] does not support dtype ", dtype_name(x.dtype()),
                  " (input ", x.describe(), "); supported: ", kind_dtypes(kind));
-  Array out = Array::empty(x.shape(), returns_bool(kind) ? DType::kBool : x.dtype());
+  Array out = Array::empty(x.shape(), returns_bool(kind) ? DType::kBool : x.dtype(), dev);
+  if (on_gpu(dev)) {
+    cuda::unary(op, x, out);
+    return out;
+  }
   if (x.is_contiguous()) {  // the common case: one flat loop, no n-d bookkeeping
     run_flat(out, {&x}, fn);
     return out;
@@ -151,8 +206,8 @@ Array unary(UnaryOp op, const Array& x) {
 
 Array binary(BinaryOp op, const Array& a, const Array& b) {
   const char* name = binary_name(op);
-  check_cpu(a, name);
-  check_cpu(b, name);
+  const Device dev = op_device({&a, &b}, name);
+  if (!all_on(dev, {&a, &b})) return binary(op, to_device(a, dev), to_device(b, dev));
   const OpKind kind = kBinaryKinds[static_cast<int>(op)];
   TAPEFLOW_CHECK(a.dtype() == b.dtype(), "[", name, "] dtypes must match, got ", a.describe(),
                  " and ", b.describe());
@@ -171,7 +226,12 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
                      any_element(b, [](auto v) { return v < 0; })),
                    "[", name, "] Integers to negative integer powers are not allowed");
   }
-  Array out = Array::empty(shape, returns_bool(kind) ? DType::kBool : a.dtype());
+  Array out = Array::empty(shape, returns_bool(kind) ? DType::kBool : a.dtype(), dev);
+  if (on_gpu(dev)) {
+    cuda::binary(op, a.view(shape, broadcast_strides(a, shape), a.offset()),
+                 b.view(shape, broadcast_strides(b, shape), b.offset()), out);
+    return out;
+  }
   if (same && a.is_contiguous() && b.is_contiguous()) {
     run_flat(out, {&a, &b}, fn);
     return out;
@@ -190,16 +250,22 @@ TAPEFLOW_BINARY_OPS(TAPEFLOW_DEFINE_BINARY)
 #undef TAPEFLOW_DEFINE_BINARY
 
 Array where(const Array& cond, const Array& a, const Array& b) {
-  check_cpu(cond, "where");
-  check_cpu(a, "where");
-  check_cpu(b, "where");
+  const Device dev = op_device({&cond, &a, &b}, "where");
+  if (!all_on(dev, {&cond, &a, &b}))
+    return where(to_device(cond, dev), to_device(a, dev), to_device(b, dev));
   TAPEFLOW_CHECK(cond.dtype() == DType::kBool, "[where] condition must be bool, got ",
                  cond.describe());
   TAPEFLOW_CHECK(a.dtype() == b.dtype(), "[where] x and y must have the same dtype, got ",
                  a.describe(), " and ", b.describe());
   const Shape shape =
       broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  Array out = Array::empty(shape, a.dtype());
+  Array out = Array::empty(shape, a.dtype(), dev);
+  if (on_gpu(dev)) {
+    cuda::where(cond.view(shape, broadcast_strides(cond, shape), cond.offset()),
+                a.view(shape, broadcast_strides(a, shape), a.offset()),
+                b.view(shape, broadcast_strides(b, shape), b.offset()), out);
+    return out;
+  }
   cpu::run_nd(shape,
               {operand(out, shape), operand(cond, shape), operand(a, shape), operand(b, shape)},
               cpu::where_loop(a.itemsize()), nullptr);
@@ -209,14 +275,14 @@ Array where(const Array& cond, const Array& a, const Array& b) {
 // ---- creation and conversion -----------------------------------------------------
 
 Array full(const Shape& shape, DType dtype, double value) {
-  Array out = Array::empty(shape, dtype);
-  cpu::fill(out, value);
-  return out;
+  return filled(shape, dtype, value, creation_device());
 }
 
 Array full_int(const Shape& shape, DType dtype, int64_t value) {
-  Array out = Array::empty(shape, dtype);
-  cpu::fill_int(out, value);
+  const Device dev = creation_device();
+  Array out = Array::empty(shape, dtype, dev);
+  if (on_gpu(dev)) cuda::fill_int(out, value);
+  else cpu::fill_int(out, value);
   return out;
 }
 
@@ -228,22 +294,29 @@ Array from_buffer(const void* data, const Shape& shape, const Strides& strides, 
               {operand(out, shape),
                cpu::Operand{static_cast<char*>(const_cast<void*>(data)), strides, out.itemsize()}},
               cpu::cast_loop(dtype, dtype), nullptr);
-  return out;
+  return to_device(out, creation_device());
 }
 
 void copy_into(const Array& dst, const Array& src) {
-  check_cpu(dst, "copy");
-  check_cpu(src, "copy");
+  TAPEFLOW_CHECK(dst.defined() && src.defined(), "[copy] got an undefined array");
   TAPEFLOW_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy") == dst.shape(),
                  "[copy] cannot write ", src.describe(), " into ", dst.describe());
+  if (src.device() != dst.device()) {
+    copy_into(dst, to_device(src, dst.device()));
+    return;
+  }
+  if (on_gpu(dst.device())) {
+    cuda::copy_cast(dst, src.view(dst.shape(), broadcast_strides(src, dst.shape()), src.offset()));
+    return;
+  }
   cpu::Operand d{static_cast<char*>(dst.raw_data()), dst.strides(), dst.itemsize()};
   cpu::run_nd(dst.shape(), {d, operand(src, dst.shape())}, cpu::cast_loop(src.dtype(), dst.dtype()),
               nullptr);
 }
 
 Array copy(const Array& x) {
-  check_cpu(x, "copy");
-  Array out = Array::empty(x.shape(), x.dtype());
+  TAPEFLOW_CHECK(x.defined(), "[copy] got an undefined array");
+  Array out = Array::empty(x.shape(), x.dtype(), x.device());
   copy_into(out, x);
   return out;
 }
@@ -251,9 +324,10 @@ Array copy(const Array& x) {
 Array contiguous(const Array& x) { return x.is_contiguous() ? x : copy(x); }
 
 Array cast(const Array& x, DType dtype) {
-  check_cpu(x, "cast");
+  const Device dev = op_device({&x}, "cast");
+  if (x.device() != dev) return cast(to_device(x, dev), dtype);
   if (x.dtype() == dtype) return x;
-  Array out = Array::empty(x.shape(), dtype);
+  Array out = Array::empty(x.shape(), dtype, dev);
   copy_into(out, x);
   return out;
 }
@@ -400,8 +474,8 @@ Array slice(const Array& x, const std::vector<SliceArg>& args) {
 }
 
 Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Array& value) {
-  check_cpu(x, "slice_assign");
-  check_cpu(value, "slice_assign");
+  const Device dev = op_device({&x, &value}, "slice_assign");
+  if (!all_on(dev, {&x, &value})) return slice_assign(to_device(x, dev), args, to_device(value, dev));
   TAPEFLOW_CHECK(x.dtype() == value.dtype(), "[slice_assign] value must have the variable's dtype ",
                  dtype_name(x.dtype()), ", got ", value.describe());
   const Array out = copy(x);
@@ -417,7 +491,8 @@ Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Arra
 
 Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool keepdims) {
   const char* name = reduce_name(op);
-  check_cpu(x, name);
+  const Device dev = op_device({&x}, name);
+  if (x.device() != dev) return reduce(op, to_device(x, dev), axes, keepdims);
   const int o = static_cast<int>(op), dt = static_cast<int>(x.dtype());
   const ReduceRowsFn rows_fn = cpu::kernels().reduce_rows[o][dt];
   const ReduceColsFn cols_fn = cpu::kernels().reduce_cols[o][dt];
@@ -448,7 +523,7 @@ Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool 
   TAPEFLOW_CHECK(!(arg && R == 0 && O > 0), "[", name, "] Reduction axis is empty in shape ",
                  shape_str(x.shape()));
   const DType out_dt = arg ? DType::kInt64 : x.dtype();
-  Array out = Array::empty(out_shape, out_dt);
+  Array out = Array::empty(out_shape, out_dt, dev);
   if (O == 0) return out;
   char* po = static_cast<char*>(out.raw_data());
   const int64_t isz = x.itemsize(), osz = out.itemsize();
@@ -459,6 +534,14 @@ Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool 
     if (x.dim(d) == 1) continue;
     if (!red[d]) seen_kept = true;
     else if (seen_kept) leading = false;
+  }
+  if (on_gpu(dev)) {
+    if (leading && O > 1 && R > 1 && x.is_contiguous()) {
+      cuda::reduce(op, x, O, R, true, out);
+    } else {
+      cuda::reduce(op, contiguous(x.view(perm_shape, perm_strides, x.offset())), O, R, false, out);
+    }
+    return out;
   }
   if (cols_fn && leading && O > 1 && R > 1 && x.is_contiguous()) {
     const char* px = static_cast<const char*>(x.raw_data());
@@ -526,8 +609,9 @@ Array argmin(const Array& x, int64_t axis, DType out) {
 // ---- matmul ------------------------------------------------------------------------
 
 Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b) {
-  check_cpu(a, "matmul");
-  check_cpu(b, "matmul");
+  const Device dev = op_device({&a, &b}, "matmul");
+  if (!all_on(dev, {&a, &b}))
+    return matmul(to_device(a, dev), to_device(b, dev), transpose_a, transpose_b);
   TAPEFLOW_CHECK(a.dtype() == b.dtype(), "[matmul] dtypes must match, got ", a.describe(),
                  " and ", b.describe());
   const GemmFn gemm = cpu::kernels().gemm[static_cast<int>(a.dtype())];
@@ -557,7 +641,7 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   Shape out_shape = batch;
   out_shape.push_back(M);
   out_shape.push_back(N);
-  Array out = Array::empty(out_shape, a.dtype());
+  Array out = Array::empty(out_shape, a.dtype(), dev);
   const int64_t nb = shape_size(batch);
   if (out.size() == 0) return out;
 
@@ -582,6 +666,10 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
     return offs;
   };
   const std::vector<int64_t> aoff = batch_offsets(A), boff = batch_offsets(B);
+  if (on_gpu(dev)) {
+    cuda::matmul(A, B, out, M, N, K, aoff, boff);
+    return out;
+  }
   const char* pa = static_cast<const char*>(A.raw_data());
   const char* pb = static_cast<const char*>(B.raw_data());
   char* pc = static_cast<char*>(out.raw_data());
@@ -647,8 +735,10 @@ Array concat(const std::vector<Array>& xs, int64_t axis) {
   const int64_t ax = normalize_axis(axis, first.ndim(), "concat");
   Shape shape = first.shape();
   shape[ax] = 0;
+  Device dev = t_scope ? checked(*t_scope) : cpu_device();
   for (size_t i = 0; i < xs.size(); ++i) {
-    check_cpu(xs[i], "concat");
+    TAPEFLOW_CHECK(xs[i].defined(), "[concat] got an undefined array");
+    if (!t_scope && on_gpu(xs[i].device()) && !on_gpu(dev)) dev = xs[i].device();
     TAPEFLOW_CHECK(xs[i].dtype() == first.dtype(), "[concat] all inputs must have the same dtype: ",
                    "values[0] is ", first.describe(), ", values[", i, "] is ", xs[i].describe());
     TAPEFLOW_CHECK(xs[i].ndim() == first.ndim(), "[concat] Ranks of all input tensors should match: ",
@@ -661,7 +751,7 @@ Array concat(const std::vector<Array>& xs, int64_t axis) {
     }
     shape[ax] += xs[i].dim(ax);
   }
-  Array out = Array::empty(shape, first.dtype());
+  Array out = Array::empty(shape, first.dtype(), dev);
   int64_t pos = 0;
   for (const Array& x : xs) {
     std::vector<SliceArg> sl(static_cast<size_t>(ax + 1));
@@ -689,15 +779,15 @@ Array stack(const std::vector<Array>& xs, int64_t axis) {
 }
 
 Array gather(const Array& params, const Array& indices, int64_t axis) {
-  check_cpu(params, "gather");
-  check_cpu(indices, "gather");
+  const Device dev = op_device({&params, &indices}, "gather");
+  if (!all_on(dev, {&params, &indices}))
+    return gather(to_device(params, dev), to_device(indices, dev), axis);
   TAPEFLOW_CHECK(is_integer(indices.dtype()), "[gather] indices must be int32 or int64, got ",
                  indices.describe());
   TAPEFLOW_CHECK(params.ndim() > 0, "[gather] params must be at least 1-D, got ", params.describe());
   const int64_t ax = normalize_axis(axis, params.ndim(), "gather");
   const int64_t n = params.dim(ax);
-  const Array idx = cast(contiguous(indices), DType::kInt64);
-  const Array idx_c = contiguous(idx);
+  const Array idx_c = host(int64_on(indices, cpu_device()));
   const int64_t* ip = idx_c.data<int64_t>();
   for (int64_t j = 0; j < idx_c.size(); ++j) {
     TAPEFLOW_CHECK(ip[j] >= 0 && ip[j] < n, "[gather] indices[", j, "] = ", ip[j],
@@ -706,20 +796,25 @@ Array gather(const Array& params, const Array& indices, int64_t axis) {
   Shape shape(params.shape().begin(), params.shape().begin() + ax);
   shape.insert(shape.end(), indices.shape().begin(), indices.shape().end());
   shape.insert(shape.end(), params.shape().begin() + ax + 1, params.shape().end());
-  Array out = Array::empty(shape, params.dtype());
+  Array out = Array::empty(shape, params.dtype(), dev);
   if (out.size() == 0) return out;
   const Array p = contiguous(params);
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < ax; ++d) outer *= params.dim(d);
   for (int64_t d = ax + 1; d < params.ndim(); ++d) inner *= params.dim(d);
+  if (on_gpu(dev)) {
+    cuda::gather_rows(p, int64_on(idx_c, dev), out, outer, n, inner);
+    return out;
+  }
   cpu::gather_rows(static_cast<const char*>(p.raw_data()), static_cast<char*>(out.raw_data()), ip,
                    outer, n, idx_c.size(), inner * p.itemsize());
   return out;
 }
 
 Array scatter_add(const Array& indices, const Array& updates, const Shape& shape, int64_t axis) {
-  check_cpu(indices, "scatter_add");
-  check_cpu(updates, "scatter_add");
+  const Device dev = op_device({&indices, &updates}, "scatter_add");
+  if (!all_on(dev, {&indices, &updates}))
+    return scatter_add(to_device(indices, dev), to_device(updates, dev), shape, axis);
   TAPEFLOW_CHECK(is_integer(indices.dtype()), "[scatter_add] indices must be int32 or int64, got ",
                  indices.describe());
   TAPEFLOW_CHECK(updates.dtype() != DType::kBool, "[scatter_add] does not support dtype bool");
@@ -733,17 +828,21 @@ Array scatter_add(const Array& indices, const Array& updates, const Shape& shape
                  " do not match indices ", shape_str(indices.shape()), " into ", shape_str(shape),
                  " along axis ", ax, " (expected ", shape_str(want), ")");
   const int64_t n = shape[ax];
-  const Array idx = contiguous(cast(indices, DType::kInt64));
+  const Array idx = host(int64_on(indices, cpu_device()));
   const int64_t* ip = idx.data<int64_t>();
   for (int64_t j = 0; j < idx.size(); ++j)
     TAPEFLOW_CHECK(ip[j] >= 0 && ip[j] < n, "[scatter_add] indices[", j, "] = ", ip[j],
                    " is not in [0, ", n, ")");
-  Array out = full(shape, updates.dtype(), 0.0);
+  Array out = filled(shape, updates.dtype(), 0.0, dev);
   if (out.size() == 0 || idx.size() == 0) return out;
   const Array u = contiguous(updates);
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < ax; ++d) outer *= shape[d];
   for (int64_t d = ax + 1; d < nd; ++d) inner *= shape[d];
+  if (on_gpu(dev)) {
+    cuda::scatter_add_rows(u, int64_on(idx, dev), out, outer, n, inner);
+    return out;
+  }
   cpu::scatter_add_rows(u.dtype(), static_cast<const char*>(u.raw_data()),
                         static_cast<char*>(out.raw_data()), ip, outer, n, idx.size(), inner);
   return out;
@@ -751,7 +850,9 @@ Array scatter_add(const Array& indices, const Array& updates, const Shape& shape
 
 Array one_hot(const Array& indices, int64_t depth, double on_value, double off_value,
               int64_t axis, DType dtype) {
-  check_cpu(indices, "one_hot");
+  const Device dev = op_device({&indices}, "one_hot");
+  if (indices.device() != dev)
+    return one_hot(to_device(indices, dev), depth, on_value, off_value, axis, dtype);
   TAPEFLOW_CHECK(is_integer(indices.dtype()), "[one_hot] indices must be int32 or int64, got ",
                  indices.describe());
   TAPEFLOW_CHECK(depth >= 0, "[one_hot] depth must be non-negative, got: ", depth);
@@ -760,15 +861,20 @@ Array one_hot(const Array& indices, int64_t depth, double on_value, double off_v
                  "].  But received: ", axis);
   Shape last_shape = indices.shape();
   last_shape.push_back(depth);
-  Array out = full(last_shape, dtype, off_value);
-  const Array idx = contiguous(cast(indices, DType::kInt64));
-  const int64_t* ip = idx.data<int64_t>();
-  const Array on = full({}, dtype, on_value);
-  const int64_t isz = out.itemsize();
-  char* po = static_cast<char*>(out.raw_data());
-  for (int64_t i = 0; i < idx.size(); ++i) {
-    if (ip[i] >= 0 && ip[i] < depth)  // out-of-range indices give all-off rows, as TF
-      std::memcpy(po + (i * depth + ip[i]) * isz, on.raw_data(), static_cast<size_t>(isz));
+  Array out = filled(last_shape, dtype, off_value, dev);
+  // Out-of-range indices give all-off rows, as TF.
+  if (on_gpu(dev)) {
+    cuda::one_hot_set(contiguous(int64_on(indices, dev)), out, depth, on_value);
+  } else {
+    const Array idx = contiguous(int64_on(indices, dev));
+    const int64_t* ip = idx.data<int64_t>();
+    const Array on = filled({}, dtype, on_value, dev);
+    const int64_t isz = out.itemsize();
+    char* po = static_cast<char*>(out.raw_data());
+    for (int64_t i = 0; i < idx.size(); ++i) {
+      if (ip[i] >= 0 && ip[i] < depth)
+        std::memcpy(po + (i * depth + ip[i]) * isz, on.raw_data(), static_cast<size_t>(isz));
+    }
   }
   if (axis == -1 || axis == n) return out;
   Axes perm;
@@ -780,7 +886,8 @@ Array one_hot(const Array& indices, int64_t depth, double on_value, double off_v
 }
 
 Array tile(const Array& x, const std::vector<int64_t>& multiples) {
-  check_cpu(x, "tile");
+  const Device dev = op_device({&x}, "tile");
+  if (x.device() != dev) return tile(to_device(x, dev), multiples);
   TAPEFLOW_CHECK(static_cast<int64_t>(multiples.size()) == x.ndim(),
                  "[tile] Expected multiples argument to be a vector of length ", x.ndim(),
                  " but got length ", multiples.size());
@@ -799,7 +906,8 @@ Array tile(const Array& x, const std::vector<int64_t>& multiples) {
 }
 
 Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings, double value) {
-  check_cpu(x, "pad");
+  const Device dev = op_device({&x}, "pad");
+  if (x.device() != dev) return pad(to_device(x, dev), paddings, value);
   TAPEFLOW_CHECK(static_cast<int64_t>(paddings.size()) == x.ndim(),
                  "[pad] The first dimension of paddings must be the rank of inputs: got ",
                  paddings.size(), " pairs for ", x.describe());
@@ -815,7 +923,7 @@ Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddin
     s.stop = before + x.dim(d);
     sl.push_back(s);
   }
-  Array out = full(shape, x.dtype(), value);
+  Array out = filled(shape, x.dtype(), value, dev);
   if (x.size() > 0) copy_into(slice(out, sl), x);
   return out;
 }
@@ -823,8 +931,9 @@ Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddin
 // ---- fused losses -------------------------------------------------------------------
 
 std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& labels) {
-  check_cpu(logits, "sparse_softmax_xent");
-  check_cpu(labels, "sparse_softmax_xent");
+  const Device dev = op_device({&logits, &labels}, "sparse_softmax_xent");
+  if (!all_on(dev, {&logits, &labels}))
+    return sparse_softmax_xent(to_device(logits, dev), to_device(labels, dev));
   TAPEFLOW_CHECK(is_floating(logits.dtype()), "[sparse_softmax_xent] logits must be float, got ",
                  logits.describe());
   TAPEFLOW_CHECK(is_integer(labels.dtype()), "[sparse_softmax_xent] labels must be int32 or "
@@ -837,15 +946,19 @@ std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& label
                  shape_str(labels.shape()), " must equal logits shape ", shape_str(logits.shape()),
                  " without its last dimension");
   const int64_t classes = logits.dim(logits.ndim() - 1);
-  const Array y = contiguous(cast(labels, DType::kInt64));
+  const Array y = host(int64_on(labels, cpu_device()));
   const int64_t* py = y.data<int64_t>();
   for (int64_t i = 0; i < y.size(); ++i) {
     TAPEFLOW_CHECK(py[i] >= 0 && py[i] < classes, "[sparse_softmax_xent] Received a label value "
                    "of ", py[i], " which is outside the valid range of [0, ", classes, ")");
   }
   const Array x = contiguous(logits);
-  std::array<Array, 2> out = {Array::empty(batch, logits.dtype()),
-                              Array::empty(logits.shape(), logits.dtype())};
+  std::array<Array, 2> out = {Array::empty(batch, logits.dtype(), dev),
+                              Array::empty(logits.shape(), logits.dtype(), dev)};
+  if (on_gpu(dev)) {
+    cuda::sparse_softmax_xent(x, int64_on(y, dev), out[0], out[1], y.size(), classes);
+    return out;
+  }
   cpu::sparse_softmax_xent(logits.dtype(), y.size(), classes, x.raw_data(), py,
                            out[0].raw_data(), out[1].raw_data());
   return out;
@@ -856,7 +969,10 @@ std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& label
 std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
                                  const Array& grad, double alpha, double one_minus_beta1,
                                  double one_minus_beta2, double epsilon) {
-  for (const Array* a : {&var, &m, &v, &grad}) check_cpu(*a, "adam_update");
+  const Device dev = op_device({&var, &m, &v, &grad}, "adam_update");
+  if (!all_on(dev, {&var, &m, &v, &grad}))
+    return adam_update(to_device(var, dev), to_device(m, dev), to_device(v, dev),
+                       to_device(grad, dev), alpha, one_minus_beta1, one_minus_beta2, epsilon);
   TAPEFLOW_CHECK(is_floating(var.dtype()), "[adam_update] needs a float variable, got ",
                  var.describe());
   for (const Array* a : {&m, &v, &grad}) {
@@ -865,9 +981,13 @@ std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& 
                    "shape and dtype, got ", a->describe());
   }
   const Array cv = contiguous(var), cm = contiguous(m), cvv = contiguous(v), cg = contiguous(grad);
-  std::array<Array, 3> out = {Array::empty(var.shape(), var.dtype()),
-                              Array::empty(var.shape(), var.dtype()),
-                              Array::empty(var.shape(), var.dtype())};
+  std::array<Array, 3> out = {Array::empty(var.shape(), var.dtype(), dev),
+                              Array::empty(var.shape(), var.dtype(), dev),
+                              Array::empty(var.shape(), var.dtype(), dev)};
+  if (on_gpu(dev)) {
+    cuda::adam(cv, cm, cvv, cg, out, alpha, one_minus_beta1, one_minus_beta2, epsilon);
+    return out;
+  }
   const AdamFn fn = cpu::kernels().adam[static_cast<int>(var.dtype())];
   const int64_t isz = var.itemsize();
   auto at = [isz](const Array& a, int64_t i) { return static_cast<char*>(a.raw_data()) + i * isz; };
@@ -882,8 +1002,18 @@ std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& 
 
 static RandomResult random_op(cpu::RandomKind kind, const Shape& shape, DType dtype,
                               PhiloxKey key, PhiloxCounter ctr, int64_t lo = 0, int64_t hi = 0) {
-  Array out = Array::empty(shape, dtype);
-  cpu::random_fill(out, kind, key, ctr, lo, hi);
+  const bool int_kind = kind == cpu::RandomKind::kUniformInt;
+  TAPEFLOW_CHECK(int_kind ? is_integer(dtype) : is_floating(dtype), "[random] dtype ",
+                 dtype_name(dtype), " is not supported by this distribution");
+  TAPEFLOW_CHECK(!int_kind || lo < hi, "[random] Need minval < maxval: ", lo, " >= ", hi);
+  if (int_kind && dtype == DType::kInt32) {
+    TAPEFLOW_CHECK(lo >= INT32_MIN && hi <= INT32_MAX, "[random] minval ", lo,
+                   " and maxval ", hi, " must lie within int32's range");
+  }
+  const Device dev = creation_device();
+  Array out = Array::empty(shape, dtype, dev);
+  if (on_gpu(dev)) cuda::random_fill(out, static_cast<int>(kind), key, ctr, lo, hi);
+  else cpu::random_fill(out, kind, key, ctr, lo, hi);
   return {out, cpu::random_blocks(kind, dtype, out.size())};
 }
 
@@ -904,6 +1034,29 @@ RandomResult random_truncated_normal(const Shape& shape, DType dtype, PhiloxKey 
 std::array<uint32_t, 4> philox_block(PhiloxCounter ctr, PhiloxKey key) {
   return cpu::philox4x32_10(ctr, key);
 }
+
+// ---- devices ----------------------------------------------------------------------
+
+Array to_device(const Array& x, Device device) {
+  TAPEFLOW_CHECK(x.defined(), "[to_device] got an undefined array");
+  if (x.device() == device) return x;
+  checked(device);
+  const Array src = contiguous(x);  // on x's device
+  Array out = Array::empty(x.shape(), x.dtype(), device);
+  const size_t nbytes = static_cast<size_t>(out.nbytes());
+  if (nbytes == 0) return out;
+  if (!on_gpu(src.device())) {
+    cuda::copy_to_device(out.raw_data(), src.raw_data(), nbytes, device.index);
+  } else if (!on_gpu(device)) {
+    cuda::copy_to_host(out.raw_data(), src.raw_data(), nbytes, src.device().index);
+  } else {  // between GPUs: through the host
+    return to_device(to_device(x, cpu_device()), device);
+  }
+  return out;
+}
+
+void set_default_device(std::optional<Device> device) { t_scope = device; }
+std::optional<Device> default_device() { return t_scope; }
 
 const char* kernel_isa() { return cpu::kernels().isa; }
 bool cuda_available() { return cuda::device_count() > 0; }

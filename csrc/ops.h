@@ -114,6 +114,15 @@ RandomResult random_truncated_normal(const Shape& shape, DType dtype, PhiloxKey 
                                      PhiloxCounter ctr);
 std::array<uint32_t, 4> philox_block(PhiloxCounter ctr, PhiloxKey key);
 
+// ---- devices -------------------------------------------------------------------------
+// A copy of x on `device` (x itself when it is already there). Raises TF's "Could not
+// satisfy device specification" error for a GPU this process does not have.
+Array to_device(const Array& x, Device device);
+// The tf.device scope of the calling thread: ops and new arrays go to this device
+// (copying inputs there); unset, ops run where their inputs are (any GPU input wins).
+void set_default_device(std::optional<Device> device);
+std::optional<Device> default_device();
+
 // ---- runtime information ----------------------------------------------------------
 const char* kernel_isa();  // "avx512", "avx2" or "generic"
 bool cuda_available();      // a CUDA device is present and this build has CUDA

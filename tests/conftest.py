@@ -32,3 +32,20 @@ def num_threads():
     """Sets the core's thread count for one test; restores the default afterwards."""
     yield _core.set_num_threads
     _core.set_num_threads(0)
+
+
+# TAPEFLOW_TEST_DEVICE=GPU:0 runs every test inside ``tf.device('/GPU:0')``: new tensors
+# and ops go to the GPU and are compared against numpy there (bench/gpu_check.sh does this
+# for the kernel and gradient test files when a GPU is present).
+_TEST_DEVICE = os.environ.get("TAPEFLOW_TEST_DEVICE")
+
+
+@pytest.fixture(autouse=True)
+def _test_device():
+    if not _TEST_DEVICE:
+        yield
+        return
+    import tapeflow as tf
+
+    with tf.device("/" + _TEST_DEVICE):
+        yield

@@ -5,6 +5,7 @@
 #include <pybind11/stl.h>
 
 #include "core/thread_pool.h"
+#include "cuda/cuda_backend.h"
 #include "ops.h"
 
 namespace py = pybind11;
@@ -17,6 +18,9 @@ namespace {
 py::object g_error_classes[5];
 
 py::buffer_info array_buffer(const Array& a) {
+  if (a.device().type != DeviceType::kCPU)
+    throw Error(ErrorKind::kInvalidArgument, "[numpy] the array lives on " + a.device().str() +
+                "; copy it to the host first (_core.to_device(a, 'CPU:0'))");
   std::string fmt;
   visit_dtype(a.dtype(), [&](auto t) { fmt = py::format_descriptor<decltype(t)>::format(); });
   // numpy reads "q" as longlong, a dtype distinct from np.int64 ("l" on LP64), which
@@ -89,6 +93,24 @@ std::vector<ops::SliceArg> slice_args(const py::tuple& items) {
 
 constexpr int64_t kReleaseGilAbove = 4096;
 
+// "CPU:0", "GPU:1" (as Array.device prints them) to a Device.
+Device parse_device(const std::string& name) {
+  const auto colon = name.find(':');
+  const std::string type = name.substr(0, colon);
+  int index = 0;
+  if (colon != std::string::npos) {
+    try {
+      index = std::stoi(name.substr(colon + 1));
+    } catch (const std::exception&) {
+      index = -1;
+    }
+  }
+  if ((type == "CPU" || type == "GPU") && index >= 0)
+    return Device{type == "CPU" ? DeviceType::kCPU : DeviceType::kCUDA, index};
+  throw Error(ErrorKind::kInvalidArgument, "[device] unknown device '" + name +
+              "' (expected 'CPU:N' or 'GPU:N')");
+}
+
 py::tuple random_result(const ops::RandomResult& r) { return py::make_tuple(r.values, r.blocks); }
 
 }  // namespace
@@ -137,7 +159,15 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("is_contiguous", &Array::is_contiguous)
       .def("shares_storage", [](const Array& a, const Array& b) { return a.storage() == b.storage(); })
       .def("storage_use_count", [](const Array& a) { return a.storage().use_count(); })
-      .def("__repr__", [](const Array& a) { return "<_core.Array " + a.describe() + ">"; });
+      .def("__repr__", [](const Array& a) { return "<_core.Array " + a.describe() + ">"; })
+      // numpy tries the buffer protocol first (host arrays: zero-copy); a GPU array
+      // refuses it, and numpy falls back to this, which copies to the host.
+      .def("__array__", [](const Array& a, py::object dtype, py::object copy) {
+        const Array h = ops::to_device(a, cpu_device());
+        py::array out = py::array(py::buffer_info(array_buffer(h))).attr("copy")();
+        if (!dtype.is_none()) out = out.attr("astype")(dtype);
+        return out;
+      }, py::arg("dtype") = py::none(), py::arg("copy") = py::none());
 
   m.def("from_numpy", &from_numpy, py::arg("array"),
         "Copies a numpy array (any strides) into a new contiguous Array.");
@@ -248,6 +278,27 @@ PYBIND11_MODULE(_core, m) {
     return random_result(ops::random_truncated_normal(s, d, k, c));
   }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));
   m.def("philox", &ops::philox_block, py::arg("counter"), py::arg("key"));
+
+  m.def("to_device", [](const Array& a, const std::string& device) {
+    const Device d = parse_device(device);
+    py::gil_scoped_release r;
+    return ops::to_device(a, d);
+  }, py::arg("x"), py::arg("device"));
+  m.def("set_default_device", [](std::optional<std::string> device) {
+    ops::set_default_device(device ? std::optional<Device>(parse_device(*device)) : std::nullopt);
+  }, py::arg("device"));
+  m.def("default_device", []() -> std::optional<std::string> {
+    const auto d = ops::default_device();
+    if (!d) return std::nullopt;
+    return d->str();
+  });
+  m.def("cuda_device_count", &cuda::device_count);
+  m.def("cuda_device_name", &cuda::device_name, py::arg("index") = 0);
+  m.def("cuda_synchronize", &cuda::synchronize, py::arg("index") = 0, rel);
+  m.def("cuda_has_cublas", &cuda::has_cublas);
+  m.def("cuda_set_use_cublas", &cuda::set_use_cublas, py::arg("on"));
+  m.def("device_bytes_in_use", &device_bytes_in_use);
+  m.def("device_bytes_cached", &device_bytes_cached);
 
   m.def("kernel_isa", &ops::kernel_isa);
   m.def("cuda_available", &ops::cuda_available);

@@ -12,12 +12,14 @@
 #include <sys/mman.h>
 
 #include "core/error.h"
+#include "cuda/cuda_backend.h"
 
 namespace tapeflow {
 
 namespace {
 
 std::atomic<int64_t> g_host_bytes{0};
+std::atomic<int64_t> g_device_bytes{0};
 constexpr size_t kMinCached = size_t{64} << 10;  // smaller blocks: malloc is fast enough
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;
 
@@ -35,8 +37,11 @@ size_t size_class(size_t n) {
   return p;
 }
 
+// Freed blocks by size class, handed out again before fresh memory is asked for. One
+// cache for host memory and one for GPU memory; `release` gives a block back for good.
 class BlockCache {
  public:
+  BlockCache(void (*release)(void*), size_t max_bytes) : release_(release), max_bytes_(max_bytes) {}
   void* take(size_t cls) {
     std::lock_guard<std::mutex> lk(m_);
     auto it = free_.find(cls);
@@ -48,7 +53,7 @@ class BlockCache {
   }
   bool put(void* p, size_t cls) {
     std::lock_guard<std::mutex> lk(m_);
-    if (bytes_ + cls > kMaxCachedBytes) return false;
+    if (bytes_ + cls > max_bytes_) return false;
     free_[cls].push_back(p);
     bytes_ += cls;
     return true;
@@ -56,7 +61,7 @@ class BlockCache {
   void clear() {
     std::lock_guard<std::mutex> lk(m_);
     for (auto& [cls, blocks] : free_)
-      for (void* p : blocks) std::free(p);
+      for (void* p : blocks) release_(p);
     free_.clear();
     bytes_ = 0;
   }
@@ -67,6 +72,8 @@ class BlockCache {
   void after_fork() { new (&m_) std::mutex(); }  // a lock held at fork() is gone
 
  private:
+  void (*release_)(void*);
+  size_t max_bytes_;
   std::mutex m_;
   std::unordered_map<size_t, std::vector<void*>> free_;
   size_t bytes_ = 0;
@@ -75,11 +82,30 @@ class BlockCache {
 // Deliberately never destroyed: Storages may be freed during static destruction.
 BlockCache& cache() {
   static BlockCache* c = [] {
-    auto* made = new BlockCache();
+    auto* made = new BlockCache([](void* p) { std::free(p); }, kMaxCachedBytes);
     pthread_atfork(nullptr, nullptr, [] { cache().after_fork(); });
     return made;
   }();
   return *c;
+}
+
+// GPU memory: cudaMalloc/cudaFree synchronise the device and take tens of microseconds,
+// so every size is cached (one GPU, index 0, is what the cache serves; others bypass it).
+constexpr size_t kMaxCachedDeviceBytes = size_t{8} << 30;
+BlockCache& device_cache() {
+  static BlockCache* c =
+      new BlockCache([](void* p) { cuda::raw_free(p, 0); }, kMaxCachedDeviceBytes);
+  return *c;
+}
+
+void* device_block(size_t cls, int index) {
+  void* p = index == 0 ? device_cache().take(cls) : nullptr;
+  if (p == nullptr) p = cuda::raw_malloc(cls, index);
+  if (p == nullptr && index == 0) {  // give cached blocks back and try once more
+    device_cache().clear();
+    p = cuda::raw_malloc(cls, index);
+  }
+  return p;
 }
 
 void* fresh_block(size_t cls) {
@@ -103,17 +129,23 @@ void* fresh_block(size_t cls) {
 
 }  // namespace
 
-void Storage::Free::operator()(void* p) const noexcept { std::free(p); }
+void Storage::Free::operator()(void* p) const noexcept {
+  if (device.type == DeviceType::kCUDA) cuda::raw_free(p, device.index);
+  else std::free(p);
+}
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
-  TAPEFLOW_CHECK_KIND(device.type == DeviceType::kCPU, kUnimplemented,
-                      "[allocate] no allocator for device ", device.str(),
-                      " in this build");
+  const bool gpu = device.type == DeviceType::kCUDA;
+  TAPEFLOW_CHECK_KIND(!gpu || device.index < cuda::device_count(), kInvalidArgument,
+                      "[allocate] ", device.str(), " is not available (", cuda::device_count(),
+                      " GPUs)");
   // Always hand out a valid pointer, even for zero bytes.
   const size_t want = rounded(nbytes == 0 ? 1 : nbytes);
   const size_t cls = want < nbytes ? 0 : size_class(want);
   void* p = nullptr;
-  if (cls != 0) {
+  if (cls != 0 && gpu) {
+    p = device_block(cls, device.index);
+  } else if (cls != 0) {
     p = cls >= kMinCached ? cache().take(cls) : nullptr;
     if (p == nullptr) p = fresh_block(cls);
   }
@@ -122,22 +154,33 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
           nbytes, " bytes on ", device.str());
   }
   // One allocation for the Storage and its reference count (make_shared).
-  return std::make_shared<Storage>(std::unique_ptr<void, Free>(p), nbytes, cls, device);
+  return std::make_shared<Storage>(std::unique_ptr<void, Free>(p, Free{device}), nbytes, cls, device);
 }
 
 Storage::Storage(std::unique_ptr<void, Free> p, size_t nbytes, size_t capacity, Device device)
     : data_(std::move(p)), nbytes_(nbytes), capacity_(capacity), device_(device) {
-  g_host_bytes += static_cast<int64_t>(nbytes_);
+  (device_.type == DeviceType::kCPU ? g_host_bytes : g_device_bytes) +=
+      static_cast<int64_t>(nbytes_);
 }
 
 Storage::~Storage() {
-  g_host_bytes -= static_cast<int64_t>(nbytes_);
   void* p = data_.release();
+  if (device_.type == DeviceType::kCUDA) {
+    g_device_bytes -= static_cast<int64_t>(nbytes_);
+    if (device_.index != 0 || !device_cache().put(p, capacity_)) cuda::raw_free(p, device_.index);
+    return;
+  }
+  g_host_bytes -= static_cast<int64_t>(nbytes_);
   if (capacity_ < kMinCached || !cache().put(p, capacity_)) std::free(p);
 }
 
 int64_t host_bytes_in_use() { return g_host_bytes.load(); }
 int64_t host_bytes_cached() { return cache().bytes(); }
-void empty_cache() { cache().clear(); }
+void empty_cache() {
+  cache().clear();
+  if (cuda::device_count() > 0) device_cache().clear();
+}
+int64_t device_bytes_in_use() { return g_device_bytes.load(); }
+int64_t device_bytes_cached() { return cuda::device_count() > 0 ? device_cache().bytes() : 0; }
 
 }  // namespace tapeflow

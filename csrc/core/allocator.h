@@ -1,4 +1,4 @@
-// Reference-counted storage: 64-byte aligned host memory (device memory later).
+// Reference-counted storage: 64-byte aligned host memory, or CUDA device memory.
 // Buffers of 64 KiB and more come from a caching allocator: freed blocks are kept in
 // size classes (powers of two and 1.5x between them) and reused, so a training loop
 // stops faulting in fresh pages every step. The cache is bounded, emptied when an
@@ -23,7 +23,8 @@ class Storage {
   size_t nbytes() const { return nbytes_; }
   Device device() const { return device_; }
 
-  struct Free {
+  struct Free {  // gives a block back without caching it (the destructor caches)
+    Device device;
     void operator()(void* p) const noexcept;
   };
   // Takes ownership of p (from the allocator); use allocate().
@@ -43,6 +44,9 @@ class Storage {
 int64_t host_bytes_in_use();
 // Bytes held by the cache of freed blocks, and a way to give them back to the OS.
 int64_t host_bytes_cached();
-void empty_cache();
+void empty_cache();  // host and GPU caches
+// The same for GPU memory (0 without a GPU).
+int64_t device_bytes_in_use();
+int64_t device_bytes_cached();
 
 }  // namespace tapeflow

@@ -1,10 +1,70 @@
-// The CUDA backend's entry points. With TAPEFLOW_CUDA off, no_cuda.cpp stands in,
-// so the rest of the code has one path.
+// The CUDA backend's entry points. With TAPEFLOW_CUDA off, no_cuda.cpp stands in (every
+// kernel entry raises Unimplemented, device_count() is 0), so the rest of the code has one
+// path. Kernels take Arrays that live on one CUDA device; ops.cpp has already checked
+// shapes, dtypes, indices and placement, so nothing here validates arguments.
+// All work goes to the device's default stream, in order; copies to the host wait for it.
 #pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/array.h"
+#include "cpu/op_list.h"
 
 namespace tapeflow::cuda {
 
 // Number of usable CUDA devices (0 without CUDA, or without a GPU at run time).
 int device_count();
+std::string device_name(int index);  // "NVIDIA H100 80GB HBM3"
+bool has_cublas();                    // this build links cuBLAS (matmul uses it)
+
+// Raw device memory (the caching lives in core/allocator.cpp). raw_malloc returns
+// nullptr when the device is out of memory.
+void* raw_malloc(size_t nbytes, int device);
+void raw_free(void* p, int device) noexcept;
+
+// Copies between host and device memory (contiguous bytes); both wait for the stream.
+void copy_to_device(void* dst, const void* src, size_t nbytes, int device);
+void copy_to_host(void* dst, const void* src, size_t nbytes, int device);
+void synchronize(int device);
+
+// ---- kernels (outputs are new contiguous Arrays unless said otherwise) -------------
+// out = op(x), same shape; x any strides.
+void unary(UnaryOp op, const Array& x, const Array& out);
+// out = op(a, b); a and b are (broadcast) views with out's shape.
+void binary(BinaryOp op, const Array& a, const Array& b, const Array& out);
+// out = cond ? a : b; all views with out's shape.
+void where(const Array& cond, const Array& a, const Array& b, const Array& out);
+// dst = cast(src): dst any strides, src a view with dst's shape (0 strides broadcast).
+void copy_cast(const Array& dst, const Array& src);
+void fill(const Array& out, double value);     // out contiguous
+void fill_int(const Array& out, int64_t value);
+// Reduces contiguous x seen as (O, R) over R into out (O); with `cols`, x is (R, O)
+// instead (the reduced axes lead). argmax/argmin write int64 indices.
+void reduce(ReduceOp op, const Array& x, int64_t O, int64_t R, bool cols, const Array& out);
+// C[b] = A[aoff[b]] (M, K) @ B[boff[b]] (K, N) for contiguous A, B, C (offsets in
+// elements); cuBLAS for float/double when linked and allowed, else a tiled kernel.
+void matmul(const Array& A, const Array& B, const Array& C, int64_t M, int64_t N, int64_t K,
+            const std::vector<int64_t>& aoff, const std::vector<int64_t>& boff);
+// Disables cuBLAS (benchmarks compare the tiled kernel against it).
+void set_use_cublas(bool on);
+// out[o, j, :] = in[o, idx[j], :]; in (outer, n, inner) and out contiguous, idx int64.
+void gather_rows(const Array& in, const Array& idx, const Array& out, int64_t outer, int64_t n,
+                 int64_t inner);
+// out[o, idx[j], :] += upd[o, j, :] (atomics; repeated indices accumulate).
+void scatter_add_rows(const Array& upd, const Array& idx, const Array& out, int64_t outer,
+                      int64_t n, int64_t inner);
+// out (rows, depth), already filled with off values: out[i, idx[i]] = on where in range.
+void one_hot_set(const Array& idx, const Array& out, int64_t depth, double on_value);
+void sparse_softmax_xent(const Array& logits, const Array& labels, const Array& loss,
+                         const Array& backprop, int64_t rows, int64_t classes);
+void adam(const Array& var, const Array& m, const Array& v, const Array& g,
+          const std::array<Array, 3>& out, double alpha, double one_minus_beta1,
+          double one_minus_beta2, double epsilon);
+// The CPU's Philox stream (cpu/random.cpp), output for output. kind: cpu::RandomKind.
+void random_fill(const Array& out, int kind, std::array<uint32_t, 2> key,
+                 std::array<uint32_t, 4> counter, int64_t lo, int64_t hi);
 
 }  // namespace tapeflow::cuda

@@ -12,6 +12,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from tapeflow.framework.device import to_host
 from tapeflow import _core
 from tapeflow.framework import errors
 from tapeflow.framework.tensor import convert_to_tensor
@@ -20,7 +21,7 @@ from tapeflow.framework.tensor import convert_to_tensor
 def _scalar(x: Any, np_dtype: Any) -> Any:
     if isinstance(x, (int, float, np.generic)):
         return np.dtype(np_dtype).type(x)
-    return np.asarray(convert_to_tensor(x)._a, dtype=np_dtype).reshape(())[()]
+    return np.asarray(to_host(convert_to_tensor(x)._a), dtype=np_dtype).reshape(())[()]
 
 
 def ResourceApplyAdam(var: Any, m: Any, v: Any, beta1_power: Any, beta2_power: Any, lr: Any,

@@ -18,9 +18,10 @@ import numpy as np
 
 from tapeflow import _core
 from tapeflow.framework import dtypes
+from tapeflow.framework.device import to_host
 from tapeflow.framework.tensor_shape import TensorShape
 
-_CPU_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
+_DEVICE_PREFIX = "/job:localhost/replica:0/task:0/device:"
 
 
 class _Operators:
@@ -167,7 +168,10 @@ class Tensor(_Operators):
 
     @property
     def device(self) -> str:
-        return _CPU_DEVICE
+        """TF's fully qualified device name, e.g. '/job:localhost/replica:0/task:0/device:GPU:0'."""
+        return _DEVICE_PREFIX + self._a.device
+
+    backing_device = device
 
     def ref(self) -> "Reference":
         """A hashable reference to this tensor, for use as a dict key (``t.ref()``)."""
@@ -178,16 +182,16 @@ class Tensor(_Operators):
     # -- values -----------------------------------------------------------------------
     def _numpy(self) -> Any:
         """TF's _numpy(): a numpy scalar for rank 0, else a read-only ndarray view."""
-        a = np.asarray(self._a)
+        a = np.asarray(to_host(self._a))
         return a[()] if a.ndim == 0 else a
 
     def numpy(self) -> Any:
-        """A copy of the value: a writable ndarray, or a numpy scalar for rank 0."""
-        a = np.array(self._a)
+        """A copy of the value (from the GPU too): a writable ndarray, or a numpy scalar."""
+        a = np.array(to_host(self._a))
         return a[()] if a.ndim == 0 else a
 
     def __array__(self, dtype: Any = None, copy: Optional[bool] = None) -> np.ndarray:
-        a = np.asarray(self._a)
+        a = np.asarray(to_host(self._a))
         if dtype is not None and np.dtype(dtype) != a.dtype:
             return a.astype(dtype)
         return a.copy() if copy else a

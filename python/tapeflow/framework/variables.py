@@ -98,7 +98,7 @@ class Variable(_Operators):
 
     @property
     def device(self) -> str:
-        return "/job:localhost/replica:0/task:0/device:CPU:0"
+        return "/job:localhost/replica:0/task:0/device:" + self._a.device
 
     def ref(self) -> Reference:
         return Reference(self)
@@ -118,19 +118,19 @@ class Variable(_Operators):
     def assign(self, value: Any, use_locking: Any = None, name: Optional[str] = None,
                read_value: bool = True) -> Any:
         """Replaces the value; shape and dtype must match (TF's ValueError otherwise)."""
-        self._a = self._checked(value)._a
+        self._a = _keep_device(self._a, self._checked(value)._a)
         return _UnreadVariable(self) if read_value else None
 
     def assign_add(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
         """Adds to the value (not recorded on tapes, as TF); shapes must be equal."""
-        self._a = _core.add(self._a, self._checked_delta(delta))
+        self._a = _keep_device(self._a, _core.add(self._a, self._checked_delta(delta)))
         return _UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
         """Subtracts from the value (not recorded on tapes, as TF); shapes must be equal."""
-        self._a = _core.sub(self._a, self._checked_delta(delta))
+        self._a = _keep_device(self._a, _core.sub(self._a, self._checked_delta(delta)))
         return _UnreadVariable(self) if read_value else None
 
     def _checked_delta(self, delta: Any) -> Any:
@@ -200,6 +200,13 @@ class Variable(_Operators):
 
     def __deepcopy__(self, memo: Any) -> "Variable":
         return Variable(wrap(self._a), trainable=self._trainable, name=self._name[:-2])
+
+
+def _keep_device(old: Any, new: Any) -> Any:
+    """A variable stays on the device it was made on (TF's resource variables do):
+    a value computed elsewhere is copied there."""
+    device = old.device
+    return new if new.device == device else _core.to_device(new, device)
 
 
 def _tf_shape(shape: Any) -> str:

@@ -12,6 +12,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from tapeflow.framework.device import to_host
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
@@ -354,7 +355,7 @@ def boolean_mask(tensor: Any, mask: Any, axis: Optional[int] = None,
                  name: Optional[str] = None) -> Tensor:
     """Elements (or slices) where mask is True (``tf.boolean_mask``)."""
     x = to_tensor(tensor)
-    m = np.asarray(to_tensor(mask)._a)
+    m = np.asarray(to_host(to_tensor(mask)._a))
     ax = 0 if axis is None else int(axis)
     k = m.ndim
     if k == 0 or x._a.shape[ax:ax + k] != m.shape:

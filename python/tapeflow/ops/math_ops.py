@@ -13,6 +13,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from tapeflow.framework.device import to_host
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
@@ -242,7 +243,7 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
     neither, the int64 coordinates of True elements, shape (n, rank)."""
     condition = to_tensor(condition)
     if x is None and y is None:
-        coords = np.argwhere(np.asarray(condition._a)).astype(np.int64)
+        coords = np.argwhere(np.asarray(to_host(condition._a))).astype(np.int64)
         return convert_to_tensor(coords)
     if x is None or y is None:
         raise ValueError("x and y must both be None or both be given")

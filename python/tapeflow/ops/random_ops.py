@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
+from tapeflow.framework.device import to_host
 from tapeflow import _core
 from tapeflow.framework import dtypes
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
@@ -171,7 +172,7 @@ def shuffle(value: Any, seed: Optional[int] = None, name: Optional[str] = None) 
     key, counter = _stateful_key_counter(seed, max(n, 1), "RandomShuffle")
     if n <= 1:
         return x
-    u = np.asarray(_draw("uniform", [n], dtypes.float64, key, counter)._a)
+    u = np.asarray(to_host(_draw("uniform", [n], dtypes.float64, key, counter)._a))
     perm = np.arange(n)
     for i in range(n - 1, 0, -1):
         j = int(u[i] * (i + 1))
@@ -185,7 +186,7 @@ _STATELESS_KEY = (0x3EC8F720, 0x02461E29)
 
 def _stateless_key_counter(seed: Any) -> Tuple[Any, Any]:
     """TF's GenerateKey: one Philox block of the seed pair under a fixed key."""
-    s = np.asarray(to_tensor(seed)._a).astype(np.int64).reshape(-1)
+    s = np.asarray(to_host(to_tensor(seed)._a)).astype(np.int64).reshape(-1)
     if s.shape != (2,):
         raise ValueError(f"seed must have shape [2], got {tuple(s.shape)}")
     c0, c1 = _split64(int(s[0]))

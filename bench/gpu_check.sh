@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# On a machine with an NVIDIA GPU: build tapeflow with CUDA, run the GPU tests (the GPU
+# against the CPU, then the kernel and gradient test files inside tf.device('/GPU:0')),
+# and print the GPU benchmark table. About 5 minutes on 16 cores; logs go to $OUT (or
+# /tmp/gpu_check). Needs python3 with numpy, pytest, hypothesis, pybind11,
+# scikit-build-core, cmake and ninja already installed (it installs nothing else).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+LOG=${OUT:-/tmp/gpu_check}
+mkdir -p "$LOG"
+export PATH="$PATH:/usr/local/cuda/bin" CI=true PYTHONUNBUFFERED=1
+ARCH=${TAPEFLOW_CUDA_ARCH:-native}
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
+
+echo "== build (TAPEFLOW_CUDA=ON, arch $ARCH) =="
+start=$(date +%s)
+python3 -m pip install -q --no-deps --no-build-isolation -e . \
+  -Ccmake.define.TAPEFLOW_CUDA=ON -Ccmake.define.CMAKE_CUDA_ARCHITECTURES="$ARCH" \
+  -Cbuild.verbose=false >"$LOG/build.log" 2>&1 || { tail -40 "$LOG/build.log"; exit 1; }
+echo "built in $(( $(date +%s) - start )) s"
+python3 -c "import tapeflow as tf; print(tf.config.list_physical_devices('GPU'))"
+
+status=0
+echo "== GPU vs CPU tests =="
+timeout 300 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_device.py \
+  2>&1 | tee "$LOG/test_gpu.log" | tail -25 || status=1
+grep -q " passed" "$LOG/test_gpu.log" && ! grep -qE "[0-9]+ (failed|error)" "$LOG/test_gpu.log" || status=1
+
+echo "== kernel and gradient tests inside tf.device('/GPU:0') =="
+TAPEFLOW_TEST_DEVICE=GPU:0 timeout 420 python3 -m pytest -q -p no:cacheprovider -rf \
+  tests/test_core_elementwise.py tests/test_core_reductions.py tests/test_core_shape_ops.py \
+  tests/test_core_matmul.py tests/test_core_random.py tests/test_random_ops.py \
+  tests/test_tensor_api.py tests/test_gradients.py tests/test_gradient_tape.py \
+  tests/test_keras_layers.py tests/test_keras_models.py tests/test_keras_losses.py \
+  tests/test_keras_optimizers.py \
+  2>&1 | tee "$LOG/test_scoped.log" | grep -E "^FAILED|passed|failed" | tail -60 || status=1
+
+echo "== GPU benchmark =="
+timeout 300 python3 bench/gpu_bench.py 2>&1 | tee "$LOG/gpu_bench.md" || status=1
+exit $status
