@@ -14,15 +14,17 @@
 #include <mutex>
 #include <type_traits>
 
-#ifdef TAPEFLOW_WITH_CUBLAS
-#include <cublas_v2.h>
-#endif
+#include <dlfcn.h>
 
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
 #include "cpu/op_list.h"
 #include "cpu/op_traits.h"
 #include "cuda/cuda_backend.h"
+
+#ifndef TAPEFLOW_CUBLAS_DIR
+#define TAPEFLOW_CUBLAS_DIR ""
+#endif
 
 namespace tapeflow::cuda {
 
@@ -332,9 +334,18 @@ __global__ void reduce_rows_kernel(const T* __restrict__ x, int64_t rows, int64_
     const int64_t r = b / parts, c = b % parts;
     const int64_t begin = len * c / parts, end = len * (c + 1) / parts;
     const T* row = x + r * len;
-    T acc = R::template init<T>();
-    for (int64_t i = begin + threadIdx.x; i < end; i += blockDim.x) acc = R::op(acc, row[i]);
-    acc = block_reduce<R>(acc, smem);
+    // Four independent accumulators keep four loads in flight per thread.
+    T a0 = R::template init<T>(), a1 = a0, a2 = a0, a3 = a0;
+    const int64_t step = blockDim.x;
+    int64_t i = begin + threadIdx.x;
+    for (; i + 3 * step < end; i += 4 * step) {
+      a0 = R::op(a0, row[i]);
+      a1 = R::op(a1, row[i + step]);
+      a2 = R::op(a2, row[i + 2 * step]);
+      a3 = R::op(a3, row[i + 3 * step]);
+    }
+    for (; i < end; i += step) a0 = R::op(a0, row[i]);
+    T acc = block_reduce<R>(R::op(R::op(a0, a1), R::op(a2, a3)), smem);
     if (threadIdx.x == 0) out[b] = acc;
   }
 }
@@ -467,7 +478,10 @@ __global__ void __launch_bounds__(256) gemm_tiled(const T* __restrict__ A, const
                                                   T* __restrict__ C, int64_t M, int64_t N,
                                                   int64_t K, const int64_t* __restrict__ aoff,
                                                   const int64_t* __restrict__ boff, int64_t batches) {
-  __shared__ T As[kBK][kBM];
+  // A is stored transposed and padded (+4): the 8 threads that load one row of A write
+  // 8 different banks. Each thread owns rows ty*8+i and columns tx+16*j of the tile, so
+  // a warp reads 16 consecutive words of B (no bank conflicts) and 2 of A (broadcast).
+  __shared__ T As[kBK][kBM + 4];
   __shared__ T Bs[kBK][kBN];
   const int tid = threadIdx.x;
   const int ty = tid / 16, tx = tid % 16;
@@ -501,7 +515,7 @@ __global__ void __launch_bounds__(256) gemm_tiled(const T* __restrict__ A, const
 #pragma unroll
         for (int i = 0; i < kTM; ++i) ra[i] = As[kk][ty * kTM + i];
 #pragma unroll
-        for (int j = 0; j < kTN; ++j) rb[j] = Bs[kk][tx * kTN + j];
+        for (int j = 0; j < kTN; ++j) rb[j] = Bs[kk][tx + 16 * j];
 #pragma unroll
         for (int i = 0; i < kTM; ++i)
 #pragma unroll
@@ -515,7 +529,7 @@ __global__ void __launch_bounds__(256) gemm_tiled(const T* __restrict__ A, const
       if (gm >= M) continue;
 #pragma unroll
       for (int j = 0; j < kTN; ++j) {
-        const int64_t gn = n0 + tx * kTN + j;
+        const int64_t gn = n0 + tx + 16 * j;
         if (gn < N) c[gm * N + gn] = acc[i][j];
       }
     }
@@ -524,23 +538,56 @@ __global__ void __launch_bounds__(256) gemm_tiled(const T* __restrict__ A, const
 
 bool g_use_cublas = true;
 
-#ifdef TAPEFLOW_WITH_CUBLAS
-cublasHandle_t cublas_handle() {
-  static cublasHandle_t h = [] {
-    cublasHandle_t made = nullptr;
-    if (cublasCreate(&made) != CUBLAS_STATUS_SUCCESS)
-      raise(ErrorKind::kInternal, "[cuda] cublasCreate failed");
+// cuBLAS, opened at run time with RTLD_LOCAL rather than linked: the library is optional
+// (tapeflow builds and runs without it), and nothing it exports can interpose on the
+// symbols this module binds (libstdc++'s among them). Signatures as in cublas_api.h.
+struct Cublas {
+  using Handle = void*;
+  using Sgemm = int (*)(Handle, int, int, int, int, int, const float*, const float*, int,
+                        long long, const float*, int, long long, const float*, float*, int,
+                        long long, int);
+  using Dgemm = int (*)(Handle, int, int, int, int, int, const double*, const double*, int,
+                        long long, const double*, int, long long, const double*, double*, int,
+                        long long, int);
+  Handle handle = nullptr;
+  Sgemm sgemm = nullptr;
+  Dgemm dgemm = nullptr;
+  bool ok = false;
+};
+
+const Cublas& cublas() {
+  static const Cublas c = [] {
+    Cublas made;
+#ifdef TAPEFLOW_NO_CUBLAS
+    return made;
+#endif
+    void* lib = nullptr;
+    const std::string dir = TAPEFLOW_CUBLAS_DIR;
+    for (const std::string& name : {dir.empty() ? std::string() : dir + "/libcublas.so",
+                                     std::string("libcublas.so.13"), std::string("libcublas.so.12"),
+                                     std::string("libcublas.so")}) {
+      if (!name.empty() && (lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL)) != nullptr) break;
+    }
+    if (lib == nullptr) return made;
+    using Create = int (*)(Cublas::Handle*);
+    const auto create = reinterpret_cast<Create>(dlsym(lib, "cublasCreate_v2"));
+    made.sgemm = reinterpret_cast<Cublas::Sgemm>(dlsym(lib, "cublasSgemmStridedBatched"));
+    made.dgemm = reinterpret_cast<Cublas::Dgemm>(dlsym(lib, "cublasDgemmStridedBatched"));
+    made.ok = create && made.sgemm && made.dgemm && create(&made.handle) == 0;
     return made;
   }();
-  return h;
+  return c;
 }
 
-// Row-major C = A @ B is column-major C^T = B^T @ A^T: swap the operands.
+// Row-major C = A @ B is column-major C^T = B^T @ A^T: swap the operands. Returns false
+// (the tiled kernel runs instead) for batches whose offsets are not evenly strided.
 template <class T>
 bool cublas_gemm(const T* A, const T* B, T* C, int64_t M, int64_t N, int64_t K,
                  const std::vector<int64_t>& aoff, const std::vector<int64_t>& boff) {
   if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
-    if (M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return false;
+    if (!g_use_cublas || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return false;
+    const Cublas& cb = cublas();
+    if (!cb.ok) return false;
     const T one = 1, zero = 0;
     const int64_t nb = static_cast<int64_t>(aoff.size());
     auto strided = [&](const std::vector<int64_t>& off, int64_t* stride) {
@@ -550,23 +597,21 @@ bool cublas_gemm(const T* A, const T* B, T* C, int64_t M, int64_t N, int64_t K,
       return true;
     };
     int64_t sa = 0, sb = 0;
-    if (!strided(aoff, &sa) || !strided(boff, &sb)) return false;
-    cublasStatus_t st;
+    if (nb > INT32_MAX || !strided(aoff, &sa) || !strided(boff, &sb)) return false;
+    constexpr int kOpN = 0;  // CUBLAS_OP_N
+    int st;
     if constexpr (std::is_same_v<T, float>) {
-      st = cublasSgemmStridedBatched(cublas_handle(), CUBLAS_OP_N, CUBLAS_OP_N, int(N), int(M),
-                                     int(K), &one, B + boff[0], int(N), sb, A + aoff[0], int(K),
-                                     sa, &zero, C, int(N), M * N, int(nb));
+      st = cb.sgemm(cb.handle, kOpN, kOpN, int(N), int(M), int(K), &one, B + boff[0], int(N), sb,
+                    A + aoff[0], int(K), sa, &zero, C, int(N), M * N, int(nb));
     } else {
-      st = cublasDgemmStridedBatched(cublas_handle(), CUBLAS_OP_N, CUBLAS_OP_N, int(N), int(M),
-                                     int(K), &one, B + boff[0], int(N), sb, A + aoff[0], int(K),
-                                     sa, &zero, C, int(N), M * N, int(nb));
+      st = cb.dgemm(cb.handle, kOpN, kOpN, int(N), int(M), int(K), &one, B + boff[0], int(N), sb,
+                    A + aoff[0], int(K), sa, &zero, C, int(N), M * N, int(nb));
     }
-    if (st != CUBLAS_STATUS_SUCCESS) raise(ErrorKind::kInternal, "[cuda] cuBLAS gemm failed: ", int(st));
+    if (st != 0) raise(ErrorKind::kInternal, "[cuda] cuBLAS gemm failed with status ", st);
     return true;
   }
   return false;
 }
-#endif
 
 // ---- gather / scatter / one_hot ------------------------------------------------------
 template <class W>
@@ -790,13 +835,7 @@ std::string device_name(int index) {
   return prop.name;
 }
 
-bool has_cublas() {
-#ifdef TAPEFLOW_WITH_CUBLAS
-  return true;
-#else
-  return false;
-#endif
-}
+bool has_cublas() { return device_count() > 0 && cublas().ok; }
 
 void set_use_cublas(bool on) { g_use_cublas = on; }
 
@@ -977,10 +1016,7 @@ void matmul(const Array& A, const Array& B, const Array& C, int64_t M, int64_t N
   visit_dtype(A.dtype(), [&](auto t) {
     using T = decltype(t);
     if constexpr (!std::is_same_v<T, bool>) {
-#ifdef TAPEFLOW_WITH_CUBLAS
-      if (g_use_cublas && cublas_gemm<T>(A.data<T>(), B.data<T>(), C.data<T>(), M, N, K, aoff, boff))
-        return;
-#endif
+      if (cublas_gemm<T>(A.data<T>(), B.data<T>(), C.data<T>(), M, N, K, aoff, boff)) return;
       bool zero_offsets = true;
       for (int64_t i = 0; i < nb; ++i) zero_offsets = zero_offsets && aoff[i] == 0 && boff[i] == 0;
       Array da, db;

@@ -18,7 +18,7 @@ namespace tapeflow::cuda {
 // Number of usable CUDA devices (0 without CUDA, or without a GPU at run time).
 int device_count();
 std::string device_name(int index);  // "NVIDIA H100 80GB HBM3"
-bool has_cublas();                    // this build links cuBLAS (matmul uses it)
+bool has_cublas();  // cuBLAS was found at run time (matmul uses it; see set_use_cublas)
 
 // Raw device memory (the caching lives in core/allocator.cpp). raw_malloc returns
 // nullptr when the device is out of memory.
