@@ -40,6 +40,14 @@ def num_threads():
 _TEST_DEVICE = os.environ.get("TAPEFLOW_TEST_DEVICE")
 
 
+def pytest_collection_modifyitems(config, items):
+    if _TEST_DEVICE and _TEST_DEVICE.upper().startswith("GPU"):
+        skip = pytest.mark.skip(reason=f"host-only test; the suite runs on {_TEST_DEVICE}")
+        for item in items:
+            if "host_only" in item.keywords:
+                item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _test_device():
     if not _TEST_DEVICE:

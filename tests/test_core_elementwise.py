@@ -453,6 +453,9 @@ def test_large_strided_elementwise_across_threads(threads, num_threads):
     assert_matches(_core.mod(ci, three), np.mod(ri, [[3], [-3], [7]]))
 
 
+@pytest.mark.host_only
+
+
 def test_vectorised_exp_is_within_one_ulp_everywhere() -> None:
     """The CPU float32 exp is a vectorised polynomial, not libm: check it over the whole
     range (normal, subnormal, overflow, specials) against float64 numpy."""

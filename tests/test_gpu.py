@@ -31,12 +31,13 @@ def host(a):
 
 
 def data(shape, dtype, positive=False):
+    """An ndarray (rank 0 too) of `shape`."""
     if dtype == np.bool_:
-        return RNG.random(shape) < 0.5
+        return np.asarray(RNG.random(shape) < 0.5)
     if np.issubdtype(dtype, np.integer):
-        return RNG.integers(1 if positive else -50, 50, size=shape).astype(dtype)
-    x = RNG.standard_normal(shape).astype(dtype)
-    return np.abs(x) + 0.1 if positive else x
+        return np.asarray(RNG.integers(1 if positive else -50, 50, size=shape), dtype)
+    x = np.asarray(RNG.standard_normal(shape), dtype)
+    return np.abs(x) + dtype(0.1) if positive else x
 
 
 def same(cpu_out, gpu_out, rtol=0.0, atol=0.0):

@@ -972,6 +972,9 @@ def test_training_loop_does_not_grow_memory():
     assert py1 - py0 <= 64 * 1024, f"Python memory grew by {py1 - py0} bytes"
 
 
+@pytest.mark.host_only
+
+
 def test_tape_releases_recorded_tensors():
     n = 250_000  # 1 MB per float32 tensor
     gc.collect()

@@ -452,6 +452,8 @@ class TestTensorProtocol:
         assert isinstance(self.t, tf.Tensor)
         assert not isinstance(tf.Variable(1.0), tf.Tensor)
 
+    @pytest.mark.host_only
+
     def test_device(self):
         assert self.t.device == "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -469,6 +471,8 @@ class TestTensorProtocol:
 class TestNumpyInterop:
     def setup_method(self):
         self.t = tf.constant([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+    @pytest.mark.host_only
 
     def test_asarray_is_read_only_zero_copy(self):
         a = np.asarray(self.t)
@@ -488,6 +492,8 @@ class TestNumpyInterop:
     def test_array_default_copies(self):
         a = np.array(self.t)
         assert a.flags.writeable and not np.shares_memory(a, np.asarray(self.t))
+
+    @pytest.mark.host_only
 
     def test_array_copy_false(self):
         a = np.array(self.t, copy=False)
