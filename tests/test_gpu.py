@@ -87,7 +87,7 @@ def test_binary(name, dtype, shapes):
     x = data(shapes[0], dtype)
     y = data(shapes[1], dtype, positive=positive)
     if name == "pow" and np.issubdtype(dtype, np.integer):
-        x, y = x % 5, y % 4
+        x, y = np.asarray(x % 5), np.asarray(y % 4)
     a, b = _core.from_numpy(x), _core.from_numpy(y)
     try:
         want = getattr(_core, name)(a, b)
@@ -172,7 +172,12 @@ def test_bool_reductions_and_nan_rules():
                                          ((4, 2, 9), (9, 6), False, False),
                                          ((2, 1, 8, 3), (5, 3, 4), False, False),
                                          ((6, 0), (0, 5), False, False),
-                                         ((2000, 2), (2, 1), False, False)])
+                                         ((2000, 2), (2, 1), False, False),
+                                         # K, N multiples of 4: the float32 vector kernel
+                                         ((130, 68), (68, 132), False, False),
+                                         ((3, 2, 36, 64), (64, 20), False, False),
+                                         ((1, 4), (4, 4), False, False),
+                                         ((72, 260), (264, 72), True, True)])
 @pytest.mark.parametrize("cublas", [True, False])
 def test_matmul(dtype, sa, sb, ta, tb, cublas):
     if not cublas and not _core.cuda_has_cublas() and dtype != np.float32:
