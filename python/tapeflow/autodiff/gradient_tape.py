@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
-from tapeflow.ops._base import FLOAT_CORE
+from tapeflow.ops._base import MAX_FLOAT_INDEX
 
 
 
@@ -69,7 +69,7 @@ def _pack_as(structure: Any, flat: List[Any]) -> Any:
 
 
 def _is_float(x: Any) -> bool:
-    return x._a.dtype in FLOAT_CORE
+    return x._a.dtype_index <= MAX_FLOAT_INDEX
 
 
 class GradientTape:
@@ -271,7 +271,7 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
     from tapeflow.ops import math_ops
 
     # Which objects depend on a source: only those records need backward work.
-    reach = {id(s) for s in sources if s._a.dtype in FLOAT_CORE}
+    reach = {id(s) for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX}
     live = []
     for rec in records:
         for x in rec.inputs:
@@ -307,7 +307,7 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
             key = id(x)
             prev = grads.get(key)
             grads[key] = g if prev is None else add(prev, g)
-    return [grads.get(id(s)) if s._a.dtype in FLOAT_CORE else None for s in sources]
+    return [grads.get(id(s)) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 
 
 def custom_gradient(f: Optional[Callable[..., Any]] = None) -> Any:

@@ -19,12 +19,13 @@ from tapeflow import _core
 class DType:
     """An element type of a Tensor (``tf.DType``)."""
 
-    __slots__ = ("_name", "_np", "_core")
+    __slots__ = ("_name", "_np", "_core", "_index")
 
     def __init__(self, name: str, np_dtype: Any, core: Any) -> None:
         self._name = name
         self._np = np.dtype(np_dtype)
         self._core = core
+        self._index = int(core)  # the core Array's dtype_index
 
     @property
     def name(self) -> str:
@@ -106,6 +107,10 @@ _BY_NAME: Dict[str, DType] = {d.name: d for d in _ALL}
 _BY_NAME.update({"double": float64, "float": float32, "int": int32, "long": int64})
 _BY_NP: Dict[Any, DType] = {d._np: d for d in _ALL}
 _BY_CORE: Dict[Any, DType] = {d._core: d for d in _ALL}
+BY_INDEX = tuple(sorted(_ALL, key=lambda d: d._index))  # DType of a core dtype_index
+# Core dtype indices 0 (float32) and 1 (float64) are the float types: `i <= MAX_FLOAT_INDEX`.
+MAX_FLOAT_INDEX = 1
+assert [d._index for d in BY_INDEX] == [0, 1, 2, 3, 4] and float64._index == MAX_FLOAT_INDEX
 
 
 def as_dtype(value: Any) -> DType:

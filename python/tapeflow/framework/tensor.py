@@ -160,7 +160,7 @@ class Tensor(_Operators):
 
     @property
     def dtype(self) -> dtypes.DType:
-        return dtypes.from_core(self._a.dtype)
+        return dtypes.BY_INDEX[self._a.dtype_index]
 
     @property
     def ndim(self) -> int:

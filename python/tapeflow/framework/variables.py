@@ -82,7 +82,7 @@ class Variable(_Operators):
 
     @property
     def dtype(self) -> dtypes.DType:
-        return dtypes.from_core(self._a.dtype)
+        return dtypes.BY_INDEX[self._a.dtype_index]
 
     @property
     def name(self) -> str:
@@ -135,7 +135,7 @@ class Variable(_Operators):
 
     def _checked_delta(self, delta: Any) -> Any:
         a = self._a
-        if type(delta) is Tensor and delta._a.dtype == a.dtype and delta._a.shape == a.shape:
+        if type(delta) is Tensor and delta._a.dtype_index == a.dtype_index and delta._a.shape == a.shape:
             return delta._a  # the optimizer's hot path
         d = convert_to_tensor(delta, dtype=self.dtype)
         if d._a.shape != self._a.shape:

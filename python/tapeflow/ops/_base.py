@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional, Sequence, Tuple
 
-from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
-from tapeflow.framework import errors
+from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import (
     Tensor, _is_tensor_like, _scalar_fast, convert_to_tensor, wrap)
 
-FLOAT_CORE = frozenset((_core.DType.float32, _core.DType.float64))
+# An Array is float when its dtype_index <= MAX_FLOAT_INDEX (cheaper than enum lookups).
+MAX_FLOAT_INDEX = dtypes.MAX_FLOAT_INDEX
 _new = object.__new__
 
 # TF's names of dtypes in kernel-signature errors ("expected to be a float tensor").
@@ -50,7 +50,7 @@ def binary_operands(x: Any, y: Any, tf_name: str, strict: bool = True) -> Tuple[
     if not isinstance(y, Tensor):
         y = convert_to_tensor(y, dtype=x.dtype) if strict else \
             convert_to_tensor(y, dtype_hint=x.dtype)
-    if x._a.dtype != y._a.dtype:
+    if x._a.dtype_index != y._a.dtype_index:
         raise errors.InvalidArgumentError(
             None, None,
             f"cannot compute {tf_name} as input #1(zero-based) was expected to be a "
@@ -99,7 +99,7 @@ def unary(core_fn: Callable[[Any], Any], tf_name: str, grad: Optional[UnaryGrad]
             x = convert_to_tensor(x)
         out = _new(Tensor)
         out._a = core_fn(x._a)
-        if grad is not None and active and out._a.dtype in FLOAT_CORE:
+        if grad is not None and active and out._a.dtype_index <= MAX_FLOAT_INDEX:
             _tape.record(tf_name, (x,), (out,), lambda dys, needs: (grad(x, out, dys[0]),))
         return out
 
@@ -125,7 +125,7 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
         except errors.InvalidArgumentError:
             binary_operands(x, y, tf_name)  # mismatched dtypes: raise TF's message
             raise
-        if has_grad and active and out._a.dtype in FLOAT_CORE:
+        if has_grad and active and out._a.dtype_index <= MAX_FLOAT_INDEX:
             def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
                 dz = dys[0]
                 gx = grad_x(x, y, out, dz) if needs[0] and grad_x is not None else None

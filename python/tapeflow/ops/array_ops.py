@@ -19,7 +19,7 @@ from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow.framework.tensor_shape import TensorShape, dims_of
 from tapeflow.ops import math_ops
-from tapeflow.ops._base import FLOAT_CORE, to_tensor
+from tapeflow.ops._base import MAX_FLOAT_INDEX, to_tensor
 
 _C = _core
 newaxis = None
@@ -39,7 +39,7 @@ def _shape_arg(shape: Any) -> Any:
 
 def _record1(name: str, x: Tensor, out: Tensor, grad: Any) -> Tensor:
     """Records a one-input op whose gradient is grad(dy)."""
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         _tape.record(name, (x,), (out,), lambda dys, needs: (grad(dys[0]),))
     return out
 
@@ -206,7 +206,7 @@ def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tens
     """Joins tensors along an existing axis (``tf.concat``)."""
     xs = [to_tensor(v) for v in values]
     out = wrap(_C.concat([x._a for x in xs], int(axis)))
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         ax = int(axis) % out._a.ndim
         sizes = [x._a.shape[ax] for x in xs]
 
@@ -278,7 +278,7 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:
     x = to_tensor(input)
     mult = _shape_arg(multiples)
     out = wrap(_C.tile(x._a, mult))
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         in_shape = x._a.shape
 
         def grad(dy: Tensor) -> Tensor:
@@ -334,7 +334,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None,
     idx = to_tensor(indices)
     ax = 0 if axis is None else int(axis)
     out = wrap(_C.gather(x._a, idx._a, ax))
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         in_shape = x._a.shape
 
         def grad(dy: Tensor) -> Tensor:
@@ -431,7 +431,7 @@ def slice_helper(tensor: Any, key: Any) -> Tensor:
         key = tuple(key)
     items, new_axes = _index_items(x, key)
     out = wrap(_C.slice(x._a, items))
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         zeros_shape = x._a.shape
         dtype = x.dtype
 

@@ -18,7 +18,7 @@ from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
-from tapeflow.ops._base import FLOAT_CORE, binary, binary_operands, to_tensor, unary
+from tapeflow.ops._base import MAX_FLOAT_INDEX, binary, binary_operands, to_tensor, unary
 
 _C = _core
 
@@ -221,10 +221,10 @@ def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
     Gradients flow between float dtypes only."""
     x = to_tensor(x)
     dt = dtypes.as_dtype(dtype)
-    if x._a.dtype == dt._core:
+    if x._a.dtype_index == dt._index:
         return x
     out = wrap(_C.cast(x._a, dt._core))
-    if _tape.active and x._a.dtype in FLOAT_CORE and out._a.dtype in FLOAT_CORE:
+    if _tape.active and x._a.dtype_index <= MAX_FLOAT_INDEX and out._a.dtype_index <= MAX_FLOAT_INDEX:
         _tape.record("Cast", (x,), (out,), lambda dys, needs: (cast(dys[0], x.dtype),))
     return out
 
@@ -252,7 +252,7 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
             None, None, f"condition must be bool, got {condition.dtype.name}")
     x, y = binary_operands(x, y, "SelectV2")
     out = wrap(_C.where(condition._a, x._a, y._a))
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         from tapeflow.ops._base import unbroadcast
 
         def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any, Any]:
@@ -341,7 +341,7 @@ def _reduce(op: str, tf_name: str, grad: Any) -> Any:
         x = to_tensor(input_tensor)
         axes = _axes(axis, x._a.ndim)
         out = wrap(_C.reduce(op, x._a, axes, bool(keepdims)))
-        if grad is not None and _tape.active and out._a.dtype in FLOAT_CORE:
+        if grad is not None and _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
             _tape.record(tf_name, (x,), (out,),
                          lambda dys, needs: (grad(x, out, dys[0], axes),))
         return out
@@ -405,7 +405,7 @@ def reduce_mean(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
     x = to_tensor(input_tensor)
     axes = _axes(axis, x._a.ndim)
     out = wrap(_C.mean(x._a, axes, bool(keepdims)))
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         n = x._a.size // builtins.max(out._a.size, 1) if x._a.size else 1
         scale = 1.0 / builtins.max(n, 1)
         _tape.record("Mean", (x,), (out,), lambda dys, needs: (
@@ -458,7 +458,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
     a, b = binary_operands(a, b, "MatMul", strict=False)
     out = wrap(_C.matmul(a._a, b._a, ta, tb))
-    if _tape.active and out._a.dtype in FLOAT_CORE:
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         from tapeflow.ops._base import unbroadcast
 
         def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
