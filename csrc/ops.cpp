@@ -928,6 +928,18 @@ Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddin
   return out;
 }
 
+// ---- fused activations ----------------------------------------------------------------
+
+Array softmax(const Array& x, int64_t axis) {
+  TAPEFLOW_CHECK(x.defined(), "[softmax] got an undefined array");
+  TAPEFLOW_CHECK(is_floating(x.dtype()), "[softmax] Value for attr 'T' of ",
+                 dtype_name(x.dtype()), " is not in the list of allowed values: float, double");
+  TAPEFLOW_CHECK(x.ndim() >= 1, "[softmax] logits must have rank >= 1, got ", x.describe());
+  const Axes ax{normalize_axis(axis, x.ndim(), "softmax")};
+  const Array e = exp(sub(x, reduce(ReduceOp::max, x, ax, true)));
+  return div(e, reduce(ReduceOp::sum, e, ax, true));
+}
+
 // ---- fused losses -------------------------------------------------------------------
 
 std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& labels) {

@@ -85,6 +85,11 @@ Array tile(const Array& x, const std::vector<int64_t>& multiples);
 Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
           double value);
 
+// ---- fused activations ----------------------------------------------------------------
+// exp(x - max) / sum(exp(x - max)) along `axis`: one call running the same kernels (and
+// so giving the same numbers) as the five-op composite. Float dtypes only.
+Array softmax(const Array& x, int64_t axis);
+
 // ---- fused losses -------------------------------------------------------------------
 // TF's SparseSoftmaxCrossEntropyWithLogits: logits (..., C) float, labels (...) int.
 // Returns {loss (...), backprop (..., C) = softmax(logits) - one_hot(labels)}; a label

@@ -158,6 +158,9 @@ BINARY = [
     Binary("bitwise_and", np.bitwise_and, INTS),
     Binary("bitwise_or", np.bitwise_or, INTS),
     Binary("bitwise_xor", np.bitwise_xor, INTS),
+    # TF's ReluGrad(gradients, features): the gradient where the feature is > 0, else 0
+    Binary("relu_grad", lambda dy, x: np.where(x > 0, dy, np.zeros_like(dy)), NUMERIC,
+           WITH_SPECIALS, TIES),
 ]
 
 UNARY_BY_NAME = {s.name: s for s in UNARY}

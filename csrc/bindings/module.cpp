@@ -255,6 +255,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("tile", &ops::tile, py::arg("x"), py::arg("multiples"), rel);
   m.def("pad", &ops::pad, py::arg("x"), py::arg("paddings"), py::arg("constant_value") = 0.0, rel);
 
+  m.def("softmax", &ops::softmax, py::arg("x"), py::arg("axis") = -1, rel);
   m.def("sparse_softmax_xent", [](const Array& logits, const Array& labels) {
     const auto r = ops::sparse_softmax_xent(logits, labels);
     return py::make_tuple(r[0], r[1]);

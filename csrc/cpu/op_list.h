@@ -54,7 +54,8 @@
   X(logical_or, Bool, a || b)                          \
   X(bitwise_and, Integer, a & b)                       \
   X(bitwise_or, Integer, a | b)                        \
-  X(bitwise_xor, Integer, a ^ b)
+  X(bitwise_xor, Integer, a ^ b)                       \
+  X(relu_grad, Numeric, (b > T(0) ? a : T(0)))
 
 // Reductions: X(name, Kind). mean is sum / count, computed in ops.cpp.
 #define TAPEFLOW_REDUCE_OPS(X) \

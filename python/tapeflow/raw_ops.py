@@ -8,7 +8,7 @@ Keras's optimizer rather than TF's ApplyAdam kernel in the last bit.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -33,12 +33,20 @@ def ResourceApplyAdam(var: Any, m: Any, v: Any, beta1_power: Any, beta2_power: A
     if use_nesterov:
         raise errors.UnimplementedError(None, None, "ResourceApplyAdam: use_nesterov=True is "
                                         "not supported")
-    dt = np.dtype(var.dtype.as_numpy_dtype)
+    g = convert_to_tensor(grad, dtype=var.dtype)
+    coefficients = adam_coefficients(lr, beta1_power, beta2_power, beta1, beta2, epsilon,
+                                     var.dtype.as_numpy_dtype)
+    var._a, m._a, v._a = _core.adam_update(var._a, m._a, v._a, g._a, *coefficients)
+
+
+def adam_coefficients(lr: Any, beta1_power: Any, beta2_power: Any, beta1: Any, beta2: Any,
+                      epsilon: Any, np_dtype: Any) -> Tuple[float, float, float, float]:
+    """The arguments of ``_core.adam_update`` after ``lr``: alpha (the bias-corrected
+    step, rounded in the variable's dtype as Keras computes it), 1 - beta1, 1 - beta2
+    and epsilon. Shared by ResourceApplyAdam and Keras's Adam (once per step)."""
+    dt = np.dtype(np_dtype)
     one = dt.type(1)
     alpha = _scalar(lr, dt) * np.sqrt(one - _scalar(beta2_power, dt)) / (
         one - _scalar(beta1_power, dt))
-    g = convert_to_tensor(grad, dtype=var.dtype)
-    new_var, new_m, new_v = _core.adam_update(
-        var._a, m._a, v._a, g._a, float(alpha), 1.0 - float(_scalar(beta1, np.float64)),
-        1.0 - float(_scalar(beta2, np.float64)), float(_scalar(epsilon, np.float64)))
-    var._a, m._a, v._a = new_var, new_m, new_v
+    return (float(alpha), 1.0 - float(_scalar(beta1, np.float64)),
+            1.0 - float(_scalar(beta2, np.float64)), float(_scalar(epsilon, np.float64)))

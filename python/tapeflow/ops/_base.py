@@ -69,19 +69,25 @@ def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Tensor, ...],
     _tape.record(op, inputs, outputs, backward)
 
 
+_reduce_sum: Any = None  # math_ops.reduce_sum / array_ops.reshape, bound on first use
+_reshape: Any = None        # (both modules import this one)
+
+
 def unbroadcast(g: Tensor, shape: Tuple[int, ...]) -> Tensor:
     """Sums a broadcast gradient back down to an operand's shape."""
+    global _reduce_sum, _reshape
     gshape = g._a.shape
     if gshape == shape:
         return g
-    from tapeflow.ops import array_ops, math_ops
-
+    if _reshape is None:
+        from tapeflow.ops import array_ops, math_ops
+        _reduce_sum, _reshape = math_ops.reduce_sum, array_ops.reshape
     lead = len(gshape) - len(shape)
     axes = list(range(lead)) + [
         i + lead for i, d in enumerate(shape) if d == 1 and gshape[i + lead] != 1]
     if axes:
-        g = math_ops.reduce_sum(g, axes, keepdims=False)
-    return array_ops.reshape(g, shape)
+        g = _reduce_sum(g, axes, keepdims=False)
+    return _reshape(g, shape)
 
 
 UnaryGrad = Callable[[Tensor, Tensor, Tensor], Optional[Tensor]]

@@ -19,7 +19,7 @@ from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow.framework.tensor_shape import TensorShape, dims_of
 from tapeflow.ops import math_ops
-from tapeflow.ops._base import MAX_FLOAT_INDEX, to_tensor
+from tapeflow.ops._base import MAX_FLOAT_INDEX, to_tensor, unbroadcast
 
 _C = _core
 newaxis = None
@@ -174,8 +174,6 @@ def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     out = wrap(_C.broadcast_to(x._a, _shape_arg(shape)))
     if out._a.shape == x._a.shape:
         return out if not _tape.active else identity(x)
-    from tapeflow.ops._base import unbroadcast
-
     in_shape = x._a.shape
     return _record1("BroadcastTo", x, out, lambda dy: unbroadcast(dy, in_shape))
 

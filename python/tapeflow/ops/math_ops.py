@@ -18,7 +18,8 @@ from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
-from tapeflow.ops._base import MAX_FLOAT_INDEX, binary, binary_operands, to_tensor, unary
+from tapeflow.ops._base import (MAX_FLOAT_INDEX, binary, binary_operands, to_tensor, unary,
+                                unbroadcast)
 
 _C = _core
 
@@ -253,8 +254,6 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
     x, y = binary_operands(x, y, "SelectV2")
     out = wrap(_C.where(condition._a, x._a, y._a))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        from tapeflow.ops._base import unbroadcast
-
         def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any, Any]:
             dz = dys[0]
             zeros = zeros_like(dz)
@@ -328,7 +327,6 @@ def _keep_shape(x: Tensor, axes: Optional[List[int]]) -> Tuple[int, ...]:
 
 def _grad_to_input(dy: Tensor, x: Tensor, axes: Optional[List[int]]) -> Tensor:
     """A reduction's output gradient, reshaped to keepdims form and broadcast to x."""
-    from tapeflow.ops import array_ops
 
     if dy._a.ndim == 0 or dy._a.ndim == x._a.ndim:  # full reduction, or keepdims
         return array_ops.broadcast_to(dy, x._a.shape)
@@ -351,7 +349,6 @@ def _reduce(op: str, tf_name: str, grad: Any) -> Any:
 
 def _max_grad(x: Tensor, y: Tensor, dy: Tensor, axes: Optional[List[int]]) -> Tensor:
     """TF's rule: the gradient is split evenly between all maximal (minimal) elements."""
-    from tapeflow.ops import array_ops
 
     y_keep = array_ops.reshape(y, _keep_shape(x, axes))
     hits = cast(equal(x, y_keep), x.dtype)
@@ -361,7 +358,6 @@ def _max_grad(x: Tensor, y: Tensor, dy: Tensor, axes: Optional[List[int]]) -> Te
 
 def _prod_grad(x: Tensor, y: Tensor, dy: Tensor, axes: Optional[List[int]]) -> Tensor:
     """d prod / d x_i = product of the others, computed without dividing by zero."""
-    from tapeflow.ops import array_ops
 
     is_zero = equal(x, 0)
     zeros_in = reduce_sum(cast(is_zero, x.dtype), axes, keepdims=True)
@@ -394,7 +390,6 @@ reduce_logsumexp.__doc__ = "log(sum(exp(x))) over axes, computed stably."
 
 
 def _reshape_keep(y: Tensor, x: Tensor, axes: Optional[List[int]]) -> Tensor:
-    from tapeflow.ops import array_ops
 
     return array_ops.reshape(y, _keep_shape(x, axes))
 
@@ -459,8 +454,6 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
     a, b = binary_operands(a, b, "MatMul", strict=False)
     out = wrap(_C.matmul(a._a, b._a, ta, tb))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        from tapeflow.ops._base import unbroadcast
-
         def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
             g = dys[0]
             ga = gb = None
@@ -510,7 +503,6 @@ def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False
            name: Optional[str] = None) -> Tensor:
     """Cumulative sum along an axis (``tf.math.cumsum``) as a matmul with a triangular
     matrix, so it is differentiable; O(n^2) in the axis length."""
-    from tapeflow.ops import array_ops
 
     x = to_tensor(x)
     n = x._a.shape[axis]
@@ -527,7 +519,6 @@ def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False
 def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
     """``tf.einsum`` for one or two operands without repeated indices in one operand
     (covers transposes, sums, matmuls, batch matmuls, outer and inner products)."""
-    from tapeflow.ops import array_ops
 
     eq = equation.replace(" ", "")
     if "->" in eq:
@@ -576,3 +567,6 @@ def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
     out = array_ops.reshape(matmul(a3, b3), [dims[c] for c in batch + free_a + free_b])
     order = batch + free_a + free_b
     return array_ops.transpose(out, [order.index(c) for c in out_idx])
+
+# Bound last: array_ops imports this module (the functions above use it at call time).
+from tapeflow.ops import array_ops  # noqa: E402

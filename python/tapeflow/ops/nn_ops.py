@@ -7,7 +7,7 @@ constant, which leaves the gradient exact.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -16,12 +16,15 @@ from tapeflow.framework import errors
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, wrap
 from tapeflow.ops import array_ops, math_ops
-from tapeflow.ops._base import to_tensor, unary
+from tapeflow.ops._base import binary, to_tensor, unary
 
 m = math_ops
 
-relu = unary(_core.relu, "Relu",
-             lambda x, y, dy: m.where(m.greater(x, 0), dy, m.zeros_like(dy)),
+relu_grad = binary(_core.relu_grad, "ReluGrad", lambda dy, x, z, dz: relu_grad(dz, x), None,
+                   "TF's ReluGrad(gradients, features): gradients where features > 0, "
+                   "else 0 (one fused op; its own gradient flows to `gradients` only).",
+                   broadcast=False)
+relu = unary(_core.relu, "Relu", lambda x, y, dy: relu_grad(dy, x),
              "max(x, 0) (``tf.nn.relu``); its gradient at 0 is 0, as TF.")
 sigmoid = m.sigmoid
 tanh = m.tanh
@@ -73,11 +76,19 @@ def gelu(features: Any, approximate: bool = False, name: Optional[str] = None) -
 
 
 def softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
-    """exp(x) / sum(exp(x)) along an axis, computed stably (``tf.nn.softmax``)."""
+    """exp(x) / sum(exp(x)) along an axis, computed stably (``tf.nn.softmax``): one
+    native call; the gradient is TF's SoftmaxGrad, (dy - sum(dy * y)) * y."""
     x = to_tensor(logits)
-    shift = array_ops.stop_gradient(m.reduce_max(x, axis, keepdims=True))
-    e = m.exp(m.subtract(x, shift))
-    return m.truediv(e, m.reduce_sum(e, axis, keepdims=True))
+    ax = int(axis)
+    out = wrap(_core.softmax(x._a, ax))
+    if _tape.active:
+        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any]:
+            dy = dys[0]
+            return (m.multiply(m.subtract(dy, m.reduce_sum(m.multiply(dy, out), ax,
+                                                         keepdims=True)), out),)
+
+        _tape.record("Softmax", (x,), (out,), backward)
+    return out
 
 
 def log_softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:

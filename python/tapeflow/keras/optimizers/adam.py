@@ -7,7 +7,9 @@ from typing import Any, Dict, Sequence, Tuple
 import numpy as np
 
 import tapeflow as tf
+from tapeflow import _core
 from tapeflow.keras.optimizers.base_optimizer import Optimizer
+from tapeflow.raw_ops import adam_coefficients
 
 
 class Adam(Optimizer):
@@ -49,13 +51,12 @@ class Adam(Optimizer):
         dtype = variable.dtype
         if not self.amsgrad and dtype.is_floating:  # one fused native pass per variable
             index = self._get_variable_index(variable)
-            powers = self._per_step(("powers", dtype),
-                                    lambda: self._powers(learning_rate, dtype))
-            tf.raw_ops.ResourceApplyAdam(
-                var=variable, m=self._momentums[index], v=self._velocities[index],
-                beta1_power=powers[0], beta2_power=powers[1], lr=powers[2],
-                beta1=self.beta_1, beta2=self.beta_2, epsilon=self.epsilon,
-                grad=tf.cast(gradient, dtype))
+            coefficients = self._per_step(("adam", dtype),
+                                          lambda: self._fused_coefficients(learning_rate, dtype))
+            g = tf.cast(gradient, dtype)
+            m, v = self._momentums[index], self._velocities[index]
+            variable._a, m._a, v._a = _core.adam_update(variable._a, m._a, v._a, g._a,
+                                                        *coefficients)
             return
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon = self._per_step(
             dtype, lambda: self._coefficients(learning_rate, dtype))
@@ -71,6 +72,12 @@ class Adam(Optimizer):
             v = v_hat
         variable.assign_sub(
             m.read_value() * alpha / (tf.sqrt(v.read_value()) + epsilon))
+
+    def _fused_coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[float, ...]:
+        """This step's arguments of the fused update (see raw_ops.adam_coefficients)."""
+        beta_1_power, beta_2_power, lr = self._powers(learning_rate, dtype)
+        return adam_coefficients(lr, beta_1_power, beta_2_power, self.beta_1, self.beta_2,
+                                 self.epsilon, dtype.as_numpy_dtype)
 
     def _powers(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
         """beta_1^t, beta_2^t (t = iterations + 1) and the learning rate as numpy
