@@ -290,22 +290,29 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
         key = id(t)
         grads[key] = g if key not in grads else math_ops.add(grads[key], g)
     add = math_ops.add
+    get = grads.get
     for rec in reversed(live):
-        outs = [grads.get(id(o)) for o in rec.outputs]
-        if len(outs) == 1:
-            if outs[0] is None:
+        outputs = rec.outputs
+        if len(outputs) == 1:
+            g0 = get(id(outputs[0]))
+            if g0 is None:
                 continue
-        elif all(g is None for g in outs):
-            continue
+            outs: Tuple[Any, ...] = (g0,)
         else:
-            outs = [math_ops.zeros_like(o) if g is None else g for g, o in zip(outs, rec.outputs)]
-        needs = tuple([id(x) in reach for x in rec.inputs])
-        in_grads = rec.backward(tuple(outs), needs)
-        for x, need, g in zip(rec.inputs, needs, in_grads):
+            found = [get(id(o)) for o in outputs]
+            if all(g is None for g in found):
+                continue
+            outs = tuple(math_ops.zeros_like(o) if g is None else g
+                         for g, o in zip(found, outputs))
+        inputs = rec.inputs
+        # A live record with one input was kept because that input is reached.
+        needs = (True,) if len(inputs) == 1 else tuple([id(x) in reach for x in inputs])
+        in_grads = rec.backward(outs, needs)
+        for x, need, g in zip(inputs, needs, in_grads):
             if g is None or not need:
                 continue
             key = id(x)
-            prev = grads.get(key)
+            prev = get(key)
             grads[key] = g if prev is None else add(prev, g)
     return [grads.get(id(s)) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 

@@ -203,6 +203,14 @@ class Mean(Metric):
                                        name="count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
+        if (type(values) is tf.Tensor and values._a.ndim == 0 and
+                type(sample_weight) in (int, float) and values.dtype.name == self.dtype):
+            # A scalar with a number as weight (fit's loss tracker): total += v * w,
+            # count += w, the same arithmetic as the general path in two ops.
+            w = float(sample_weight)
+            self.total.assign_add(tf.stop_gradient(values) * w)
+            self.count.assign_add(w)
+            return
         values, sample_weight = reduce_to_samplewise_values(
             _no_tape(values), sample_weight, tf.reduce_mean, self.dtype)
         self.total.assign_add(tf.reduce_sum(values))
