@@ -1337,3 +1337,36 @@ def test_version():
     assert isinstance(tf.__version__, str)
     assert tf.__version__.count(".") >= 1
     assert tf.executing_eagerly() is True
+
+
+# ---- the native operator path (+ - * / on two Tensors of one dtype, no tape) -----------
+
+@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__"])
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64, tf.int32, tf.int64])
+def test_native_operators_match_the_ops(op, dtype):
+    rng = np.random.default_rng(1)
+    x = tf.constant(rng.integers(1, 9, (3, 4)), dtype=dtype)
+    y = tf.constant(rng.integers(1, 9, (4,)), dtype=dtype)  # broadcasts
+    fn = {"__add__": tf.add, "__sub__": tf.subtract, "__mul__": tf.multiply,
+          "__truediv__": tf.truediv}[op]
+    got, want = getattr(x, op)(y), fn(x, y)
+    assert type(got) is tf.Tensor and got.dtype == want.dtype and got.shape == want.shape
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    if dtype in (tf.int32, tf.int64) and op == "__truediv__":
+        assert got.dtype == tf.float64  # TF's int true division, via the Python op
+
+
+def test_native_operators_defer_to_the_ops():
+    x = tf.constant([1.0, 2.0])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"cannot compute AddV2"):
+        x + tf.constant([1, 2])
+    with pytest.raises(tf.errors.InvalidArgumentError, match="Incompatible shapes"):
+        x + tf.constant([1.0, 2.0, 3.0])
+    v = tf.Variable([3.0, 4.0])
+    np.testing.assert_array_equal((x * v).numpy(), [3.0, 8.0])
+    np.testing.assert_array_equal((x - 1).numpy(), [0.0, 1.0])
+    np.testing.assert_array_equal((v[0:1] + x[0:1]).numpy(), [4.0])
+    with tf.GradientTape() as tape:  # a recording tape takes the Python op
+        tape.watch(x)
+        y = x * x + x / x - x
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [1.0, 3.0])

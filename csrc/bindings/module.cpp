@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <structmember.h>
 
 #include "core/thread_pool.h"
 #include "cuda/cuda_backend.h"
@@ -92,6 +93,57 @@ std::vector<ops::SliceArg> slice_args(const py::tuple& items) {
 }
 
 constexpr int64_t kReleaseGilAbove = 4096;
+
+// ---- the Tensor operator fast path -----------------------------------------------------
+// `a + b` on two tapeflow Tensors of one dtype, with no GradientTape recording, is the
+// tutorial's commonest line; its Python op (ops/_base.py's binary) costs more than the
+// kernel. The operators installed here do the same thing in C++ (read both `_a` slots,
+// run the op, make a Tensor holding the result) and hand every other case, unchanged, to
+// the Python op: other types (Variables, numbers, arrays), mixed dtypes (TF's error
+// message), int true division, or an active tape.
+struct FastOperators {
+  PyTypeObject* tensor = nullptr;  // tapeflow.Tensor (exact type only)
+  Py_ssize_t slot = 0;             // offset of its `_a` slot
+  PyObject* active = nullptr;      // tapeflow.autodiff.tape.active (a list)
+} g_fast;
+
+PyObject* make_tensor(Array&& a) {
+  py::object arr = py::cast(std::move(a));
+  PyObject* t = g_fast.tensor->tp_alloc(g_fast.tensor, 0);
+  if (t == nullptr) throw py::error_already_set();
+  *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(t) + g_fast.slot) = arr.release().ptr();
+  return t;
+}
+
+const Array* fast_operand(PyObject* o) {
+  if (Py_TYPE(o) != g_fast.tensor) return nullptr;
+  PyObject* a = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + g_fast.slot);
+  if (a == nullptr) return nullptr;
+  py::detail::make_caster<Array> caster;
+  if (!caster.load(a, false)) return nullptr;
+  return &py::detail::cast_op<const Array&>(caster);
+}
+
+void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool float_only,
+                           py::object fallback) {
+  cls.attr(name) = py::cpp_function(
+      [op, float_only, fallback](py::handle self, py::handle other) -> py::object {
+        const Array* x = fast_operand(self.ptr());
+        const Array* y = x ? fast_operand(other.ptr()) : nullptr;
+        if (y == nullptr || x->dtype() != y->dtype() || PyList_GET_SIZE(g_fast.active) != 0 ||
+            (float_only && !is_floating(x->dtype())))
+          return fallback(self, other);
+        Array out;
+        if (x->size() < kReleaseGilAbove && y->size() < kReleaseGilAbove) {
+          out = ops::binary(op, *x, *y);
+        } else {
+          py::gil_scoped_release r;
+          out = ops::binary(op, *x, *y);
+        }
+        return py::reinterpret_steal<py::object>(make_tensor(std::move(out)));
+      },
+      py::name(name), py::is_method(cls));
+}
 
 // "CPU:0", "GPU:1" (as Array.device prints them) to a Device.
 Device parse_device(const std::string& name) {
@@ -303,6 +355,22 @@ PYBIND11_MODULE(_core, m) {
   m.def("cuda_set_use_cublas", &cuda::set_use_cublas, py::arg("on"));
   m.def("device_bytes_in_use", &device_bytes_in_use);
   m.def("device_bytes_cached", &device_bytes_cached);
+
+  m.def("_install_fast_operators", [](py::object tensor_cls, py::list active, py::dict fallbacks) {
+    py::object descr = tensor_cls.attr("_a");
+    if (Py_TYPE(descr.ptr()) != &PyMemberDescr_Type)
+      throw Error(ErrorKind::kInternal, "[fast operators] Tensor._a is not a slot");
+    g_fast.tensor = reinterpret_cast<PyTypeObject*>(tensor_cls.ptr());
+    g_fast.slot = reinterpret_cast<PyMemberDescrObject*>(descr.ptr())->d_member->offset;
+    g_fast.active = active.release().ptr();  // module-level list: kept for the process
+    Py_INCREF(tensor_cls.ptr());
+    const struct { const char* name; BinaryOp op; bool float_only; } table[] = {
+        {"__add__", BinaryOp::add, false}, {"__sub__", BinaryOp::sub, false},
+        {"__mul__", BinaryOp::mul, false}, {"__truediv__", BinaryOp::div, true}};
+    for (const auto& e : table)
+      install_fast_operator(tensor_cls, e.name, e.op, e.float_only, fallbacks[e.name]);
+  }, "Installs Tensor.__add__/__sub__/__mul__/__truediv__ with a native path for two "
+     "Tensors of one dtype while no tape records (ops/_base.py's binary does the rest).");
 
   m.def("kernel_isa", &ops::kernel_isa);
   m.def("cuda_available", &ops::cuda_available);

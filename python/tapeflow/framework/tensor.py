@@ -452,6 +452,7 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: Optional[st
 # math_ops must load first: array_ops imports it at module level.
 from tapeflow.ops import math_ops as _math  # noqa: E402,I001
 from tapeflow.ops import array_ops as _array  # noqa: E402
+from tapeflow.autodiff.tape import active as _tape_active  # noqa: E402
 
 # The forward operators are the ops themselves (an op's first parameter is the
 # tensor), saving a Python frame on the hottest path.
@@ -462,3 +463,8 @@ _Operators.__truediv__ = _math.truediv  # type: ignore[assignment]
 _Operators.__pow__ = _math.pow  # type: ignore[assignment]
 _Operators.__matmul__ = _math.matmul  # type: ignore[assignment]
 _Operators.__neg__ = _math.negative  # type: ignore[assignment]
+# On Tensor itself, + - * / take a native path for two Tensors of one dtype while no
+# tape records, and call the ops above otherwise (see _install_fast_operators).
+_core._install_fast_operators(Tensor, _tape_active, {
+    "__add__": _math.add, "__sub__": _math.subtract, "__mul__": _math.multiply,
+    "__truediv__": _math.truediv})
