@@ -8,7 +8,7 @@ from typing import Any, Callable, Optional, Sequence, Tuple
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import (
-    Tensor, _is_tensor_like, _scalar_fast, convert_to_tensor, wrap)
+    Tensor, _scalar_fast, convert_to_tensor, wrap)
 
 # An Array is float when its dtype_index <= MAX_FLOAT_INDEX (cheaper than enum lookups).
 MAX_FLOAT_INDEX = dtypes.MAX_FLOAT_INDEX
@@ -37,10 +37,14 @@ def binary_operands(x: Any, y: Any, tf_name: str, strict: bool = True) -> Tuple[
         c = _scalar_fast(x, y.dtype)
         if c is not None:
             return c, y
-    if type(x) is not Tensor and _is_tensor_like(x):
-        x = convert_to_tensor(x)
-    if type(y) is not Tensor and _is_tensor_like(y):
-        y = convert_to_tensor(y)
+    if tx is not Tensor:  # Variables: one read, recorded as TF's ReadVariableOp
+        read = getattr(x, "_as_tensor", None)
+        if read is not None:
+            x = read()
+    if ty is not Tensor:
+        read = getattr(y, "_as_tensor", None)
+        if read is not None:
+            y = read()
     if not isinstance(x, Tensor):
         if isinstance(y, Tensor):
             x = convert_to_tensor(x, dtype=y.dtype) if strict else \
