@@ -727,3 +727,22 @@ def test_every_loss_round_trips_its_config():
         assert type(again) is obj and again.get_config() == loss.get_config()
         assert losses.deserialize(losses.serialize(loss)).get_config() == \
             loss.get_config()
+
+
+def test_losses_use_the_logits_cached_by_softmax_and_sigmoid():
+    from tapeflow import keras
+
+    """Keras 3 (TF 2.21, read off real Keras): keras.activations.softmax/sigmoid cache
+    their input as `_keras_logits`, and the crossentropies compute from it: 60.0 rather
+    than the clipped 16.118 for a confidently wrong softmax; a bare tf.nn.softmax output
+    carries nothing and is clipped."""
+    x = tf.constant([[30.0, -30.0]])
+    p = keras.activations.softmax(x)
+    assert float(keras.losses.sparse_categorical_crossentropy(np.array([1]), p)[0]) == 60.0
+    assert float(keras.losses.categorical_crossentropy(np.array([[0.0, 1.0]]), p)[0]) == 60.0
+    s = keras.activations.sigmoid(tf.constant([[-40.0]]))
+    assert float(keras.losses.binary_crossentropy(np.array([[1.0]]), s)[0]) == 40.0
+    bare = float(keras.losses.sparse_categorical_crossentropy(np.array([1]), tf.nn.softmax(x))[0])
+    assert abs(bare - 16.118095) < 1e-5
+    with pytest.warns(UserWarning, match="does not represent logits"):
+        keras.losses.sparse_categorical_crossentropy(np.array([1]), p, from_logits=True)

@@ -141,7 +141,9 @@ def _qualname(cls: type) -> str:
 class Tensor(_Operators):
     """An immutable multi-dimensional array (``tf.Tensor``)."""
 
-    __slots__ = ("_a", "_shape_cache", "__weakref__")
+    # _keras_logits: set by keras.activations.softmax/sigmoid on their outputs (as Keras
+    # does on TF's EagerTensors), so crossentropy losses can start from the logits.
+    __slots__ = ("_a", "_shape_cache", "_keras_logits", "__weakref__")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("Tensors are created by ops: use tf.constant or tf.convert_to_tensor.")

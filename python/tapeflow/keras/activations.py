@@ -23,8 +23,18 @@ def relu(x: Any, negative_slope: float = 0.0, max_value: Optional[float] = None,
     return out
 
 
+def _with_logits(output: Any, x: Any) -> Any:
+    """Keras 3 caches an activation's input on its output (``_keras_logits``): the
+    crossentropy losses then compute from the logits (stabler, no clipping)."""
+    try:
+        output._keras_logits = x
+    except AttributeError:
+        pass
+    return output
+
+
 def sigmoid(x: Any) -> Any:
-    return tf.math.sigmoid(x)
+    return _with_logits(tf.math.sigmoid(x), x)
 
 
 def tanh(x: Any) -> Any:
@@ -32,7 +42,7 @@ def tanh(x: Any) -> Any:
 
 
 def softmax(x: Any, axis: int = -1) -> Any:
-    return tf.nn.softmax(x, axis=axis)
+    return _with_logits(tf.nn.softmax(x, axis=axis), x)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Any:

@@ -371,6 +371,21 @@ def _check_same_shape(target: tf.Tensor, output: tf.Tensor) -> None:
                          f"{received}")
 
 
+def _get_logits(output: tf.Tensor, from_logits: bool, op_type: str,
+                fn_name: str) -> Tuple[Any, bool]:
+    """Keras's rule (TF backend): an output made by keras.activations.softmax/sigmoid
+    carries its logits, and the loss uses them (with a warning if from_logits was
+    already True)."""
+    logits = getattr(output, "_keras_logits", None)
+    if logits is None:
+        return output, from_logits
+    if from_logits:
+        warnings.warn(f'"`{fn_name}` received `from_logits=True`, but the `output` '
+                      f"argument was produced by a {op_type} activation and thus does "
+                      "not represent logits. Was this intended?", stacklevel=3)
+    return tf.convert_to_tensor(logits), True
+
+
 def _sigmoid_cross_entropy_with_logits(labels: tf.Tensor,
                                        logits: tf.Tensor) -> tf.Tensor:
     """max(x, 0) - x z + log1p(exp(-|x|)) written with TF's selects, so the gradient at
@@ -394,6 +409,7 @@ def binary_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False,
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     _check_same_shape(y_true, y_pred)
+    y_pred, from_logits = _get_logits(y_pred, from_logits, "Sigmoid", "binary_crossentropy")
     if from_logits:
         bce = _sigmoid_cross_entropy_with_logits(y_true, y_pred)
     else:
@@ -430,6 +446,8 @@ def categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool = False
                          f"Received: target.shape={y_true.shape}, "
                          f"output.shape={y_pred.shape}")
     _check_same_shape(y_true, y_pred)
+    y_pred, from_logits = _get_logits(y_pred, from_logits, "Softmax",
+                                      "categorical_crossentropy")
     if from_logits:
         return tf.nn.softmax_cross_entropy_with_logits(
             labels=y_true, logits=y_pred, axis=axis)
@@ -465,6 +483,8 @@ def sparse_categorical_crossentropy(y_true: Any, y_pred: Any, from_logits: bool 
         raise ValueError("Arguments `target` and `output` must have the same shape up "
                          f"until the last dimension: target.shape={y_true.shape}, "
                          f"output.shape={y_pred.shape}")
+    y_pred, from_logits = _get_logits(y_pred, from_logits, "Softmax",
+                                      "sparse_categorical_crossentropy")
     logits = y_pred if from_logits else tf.math.log(
         tf.clip_by_value(y_pred, EPSILON, 1.0 - EPSILON))
     res = tf.nn.sparse_softmax_cross_entropy_with_logits(
