@@ -25,6 +25,15 @@ using AdamFn = void (*)(int64_t n, const void* var, const void* m, const void* v
                         const void* g, void* var_out, void* m_out, void* v_out, double alpha,
                         double one_minus_beta1, double one_minus_beta2, double epsilon);
 
+// Philox4x32-10 (the stream is documented in cpu/random.cpp). words[4 * b + j] = word j
+// of philox4x32_10(ctr + b * stride, key) for b < count: ctr is the 128-bit counter,
+// ctr[0] least significant, and the sums wrap as cpu::counter_add's do.
+using PhiloxFn = void (*)(const uint32_t* ctr, const uint32_t* key, uint64_t stride,
+                          int64_t count, uint32_t* words);
+// n uniform [0, 1) numbers from Philox words, as the stream converts them: float32
+// out[i] from words[i]; float64 out[i] from words[2i] (high bits) and words[2i + 1].
+using UniformBitsFn = void (*)(const uint32_t* words, int64_t n, void* out);
+
 struct KernelTable {
   const char* isa = nullptr;
   InnerLoop unary[kNumUnaryOps][kNumDTypes] = {};
@@ -33,6 +42,8 @@ struct KernelTable {
   ReduceColsFn reduce_cols[kNumReduceOps][kNumDTypes] = {};  // not for argmax/argmin/logsumexp
   GemmFn gemm[kNumDTypes] = {};
   AdamFn adam[kNumDTypes] = {};  // float32, float64 only
+  PhiloxFn philox = nullptr;      // generic: one counter at a time; AVX2 8, AVX-512 16
+  UniformBitsFn uniform_bits[kNumDTypes] = {};  // float32, float64 only
   int gemm_mr = 1;  // rows of the GEMM micro-kernel: callers split C into multiples of it
 };
 
