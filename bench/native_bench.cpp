@@ -50,6 +50,8 @@ int main() {
   std::printf("%-34s %12.1f %11.1f GB/s\n", "row sums of 4096x4096", s * 1e6, 4.0 * 4096 * 4096 / s / 1e9);
   s = median_seconds([&] { ops::sum(sq, ops::Axes{0}); });
   std::printf("%-34s %12.1f %11.1f GB/s\n", "column sums of 4096x4096", s * 1e6, 4.0 * 4096 * 4096 / s / 1e9);
+  s = median_seconds([&] { ops::random_uniform({n}, DType::kFloat32, key, ctr); });
+  std::printf("%-34s %12.1f %9.1f M/s\n", "uniform 10M float32", s * 1e6, n / s / 1e6);
   s = median_seconds([&] { ops::random_normal({n}, DType::kFloat32, key, ctr); });
   std::printf("%-34s %12.1f %9.1f M/s\n", "normal 10M float32", s * 1e6, n / s / 1e6);
   for (const DType dt : {DType::kFloat32, DType::kFloat64}) {

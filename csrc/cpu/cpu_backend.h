@@ -63,5 +63,8 @@ uint64_t random_blocks(RandomKind kind, DType dtype, int64_t n);
 // in [lo, hi)). Output i depends only on (key, counter, i), never on thread count.
 void random_fill(const Array& out, RandomKind kind, PhiloxKey key, PhiloxCounter counter,
                  int64_t lo = 0, int64_t hi = 0);
+// The same with a given ISA's kernels (tests: the output is the same for every ISA).
+void random_fill(const KernelTable& kt, const Array& out, RandomKind kind, PhiloxKey key,
+                 PhiloxCounter counter, int64_t lo = 0, int64_t hi = 0);
 
 }  // namespace tapeflow::cpu

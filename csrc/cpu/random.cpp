@@ -11,6 +11,11 @@
 //   truncated normal: group g of 4 (float32) or 2 (float64) outputs draws successive
 //                     words from blocks counter + g*256 (float64: g*128) on, keeping
 //                     Box-Muller values with |x| < 2 in order (TF's reserved samples).
+// philox4x32_10 below is the scalar reference. random_fill makes its blocks with the ISA
+// kernel table's Philox (kernels_impl.inc: 8 or 16 counters per vector register on AVX2
+// or AVX-512, scalar on generic) and float conversions, bit-identical to it; Box-Muller
+// stays scalar in double through libm, which the GPU reproduces bit for bit.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -69,10 +74,18 @@ inline void box_muller(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, doubl
   *d1 = std::cos(v1) * u2;
 }
 
-// Successive uint32 words of the stream starting at a block.
+// Philox blocks per call into the kernel table: 4 KiB of words, in L1 with its outputs.
+constexpr int64_t kTileBlocks = 256;
+// Truncated-normal groups per call: each group's first block is made in one batch.
+constexpr int64_t kTileGroups = 64;
+
+// Successive uint32 words of the stream: `first` (the block at counter c - 1), then the
+// blocks at c, c + 1, ...
 class WordStream {
  public:
-  WordStream(PhiloxCounter c, PhiloxKey k) : ctr_(c), key_(k) {}
+  WordStream(const uint32_t* first, PhiloxCounter c, PhiloxKey k) : ctr_(c), key_(k) {
+    std::memcpy(block_.data(), first, sizeof block_);
+  }
   uint32_t next() {
     if (pos_ == 4) {
       block_ = philox4x32_10(ctr_, key_);
@@ -86,7 +99,7 @@ class WordStream {
   PhiloxCounter ctr_;
   PhiloxKey key_;
   std::array<uint32_t, 4> block_{};
-  int pos_ = 4;
+  int pos_ = 0;
 };
 
 int per_block(RandomKind kind, DType dt) {
@@ -100,41 +113,47 @@ int per_block(RandomKind kind, DType dt) {
   return 4;
 }
 
+// out[0, count) from `w`, the words of the consecutive blocks that make them: uniform
+// floats through the ISA table, the rest here (% has no vector instruction).
 template <class T>
-void fill_block(T* out, int64_t count, const std::array<uint32_t, 4>& w, RandomKind kind,
-                int64_t lo, uint64_t range) {
-  if constexpr (std::is_same_v<T, float>) {
+void fill_from_words(const KernelTable& kt, T* out, int64_t count, const uint32_t* w,
+                     RandomKind kind, int64_t lo, uint64_t range) {
+  if constexpr (std::is_floating_point_v<T>) {
     if (kind == RandomKind::kUniform) {
-      for (int64_t j = 0; j < count; ++j) out[j] = u32_to_float(w[j]);
-    } else {
-      float f[4];
-      box_muller(w[0], w[1], &f[0], &f[1]);
-      box_muller(w[2], w[3], &f[2], &f[3]);
-      for (int64_t j = 0; j < count; ++j) out[j] = f[j];
-    }
-  } else if constexpr (std::is_same_v<T, double>) {
-    if (kind == RandomKind::kUniform) {
-      for (int64_t j = 0; j < count; ++j) out[j] = u64_to_double(w[2 * j], w[2 * j + 1]);
-    } else {
-      double d[2];
-      box_muller(w[0], w[1], w[2], w[3], &d[0], &d[1]);
-      for (int64_t j = 0; j < count; ++j) out[j] = d[j];
+      kt.uniform_bits[static_cast<int>(dtype_of<T>::value)](w, count, out);
+    } else if constexpr (std::is_same_v<T, float>) {  // (w0, w1) -> out 0, 1; ...
+      int64_t i = 0;
+      for (; i + 2 <= count; i += 2) box_muller(w[i], w[i + 1], &out[i], &out[i + 1]);
+      if (i < count) {
+        float spare;
+        box_muller(w[i], w[i + 1], &out[i], &spare);
+      }
+    } else {  // (w0, w1, w2, w3) -> out 0, 1; ...
+      int64_t i = 0;
+      for (; i + 2 <= count; i += 2)
+        box_muller(w[2 * i], w[2 * i + 1], w[2 * i + 2], w[2 * i + 3], &out[i], &out[i + 1]);
+      if (i < count) {
+        double spare;
+        box_muller(w[2 * i], w[2 * i + 1], w[2 * i + 2], w[2 * i + 3], &out[i], &spare);
+      }
     }
   } else if constexpr (std::is_same_v<T, int32_t>) {
-    for (int64_t j = 0; j < count; ++j)
-      out[j] = static_cast<int32_t>(static_cast<uint32_t>(lo) +
-                                    w[j] % static_cast<uint32_t>(range));
+    const uint32_t r = static_cast<uint32_t>(range);
+    for (int64_t i = 0; i < count; ++i)
+      out[i] = static_cast<int32_t>(static_cast<uint32_t>(lo) + w[i] % r);
   } else if constexpr (std::is_same_v<T, int64_t>) {
-    for (int64_t j = 0; j < count; ++j) {
-      const uint64_t bits = w[2 * j] | (static_cast<uint64_t>(w[2 * j + 1]) << 32);
-      out[j] = static_cast<int64_t>(static_cast<uint64_t>(lo) + bits % range);
+    for (int64_t i = 0; i < count; ++i) {
+      const uint64_t bits = w[2 * i] | (static_cast<uint64_t>(w[2 * i + 1]) << 32);
+      out[i] = static_cast<int64_t>(static_cast<uint64_t>(lo) + bits % range);
     }
   }
 }
 
+// One truncated-normal group whose first block is `first`, at counter `start`.
 template <class T>
-void truncated_group(T* out, int64_t count, PhiloxCounter start, PhiloxKey key) {
-  WordStream ws(start, key);
+void truncated_group(T* out, int64_t count, const uint32_t* first, PhiloxCounter start,
+                     PhiloxKey key) {
+  WordStream ws(first, counter_add(start, 1), key);
   int64_t kept = 0;
   // Bounded: a group owns kTruncatedBlocksPerGroup blocks; running out (probability
   // far below 1e-300) leaves zeros rather than reading another group's numbers.
@@ -189,6 +208,11 @@ uint64_t random_blocks(RandomKind kind, DType dtype, int64_t n) {
 
 void random_fill(const Array& out, RandomKind kind, PhiloxKey key, PhiloxCounter counter,
                  int64_t lo, int64_t hi) {
+  random_fill(kernels(), out, kind, key, counter, lo, hi);
+}
+
+void random_fill(const KernelTable& kt, const Array& out, RandomKind kind, PhiloxKey key,
+                 PhiloxCounter counter, int64_t lo, int64_t hi) {
   // ops.cpp has checked the dtype and the range (shared with the CUDA kernel).
   const DType dt = out.dtype();
   TAPEFLOW_CHECK(out.is_contiguous(), "[random] output must be contiguous");
@@ -201,19 +225,32 @@ void random_fill(const Array& out, RandomKind kind, PhiloxKey key, PhiloxCounter
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, bool>) {
       T* p = out.data<T>();
+      // Threads take ranges of groups; each runs tiles of consecutive blocks through the
+      // table's Philox (several counters per vector register) into a buffer on its stack.
       parallel_for(groups, 1 << 12, [&](int64_t g0, int64_t g1) {
-        for (int64_t g = g0; g < g1; ++g) {
-          const int64_t count = std::min<int64_t>(per, n - g * per);
-          if (kind == RandomKind::kTruncatedNormal) {
-            if constexpr (std::is_floating_point_v<T>) {
-              const uint64_t stride = random_blocks(kind, dt, per);
-              truncated_group<T>(p + g * per, count,
-                                 counter_add(counter, static_cast<uint64_t>(g) * stride), key);
+        std::array<uint32_t, 4 * kTileBlocks> words;
+        if (kind == RandomKind::kTruncatedNormal) {
+          if constexpr (std::is_floating_point_v<T>) {
+            const uint64_t stride = random_blocks(kind, dt, per);
+            for (int64_t t = g0; t < g1; t += kTileGroups) {
+              const int64_t tile = std::min(kTileGroups, g1 - t);
+              PhiloxCounter c = counter_add(counter, static_cast<uint64_t>(t) * stride);
+              kt.philox(c.data(), key.data(), stride, tile, words.data());
+              for (int64_t g = t; g < t + tile; ++g) {
+                const int64_t count = std::min<int64_t>(per, n - g * per);
+                truncated_group<T>(p + g * per, count, words.data() + 4 * (g - t), c, key);
+                c = counter_add(c, stride);
+              }
             }
-          } else {
-            const auto w = philox4x32_10(counter_add(counter, static_cast<uint64_t>(g)), key);
-            fill_block<T>(p + g * per, count, w, kind, lo, range);
           }
+          return;
+        }
+        for (int64_t t = g0; t < g1; t += kTileBlocks) {
+          const int64_t tile = std::min(kTileBlocks, g1 - t);
+          const PhiloxCounter c = counter_add(counter, static_cast<uint64_t>(t));
+          kt.philox(c.data(), key.data(), 1, tile, words.data());
+          const int64_t count = std::min<int64_t>(tile * per, n - t * per);
+          fill_from_words<T>(kt, p + t * per, count, words.data(), kind, lo, range);
         }
       });
     }

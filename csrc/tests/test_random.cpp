@@ -90,8 +90,9 @@ using cpu::PhiloxCounter;
 using cpu::PhiloxKey;
 using cpu::RandomKind;
 
-// The stream's conversions and cpu::philox4x32_10 (the scalar reference) are what the
-// kernel table's vectorised paths must reproduce.
+// The stream as documented at the top of cpu/random.cpp, one group at a time from
+// cpu::philox4x32_10 (the scalar reference), as random_fill computed it before the
+// kernels took several counters per register.
 float ref_u32_to_float(uint32_t x) {
   const uint32_t bits = (127u << 23) | (x & 0x7fffffu);
   float f;
@@ -105,6 +106,97 @@ double ref_u64_to_double(uint32_t x0, uint32_t x1) {
   double d;
   std::memcpy(&d, &bits, sizeof d);
   return d - 1.0;
+}
+
+void ref_box_muller(uint32_t x0, uint32_t x1, float* f0, float* f1) {
+  float u1 = ref_u32_to_float(x0);
+  if (u1 < 1.0e-7f) u1 = 1.0e-7f;
+  const float v1 = static_cast<float>(2.0 * M_PI * ref_u32_to_float(x1));
+  const float u2 = std::sqrt(-2.0f * static_cast<float>(std::log(static_cast<double>(u1))));
+  *f0 = static_cast<float>(std::sin(static_cast<double>(v1))) * u2;
+  *f1 = static_cast<float>(std::cos(static_cast<double>(v1))) * u2;
+}
+
+void ref_box_muller(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, double* d0,
+                    double* d1) {
+  double u1 = ref_u64_to_double(x0, x1);
+  if (u1 < 1.0e-7) u1 = 1.0e-7;
+  const double v1 = 2.0 * M_PI * ref_u64_to_double(x2, x3);
+  const double u2 = std::sqrt(-2.0 * std::log(u1));
+  *d0 = std::sin(v1) * u2;
+  *d1 = std::cos(v1) * u2;
+}
+
+std::array<uint32_t, 4> ref_block(PhiloxCounter c, uint64_t b, PhiloxKey key) {
+  return cpu::philox4x32_10(cpu::counter_add(c, b), key);
+}
+
+template <class T>
+std::vector<T> reference_stream(RandomKind kind, int64_t n, PhiloxKey key, PhiloxCounter ctr,
+                                int64_t lo, int64_t hi) {
+  std::vector<T> out(static_cast<size_t>(n));
+  const uint64_t range = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+  const int per = sizeof(T) == 8 ? 2 : 4;
+  for (int64_t g = 0; g * per < n; ++g) {
+    T* o = out.data() + g * per;
+    const int count = static_cast<int>(std::min<int64_t>(per, n - g * per));
+    if (kind == RandomKind::kTruncatedNormal) {
+      if constexpr (std::is_floating_point_v<T>) {
+        const uint64_t first = static_cast<uint64_t>(g) * (sizeof(T) == 8 ? 128 : 256);
+        uint64_t block = first;
+        std::array<uint32_t, 4> w{};
+        int pos = 4, kept = 0;
+        auto next = [&] {
+          if (pos == 4) {
+            w = ref_block(ctr, block++, key);
+            pos = 0;
+          }
+          return w[pos++];
+        };
+        for (int pairs = 0; kept < count && pairs < 512; ++pairs) {
+          T f[2];
+          if constexpr (std::is_same_v<T, float>) {
+            const uint32_t x0 = next(), x1 = next();
+            ref_box_muller(x0, x1, &f[0], &f[1]);
+          } else {
+            const uint32_t x0 = next(), x1 = next(), x2 = next(), x3 = next();
+            ref_box_muller(x0, x1, x2, x3, &f[0], &f[1]);
+          }
+          for (int j = 0; j < 2 && kept < count; ++j)
+            if (std::fabs(f[j]) < T(2)) o[kept++] = f[j];
+        }
+        for (; kept < count; ++kept) o[kept] = T(0);
+      }
+      continue;
+    }
+    const auto w = ref_block(ctr, static_cast<uint64_t>(g), key);
+    T v[4];
+    if constexpr (std::is_same_v<T, float>) {
+      if (kind == RandomKind::kUniform) {
+        for (int j = 0; j < 4; ++j) v[j] = ref_u32_to_float(w[j]);
+      } else {
+        ref_box_muller(w[0], w[1], &v[0], &v[1]);
+        ref_box_muller(w[2], w[3], &v[2], &v[3]);
+      }
+    } else if constexpr (std::is_same_v<T, double>) {
+      if (kind == RandomKind::kUniform) {
+        for (int j = 0; j < 2; ++j) v[j] = ref_u64_to_double(w[2 * j], w[2 * j + 1]);
+      } else {
+        ref_box_muller(w[0], w[1], w[2], w[3], &v[0], &v[1]);
+      }
+    } else if constexpr (std::is_same_v<T, int32_t>) {
+      for (int j = 0; j < 4; ++j)
+        v[j] = static_cast<int32_t>(static_cast<uint32_t>(lo) +
+                                    w[j] % static_cast<uint32_t>(range));
+    } else {
+      for (int j = 0; j < 2; ++j) {
+        const uint64_t bits = w[2 * j] | (static_cast<uint64_t>(w[2 * j + 1]) << 32);
+        v[j] = static_cast<int64_t>(static_cast<uint64_t>(lo) + bits % range);
+      }
+    }
+    for (int j = 0; j < count; ++j) o[j] = v[j];
+  }
+  return out;
 }
 
 // Counters whose blocks cross 32-, 64- and 96-bit carries, and the 128-bit wrap.
@@ -166,6 +258,58 @@ TEST_P(RandomPerIsa, UniformBitsMatchScalar) {
       ASSERT_EQ(d[i], ref_u64_to_double(words[2 * i], words[2 * i + 1])) << i;
     ASSERT_EQ(d[n], -7.0);
   }
+}
+
+template <class T>
+void expect_stream(const KernelTable& t, RandomKind kind, int64_t n, PhiloxKey key,
+                   PhiloxCounter ctr, int64_t lo, int64_t hi, const char* what) {
+  const DType dt = dtype_of<T>::value;
+  const Array out = Array::empty({n}, dt);
+  cpu::random_fill(t, out, kind, key, ctr, lo, hi);
+  const std::vector<T> want = reference_stream<T>(kind, n, key, ctr, lo, hi);
+  // Bit patterns, so that -0.0 and 0.0 differ.
+  ASSERT_EQ(std::memcmp(out.data<T>(), want.data(), sizeof(T) * n), 0)
+      << what << " dtype " << dtype_name(dt) << " n " << n << " ctr[0] " << ctr[0]
+      << " threads " << num_threads();
+}
+
+TEST_P(RandomPerIsa, EveryKindMatchesScalarStream) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  const int64_t sizes[] = {0, 1, 2, 3, 4, 5, 7, 8, 15, 17, 63, 64, 65, 129, 1023, 4099, 70001};
+  for (const int threads : {1, 0}) {  // 0: all of the pool's threads
+    set_num_threads(threads);
+    for (const PhiloxCounter& ctr : kCounters) {
+      const PhiloxKey key = kKeys[2];
+      for (const int64_t n : sizes) {
+        expect_stream<float>(t, RandomKind::kUniform, n, key, ctr, 0, 0, "uniform");
+        expect_stream<double>(t, RandomKind::kUniform, n, key, ctr, 0, 0, "uniform");
+        expect_stream<int32_t>(t, RandomKind::kUniformInt, n, key, ctr, -5, 1000, "int");
+        expect_stream<int32_t>(t, RandomKind::kUniformInt, n, key, ctr, INT32_MIN, INT32_MAX,
+                               "int");
+        expect_stream<int64_t>(t, RandomKind::kUniformInt, n, key, ctr, -3, 7, "int");
+        expect_stream<int64_t>(t, RandomKind::kUniformInt, n, key, ctr, INT64_MIN,
+                               INT64_MAX, "int");
+        expect_stream<float>(t, RandomKind::kNormal, n, key, ctr, 0, 0, "normal");
+        expect_stream<double>(t, RandomKind::kNormal, n, key, ctr, 0, 0, "normal");
+        if (n > 4099) continue;  // the reference draws truncated normals slowly
+        expect_stream<float>(t, RandomKind::kTruncatedNormal, n, key, ctr, 0, 0, "truncated");
+        expect_stream<double>(t, RandomKind::kTruncatedNormal, n, key, ctr, 0, 0, "truncated");
+      }
+    }
+  }
+  set_num_threads(0);
+}
+
+// Truncated normals over enough groups to be split between threads, near a carry.
+TEST_P(RandomPerIsa, TruncatedNormalAcrossThreadsMatchesScalarStream) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  for (const int threads : {1, 0}) {
+    set_num_threads(threads);
+    const PhiloxCounter ctr{0xFFF00000u, 0xFFFFFFFFu, 0, 0};
+    expect_stream<float>(t, RandomKind::kTruncatedNormal, 40003, kKeys[1], ctr, 0, 0, "truncated");
+    expect_stream<double>(t, RandomKind::kTruncatedNormal, 20001, kKeys[1], ctr, 0, 0, "truncated");
+  }
+  set_num_threads(0);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIsas, RandomPerIsa,
