@@ -300,6 +300,21 @@ TEST_P(RandomPerIsa, EveryKindMatchesScalarStream) {
   set_num_threads(0);
 }
 
+// int32 takes its remainders by multiplication (no division): every kind of range.
+TEST_P(RandomPerIsa, IntRangesMatchScalarStream) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  const int64_t ranges[] = {1, 2, 3, 7, 10, 1000, 1 << 16, 65537, (int64_t{1} << 31) - 1,
+                            int64_t{1} << 31, (int64_t{1} << 31) + 1, 3000000019,
+                            (int64_t{1} << 32) - 2, (int64_t{1} << 32) - 1};
+  for (const int64_t r : ranges) {
+    const int64_t lo = r > INT32_MAX ? INT32_MIN : -(r / 2);
+    expect_stream<int32_t>(t, RandomKind::kUniformInt, 20001, kKeys[2], kCounters[1], lo,
+                           lo + r, "int");
+    expect_stream<int64_t>(t, RandomKind::kUniformInt, 20001, kKeys[2], kCounters[1], lo,
+                           lo + r, "int");
+  }
+}
+
 // Truncated normals over enough groups to be split between threads, near a carry.
 TEST_P(RandomPerIsa, TruncatedNormalAcrossThreadsMatchesScalarStream) {
   const KernelTable& t = cpu::kernels_for(GetParam());
