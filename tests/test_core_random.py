@@ -3,6 +3,9 @@ reference of the stream documented in csrc/cpu/random.cpp (TensorFlow's stream).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import subprocess
 import sys
 
@@ -338,3 +341,79 @@ def test_uniform_int32_bounds_outside_int32_are_rejected(bounds):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, f"crashed with return code {proc.returncode}"
     assert proc.stdout.strip() == "raised"
+
+
+# ---- every instruction set gives the same stream ----------------------------------
+
+# The Philox kernels take 1 (generic), 8 (AVX2) or 16 (AVX-512) counters at a time, in
+# tiles of 256 blocks: sizes around those, and counters whose blocks carry across words.
+ISA_KEY = [0xA4093822, 0x299F31D0]
+ISA_COUNTERS = ([MASK - 6, 0, 0, 0], [MASK - 37, MASK, MASK, MASK], [0, 5, 0, 0])
+ISA_SIZES = (1, 17, 33, 1025, 4099)
+INT64_HI = 2**40
+
+
+def isa_draws() -> dict:
+    """name -> (kind, counter, n, values) for every kind, dtype, counter and size."""
+    k, draws = ISA_KEY, {}
+    for i, c in enumerate(ISA_COUNTERS):
+        for n in ISA_SIZES:
+            made = {
+                "uniform32": _core.random_uniform([n], DT.float32, k, c),
+                "uniform64": _core.random_uniform([n], DT.float64, k, c),
+                "int32": _core.random_uniform_int([n], DT.int32, -9, 1000, k, c),
+                "int64": _core.random_uniform_int([n], DT.int64, -9, INT64_HI, k, c),
+                "normal32": _core.random_normal([n], DT.float32, k, c),
+                "normal64": _core.random_normal([n], DT.float64, k, c),
+                "truncated32": _core.random_truncated_normal([n], DT.float32, k, c),
+                "truncated64": _core.random_truncated_normal([n], DT.float64, k, c),
+            }
+            for kind, (values, _) in made.items():
+                draws[f"{kind} {i} {n}"] = (kind, c, n, np.asarray(values))
+    return draws
+
+
+def isa_digests() -> dict:
+    return {name: hashlib.sha256(d[3].tobytes()).hexdigest()
+            for name, d in isa_draws().items()}
+
+
+def isa_digests_in_subprocess(isa: str) -> tuple[str, dict]:
+    env = dict(os.environ, TAPEFLOW_ISA=isa)
+    code = (
+        "import json, sys; sys.path.insert(0, sys.argv[1]); import test_core_random as t;"
+        " print(json.dumps([t._core.kernel_isa(), t.isa_digests()]))"
+    )
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, "-c", code, here], env=env,
+                         capture_output=True, text=True, check=True)
+    return tuple(json.loads(out.stdout))
+
+
+@pytest.fixture(scope="module")
+def digests_here() -> dict:
+    """The draws in this process, checked against the numpy reference."""
+    for name, (kind, c, n, got) in isa_draws().items():
+        if kind.startswith("uniform"):
+            want = ref_uniform(n, np.float32 if kind == "uniform32" else np.float64,
+                               ISA_KEY, c)
+        elif kind == "int32":
+            want = ref_uniform_int(n, np.int32, -9, 1000, ISA_KEY, c)
+        elif kind == "int64":
+            want = ref_uniform_int(n, np.int64, -9, INT64_HI, ISA_KEY, c)
+        else:
+            continue  # libm's sin/cos against numpy's: compared across ISAs below
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8),
+                                      err_msg=name)
+    return isa_digests()
+
+
+@pytest.mark.parametrize("isa", ["generic", "avx2", "avx512"])
+def test_stream_is_the_same_for_every_isa(isa, digests_here):
+    """TAPEFLOW_ISA=<isa> (where the CPU has it) draws the same bits for every kind and
+    dtype as this process does, whose uniform and int draws match the reference."""
+    used, digests = isa_digests_in_subprocess(isa)
+    assert used in (isa, _core.kernel_isa())
+    assert digests.keys() == digests_here.keys()
+    mismatched = sorted(k for k in digests if digests[k] != digests_here[k])
+    assert not mismatched, mismatched
