@@ -113,18 +113,36 @@ int per_block(RandomKind kind, DType dt) {
   return 4;
 }
 
-// x % d for a fixed 32-bit d >= 1 by two multiplications instead of a division: exact for
-// every 32-bit x (Lemire, Kaser, Kurz, "Faster remainder by direct computation", 2019).
+// x % d for a fixed d >= 1 by multiplications instead of a division, exact for every x
+// (Lemire, Kaser, Kurz, "Faster remainder by direct computation", 2019): with N-bit x
+// and d, m = 2^2N / d + 1 (0 for d = 1) and x % d = ((m * x) mod 2^2N) * d >> 2N.
+using uint128 = unsigned __int128;
+
 class FastMod32 {
  public:
-  explicit FastMod32(uint32_t d) : d_(d), m_(UINT64_MAX / d + 1) {}  // d = 1: m_ = 0
+  explicit FastMod32(uint32_t d) : d_(d), m_(UINT64_MAX / d + 1) {}
   uint32_t operator()(uint32_t x) const {
     const uint64_t low = m_ * x;
-    return static_cast<uint32_t>((static_cast<unsigned __int128>(low) * d_) >> 64);
+    return static_cast<uint32_t>((static_cast<uint128>(low) * d_) >> 64);
   }
 
  private:
   uint64_t d_, m_;
+};
+
+class FastMod64 {
+ public:
+  explicit FastMod64(uint64_t d) : d_(d), m_(~uint128{0} / d + 1) {}
+  uint64_t operator()(uint64_t x) const {
+    const uint128 low = m_ * x;  // the top 64 bits of low * d (a 192-bit product):
+    const uint128 bottom = (static_cast<uint128>(static_cast<uint64_t>(low)) * d_) >> 64;
+    const uint128 top = static_cast<uint128>(static_cast<uint64_t>(low >> 64)) * d_;
+    return static_cast<uint64_t>((bottom + top) >> 64);
+  }
+
+ private:
+  uint64_t d_;
+  uint128 m_;
 };
 
 // out[0, count) from `w`, the words of the consecutive blocks that make them: uniform
@@ -156,9 +174,10 @@ void fill_from_words(const KernelTable& kt, T* out, int64_t count, const uint32_
     for (int64_t i = 0; i < count; ++i)
       out[i] = static_cast<int32_t>(static_cast<uint32_t>(lo) + mod(w[i]));
   } else if constexpr (std::is_same_v<T, int64_t>) {
+    const FastMod64 mod(range);
     for (int64_t i = 0; i < count; ++i) {
       const uint64_t bits = w[2 * i] | (static_cast<uint64_t>(w[2 * i + 1]) << 32);
-      out[i] = static_cast<int64_t>(static_cast<uint64_t>(lo) + bits % range);
+      out[i] = static_cast<int64_t>(static_cast<uint64_t>(lo) + mod(bits));
     }
   }
 }

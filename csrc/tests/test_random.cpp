@@ -300,7 +300,7 @@ TEST_P(RandomPerIsa, EveryKindMatchesScalarStream) {
   set_num_threads(0);
 }
 
-// int32 takes its remainders by multiplication (no division): every kind of range.
+// Integers take their remainders by multiplication (no division): every kind of range.
 TEST_P(RandomPerIsa, IntRangesMatchScalarStream) {
   const KernelTable& t = cpu::kernels_for(GetParam());
   const int64_t ranges[] = {1, 2, 3, 7, 10, 1000, 1 << 16, 65537, (int64_t{1} << 31) - 1,
@@ -312,6 +312,15 @@ TEST_P(RandomPerIsa, IntRangesMatchScalarStream) {
                            lo + r, "int");
     expect_stream<int64_t>(t, RandomKind::kUniformInt, 20001, kKeys[2], kCounters[1], lo,
                            lo + r, "int");
+  }
+  const uint64_t wide[] = {uint64_t{1} << 32, (uint64_t{1} << 32) + 1, (uint64_t{1} << 40) + 7,
+                           (uint64_t{1} << 62) + 3, uint64_t{1} << 63, (uint64_t{1} << 63) + 1,
+                           0xAAAAAAAAAAAAAAABu, UINT64_MAX - 1, UINT64_MAX};
+  for (const uint64_t r : wide) {
+    const int64_t lo = INT64_MIN;
+    const int64_t hi = static_cast<int64_t>(static_cast<uint64_t>(lo) + r);
+    expect_stream<int64_t>(t, RandomKind::kUniformInt, 20001, kKeys[2], kCounters[1], lo, hi,
+                           "int");
   }
 }
 
