@@ -79,6 +79,7 @@ const std::map<std::string, std::function<double(double, double)>> kBinaryRef = 
     {"bitwise_and", [](double a, double b) { return double(int64_t(a) & int64_t(b)); }},
     {"bitwise_or", [](double a, double b) { return double(int64_t(a) | int64_t(b)); }},
     {"bitwise_xor", [](double a, double b) { return double(int64_t(a) ^ int64_t(b)); }},
+    {"relu_grad", [](double dy, double x) { return x > 0 ? dy : 0.0; }},
 };
 
 void expect_close(double got, double want, DType dt, const std::string& what) {
