@@ -33,7 +33,11 @@ N is 10M (1M with ``--quick``). Threads: tapeflow's count (2 by default) is pass
 torch (``set_num_threads``, one inter-op thread), TensorFlow (intra- and inter-op
 pools) and to numpy's BLAS in the peer subprocesses (``OPENBLAS/OMP/MKL_NUM_THREADS``);
 XLA's CPU pool cannot be sized, it uses every core (2 on the dev machine). Peers are
-forced onto the CPU (``CUDA_VISIBLE_DEVICES=""``, ``JAX_PLATFORMS=cpu``).
+forced onto the CPU (``CUDA_VISIBLE_DEVICES=""``, ``JAX_PLATFORMS=cpu``) and get
+``OMP_WAIT_POLICY=PASSIVE`` (``--omp-spin`` leaves it unset): OpenMP's default
+spin-waiting turns each of torch's parallel ops into a 4-16 ms scheduler stall as soon
+as anything else runs on the machine, while tapeflow's own pool spins only 50 us.
+numpy runs in the parent with its BLAS defaults (OpenBLAS, every core).
 
 Each cell is the median over ``repeat`` runs (7 quick, 15 full) of a loop sized to about
 10 ms (quick) or 40 ms (full), after two warm-up calls (they also compile the JAX
@@ -384,13 +388,21 @@ class Local:
 class Remote:
     """A peer timed by a ``--peer NAME --serve`` worker under the peer's own python."""
 
-    def __init__(self, lib: str, python: str, quick: bool, threads: int) -> None:
+    def __init__(
+        self, lib: str, python: str, quick: bool, threads: int, omp_spin: bool
+    ) -> None:
         self.lib = lib
         self.info: Dict[str, Any] = {}
         self.buf = b""
         env = dict(os.environ)
         for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[var] = str(threads)
+        if not omp_spin:
+            # libgomp (torch's ATen and MKL) spin-waits at every barrier; when another
+            # process holds a core, each parallel op then stalls for whole scheduler
+            # ticks (a flat 8 or 16 ms per call here, even for a 64x64 matmul).
+            # tapeflow's pool spins 50 us, then sleeps: PASSIVE is the closer match.
+            env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         env.update(
             CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="2"
         )
@@ -555,6 +567,11 @@ def main() -> None:
         help="python for a peer, e.g. torch=/venv/bin/python",
     )
     parser.add_argument(
+        "--omp-spin",
+        action="store_true",
+        help="keep OpenMP's default spin-waiting in the peers (no OMP_WAIT_POLICY)",
+    )
+    parser.add_argument(
         "--skip",
         action="append",
         default=[],
@@ -595,7 +612,7 @@ def main() -> None:
             )
         else:  # start them all now so their imports overlap; timing waits for all
             try:
-                remotes.append(Remote(name, python, args.quick, threads))
+                remotes.append(Remote(name, python, args.quick, threads, args.omp_spin))
             except OSError as exc:
                 skipped[name] = f"{python}: {exc}"
     libs: List[Union[Local, Remote]] = [
