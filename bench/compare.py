@@ -502,6 +502,7 @@ def print_table(
     rows: List[Workload],
     us: Dict[str, Dict[str, Optional[float]]],
     skipped: Dict[str, str],
+    load_before: float,
 ) -> None:
     libs = list(us)
     others = libs[1:]
@@ -529,6 +530,12 @@ def print_table(
     )
     for name, why in skipped.items():
         print(f"skipped {name}: {why}")
+    if load_before > 1.0:
+        print(
+            f"warning: load average {load_before:.1f} at start, {os.cpu_count()} cores:"
+            " spin-waiting thread pools (numpy's OpenBLAS among them) can stall for"
+            " whole scheduler ticks under load; rerun when the machine is quiet"
+        )
 
 
 def main() -> None:
@@ -662,7 +669,7 @@ def main() -> None:
         f"{time.perf_counter() - t_start:.0f}s, {load}"
     )
     print()
-    print_table(rows, us, skipped)
+    print_table(rows, us, skipped, load_before)
 
 
 if __name__ == "__main__":
