@@ -1,10 +1,18 @@
 // Kernels that move or convert data; they depend on element types only, so they are
 // built once rather than per ISA.
+#include <math.h>  // float overloads of exp/log in the global namespace (xent_row.inc)
+
 #include <cmath>
 #include <cstring>
 
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
+
+namespace tapeflow::cpu {
+namespace {
+#include "cpu/xent_row.inc"
+}  // namespace
+}  // namespace tapeflow::cpu
 
 namespace tapeflow::cpu {
 
@@ -93,22 +101,8 @@ void sparse_softmax_xent(DType dt, int64_t rows, int64_t classes, const void* lo
       const T* x = static_cast<const T*>(logits);
       T* l = static_cast<T*>(loss);
       T* bp = static_cast<T*>(backprop);
-      for (int64_t r = 0; r < rows; ++r) {
-        const T* xr = x + r * classes;
-        T* br = bp + r * classes;
-        T m = xr[0];
-        for (int64_t c = 1; c < classes; ++c) m = xr[c] > m ? xr[c] : m;
-        T s = T(0);
-        for (int64_t c = 0; c < classes; ++c) {
-          br[c] = std::exp(xr[c] - m);
-          s += br[c];
-        }
-        const T inv = T(1) / s;
-        for (int64_t c = 0; c < classes; ++c) br[c] *= inv;
-        const int64_t y = labels[r];
-        l[r] = (std::log(s) + m) - xr[y];
-        br[y] -= T(1);
-      }
+      for (int64_t r = 0; r < rows; ++r)
+        sparse_xent_row(x + r * classes, classes, labels[r], l + r, bp + r * classes);
     } else {
       raise(ErrorKind::kInvalidArgument, "[sparse_softmax_xent] logits must be float");
     }

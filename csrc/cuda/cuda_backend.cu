@@ -32,6 +32,7 @@ namespace {
 
 #define TAPEFLOW_HD __host__ __device__
 #include "cpu/functors.inc"
+#include "cpu/xent_row.inc"
 
 void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {
@@ -735,22 +736,7 @@ template <class T>
 __global__ void xent_kernel(const T* __restrict__ x, const int64_t* __restrict__ labels,
                             T* __restrict__ loss, T* __restrict__ bp, int64_t rows,
                             int64_t classes) {
-  GRID_STRIDE(r, rows) {
-    const T* xr = x + r * classes;
-    T* br = bp + r * classes;
-    T m = xr[0];
-    for (int64_t c = 1; c < classes; ++c) m = xr[c] > m ? xr[c] : m;
-    T s = T(0);
-    for (int64_t c = 0; c < classes; ++c) {
-      br[c] = exp(xr[c] - m);
-      s += br[c];
-    }
-    const T inv = T(1) / s;
-    for (int64_t c = 0; c < classes; ++c) br[c] *= inv;
-    const int64_t y = labels[r];
-    loss[r] = (log(s) + m) - xr[y];
-    br[y] -= T(1);
-  }
+  GRID_STRIDE(r, rows) sparse_xent_row(x + r * classes, classes, labels[r], loss + r, bp + r * classes);
 }
 
 template <class T>
@@ -993,7 +979,9 @@ void copy_cast(const Array& dst, const Array& src) {
   check_launch("copy kernel");
 }
 
-void fill(const Array& out, double value) {
+namespace {
+template <class V>  // double or int64_t: converted to the dtype on the host
+void fill_with(const Array& out, V value) {
   if (out.size() == 0) return;
   visit_dtype(out.dtype(), [&](auto t) {
     using T = decltype(t);
@@ -1001,15 +989,10 @@ void fill(const Array& out, double value) {
   });
   check_launch("fill kernel");
 }
+}  // namespace
 
-void fill_int(const Array& out, int64_t value) {
-  if (out.size() == 0) return;
-  visit_dtype(out.dtype(), [&](auto t) {
-    using T = decltype(t);
-    fill_kernel<T><<<blocks_for(out.size()), kThreads>>>(out.data<T>(), static_cast<T>(value), out.size());
-  });
-  check_launch("fill kernel");
-}
+void fill(const Array& out, double value) { fill_with(out, value); }
+void fill_int(const Array& out, int64_t value) { fill_with(out, value); }
 
 void reduce(ReduceOp op, const Array& x, int64_t O, int64_t R, bool cols, const Array& out) {
   if (O == 0) return;
