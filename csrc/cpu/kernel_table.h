@@ -33,6 +33,9 @@ using PhiloxFn = void (*)(const uint32_t* ctr, const uint32_t* key, uint64_t str
 // n uniform [0, 1) numbers from Philox words, as the stream converts them: float32
 // out[i] from words[i]; float64 out[i] from words[2i] (high bits) and words[2i + 1].
 using UniformBitsFn = void (*)(const uint32_t* words, int64_t n, void* out);
+// `pairs` Box-Muller pairs (cpu/box_muller.inc): out[2i], out[2i + 1] from words[2i],
+// words[2i + 1]; the same bits on every ISA (and on the GPU).
+using NormalF32Fn = void (*)(const uint32_t* words, int64_t pairs, float* out);
 
 struct KernelTable {
   const char* isa = nullptr;
@@ -44,6 +47,7 @@ struct KernelTable {
   AdamFn adam[kNumDTypes] = {};  // float32, float64 only
   PhiloxFn philox = nullptr;      // generic: one counter at a time; AVX2 8, AVX-512 16
   UniformBitsFn uniform_bits[kNumDTypes] = {};  // float32, float64 only
+  NormalF32Fn normal_f32 = nullptr;
   int gemm_mr = 1;  // rows of the GEMM micro-kernel: callers split C into multiples of it
 };
 

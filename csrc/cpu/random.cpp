@@ -52,17 +52,9 @@ inline double u64_to_double(uint32_t x0, uint32_t x1) {
   return d - 1.0;
 }
 
-// log, sin and cos of floats are computed in double and rounded: that is the correctly
-// rounded float (but for ~1e-9 of inputs), which the CUDA kernel reproduces exactly,
-// where libm's and CUDA's float functions differ in the last bit now and then.
-inline void box_muller(uint32_t x0, uint32_t x1, float* f0, float* f1) {
-  float u1 = u32_to_float(x0);
-  if (u1 < 1.0e-7f) u1 = 1.0e-7f;
-  const float v1 = static_cast<float>(2.0 * M_PI * u32_to_float(x1));
-  const float u2 = std::sqrt(-2.0f * static_cast<float>(std::log(static_cast<double>(u1))));
-  *f0 = static_cast<float>(std::sin(static_cast<double>(v1))) * u2;
-  *f1 = static_cast<float>(std::cos(static_cast<double>(v1))) * u2;
-}
+// float32 normal numbers: cpu/box_muller.inc through the kernel table (the same bits on
+// every ISA and on the GPU). float64: libm in double, as TF (the GPU's double log/sin/cos
+// may differ from glibc's in the last bit).
 
 inline void box_muller(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, double* d0,
                        double* d1) {
@@ -154,11 +146,12 @@ void fill_from_words(const KernelTable& kt, T* out, int64_t count, const uint32_
     if (kind == RandomKind::kUniform) {
       kt.uniform_bits[static_cast<int>(dtype_of<T>::value)](w, count, out);
     } else if constexpr (std::is_same_v<T, float>) {  // (w0, w1) -> out 0, 1; ...
-      int64_t i = 0;
-      for (; i + 2 <= count; i += 2) box_muller(w[i], w[i + 1], &out[i], &out[i + 1]);
-      if (i < count) {
-        float spare;
-        box_muller(w[i], w[i + 1], &out[i], &spare);
+      const int64_t pairs = count / 2;
+      kt.normal_f32(w, pairs, out);
+      if (2 * pairs < count) {
+        float two[2];
+        kt.normal_f32(w + 2 * pairs, 1, two);
+        out[2 * pairs] = two[0];
       }
     } else {  // (w0, w1, w2, w3) -> out 0, 1; ...
       int64_t i = 0;
@@ -184,8 +177,8 @@ void fill_from_words(const KernelTable& kt, T* out, int64_t count, const uint32_
 
 // One truncated-normal group whose first block is `first`, at counter `start`.
 template <class T>
-void truncated_group(T* out, int64_t count, const uint32_t* first, PhiloxCounter start,
-                     PhiloxKey key) {
+void truncated_group(const KernelTable& kt, T* out, int64_t count, const uint32_t* first,
+                     PhiloxCounter start, PhiloxKey key) {
   WordStream ws(first, counter_add(start, 1), key);
   int64_t kept = 0;
   // Bounded: a group owns kTruncatedBlocksPerGroup blocks; running out (probability
@@ -193,8 +186,8 @@ void truncated_group(T* out, int64_t count, const uint32_t* first, PhiloxCounter
   for (uint64_t pairs = 0; kept < count && pairs < kTruncatedBlocksPerGroup * 2; ++pairs) {
     T f[2];
     if constexpr (std::is_same_v<T, float>) {
-      const uint32_t x0 = ws.next(), x1 = ws.next();
-      box_muller(x0, x1, &f[0], &f[1]);
+      const uint32_t x[2] = {ws.next(), ws.next()};
+      kt.normal_f32(x, 1, f);
     } else {
       const uint32_t x0 = ws.next(), x1 = ws.next(), x2 = ws.next(), x3 = ws.next();
       box_muller(x0, x1, x2, x3, &f[0], &f[1]);
@@ -271,7 +264,8 @@ void random_fill(const KernelTable& kt, const Array& out, RandomKind kind, Philo
               kt.philox(c.data(), key.data(), stride, tile, words.data());
               for (int64_t g = t; g < t + tile; ++g) {
                 const int64_t count = std::min<int64_t>(per, n - g * per);
-                truncated_group<T>(p + g * per, count, words.data() + 4 * (g - t), c, key);
+                truncated_group<T>(kt, p + g * per, count, words.data() + 4 * (g - t), c,
+                                   key);
                 c = counter_add(c, stride);
               }
             }

@@ -33,6 +33,7 @@ namespace {
 #define TAPEFLOW_HD __host__ __device__
 #include "cpu/functors.inc"
 #include "cpu/xent_row.inc"
+#include "cpu/box_muller.inc"
 
 void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {
@@ -784,17 +785,11 @@ __device__ double u64_to_double(uint32_t x0, uint32_t x1) {
   const uint64_t man = (static_cast<uint64_t>(x0 & 0xfffffu) << 32) | x1;
   return __longlong_as_double(static_cast<long long>((uint64_t{1023} << 52) | man)) - 1.0;
 }
-// The CPU computes log/sin/cos of floats in double and rounds (see cpu/random.cpp), so
-// both devices give the correctly rounded value; only products and sqrt follow, which
-// are IEEE-exact on both.
+// float32: the CPU's transform itself (cpu/box_muller.inc, explicit fmaf only), so
+// the stream matches bit for bit. float64: CUDA's double log/sin/cos, which may differ
+// from glibc's in the last bit.
 __device__ void box_muller(uint32_t x0, uint32_t x1, float* f0, float* f1) {
-  float u1 = u32_to_float(x0);
-  if (u1 < 1.0e-7f) u1 = 1.0e-7f;
-  const float v1 = static_cast<float>(2.0 * M_PI * static_cast<double>(u32_to_float(x1)));
-  const float lg = static_cast<float>(log(static_cast<double>(u1)));
-  const float u2 = __fsqrt_rn(__fmul_rn(-2.0f, lg));
-  *f0 = __fmul_rn(static_cast<float>(sin(static_cast<double>(v1))), u2);
-  *f1 = __fmul_rn(static_cast<float>(cos(static_cast<double>(v1))), u2);
+  box_muller_pair(x0, x1, f0, f1);
 }
 __device__ void box_muller(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, double* d0,
                            double* d1) {

@@ -108,13 +108,12 @@ double ref_u64_to_double(uint32_t x0, uint32_t x1) {
   return d - 1.0;
 }
 
+// float32: the stream's transform, compiled here as scalar code (generic flags), against
+// which every ISA's vectorised loop must agree bit for bit.
+#include "cpu/box_muller.inc"
+
 void ref_box_muller(uint32_t x0, uint32_t x1, float* f0, float* f1) {
-  float u1 = ref_u32_to_float(x0);
-  if (u1 < 1.0e-7f) u1 = 1.0e-7f;
-  const float v1 = static_cast<float>(2.0 * M_PI * ref_u32_to_float(x1));
-  const float u2 = std::sqrt(-2.0f * static_cast<float>(std::log(static_cast<double>(u1))));
-  *f0 = static_cast<float>(std::sin(static_cast<double>(v1))) * u2;
-  *f1 = static_cast<float>(std::cos(static_cast<double>(v1))) * u2;
+  box_muller_pair(x0, x1, f0, f1);
 }
 
 void ref_box_muller(uint32_t x0, uint32_t x1, uint32_t x2, uint32_t x3, double* d0,
