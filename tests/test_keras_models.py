@@ -263,3 +263,58 @@ def test_initial_epoch_steps_per_epoch_and_validation_split_tail(capsys) -> None
     h = frozen.fit(x, y, validation_split=0.2, epochs=1, verbose=0)
     tail_mse = float(np.mean((frozen.predict(x[80:], verbose=0) - y[80:]) ** 2))
     assert h.history["val_loss"][0] == pytest.approx(tail_mse, rel=1e-5)
+
+
+# ---- several outputs (Keras 3.15's names and order, read off real Keras) ------------------
+
+def _two_output_model(as_dict=False):
+    inp = keras.Input((4,))
+    h = keras.layers.Dense(8, activation="relu")(inp)
+    o1 = keras.layers.Dense(1, name="reg")(h)
+    o2 = keras.layers.Dense(3, activation="softmax", name="cls")(h)
+    return keras.Model(inp, {"a": o1, "b": o2} if as_dict else [o1, o2])
+
+
+def _two_output_data():
+    rng = np.random.default_rng(0)
+    return (rng.random((64, 4)).astype(np.float32), rng.random((64, 1)).astype(np.float32),
+            rng.integers(0, 3, 64))
+
+
+def test_multi_output_losses_metrics_and_weights():
+    keras.utils.set_random_seed(0)
+    m = _two_output_model()
+    m.compile(optimizer="adam", loss=["mse", "sparse_categorical_crossentropy"],
+              metrics=[["mae"], ["accuracy"]], loss_weights=[1.0, 0.5])
+    x, y1, y2 = _two_output_data()
+    h = m.fit(x, [y1, y2], epochs=2, verbose=0, batch_size=32)
+    # Keras 3: the total, a loss per output (named after the output layer), and
+    # metrics named output_metric, all sorted.
+    assert sorted(h.history) == ["cls_accuracy", "cls_loss", "loss", "reg_loss", "reg_mae"]
+    ev = m.evaluate(x, [y1, y2], verbose=0)
+    # [loss, reg_loss, cls_loss, cls_accuracy, reg_mae], loss = 1.0 * reg + 0.5 * cls
+    assert len(ev) == 5 and ev[0] == pytest.approx(ev[1] + 0.5 * ev[2], rel=1e-5)
+    d = m.evaluate(x, [y1, y2], verbose=0, return_dict=True)
+    assert list(d) == sorted(d) and d["reg_loss"] == pytest.approx(ev[1])
+    ref = np.mean((m.predict(x, verbose=0)[0] - y1) ** 2)
+    assert d["reg_loss"] == pytest.approx(ref, rel=1e-5)
+    p = m.predict(x[:3], verbose=0)
+    assert isinstance(p, list) and [a.shape for a in p] == [(3, 1), (3, 3)]
+
+
+def test_multi_output_dict_outputs_and_one_loss_for_all():
+    keras.utils.set_random_seed(0)
+    x, y1, y2 = _two_output_data()
+    m = _two_output_model(as_dict=True)
+    m.compile(optimizer="sgd", loss={"a": "mse", "b": "sparse_categorical_crossentropy"},
+              metrics={"b": "accuracy"})
+    h = m.fit(x, {"a": y1, "b": y2}, epochs=1, verbose=0)
+    assert sorted(h.history) == ["a_loss", "b_accuracy", "b_loss", "loss"]
+    m3 = _two_output_model()
+    m3.compile(optimizer="sgd", loss="mse")
+    h3 = m3.fit(x, [y1, np.repeat(y1, 3, axis=1)], epochs=1, verbose=0)
+    assert sorted(h3.history) == ["cls_loss", "loss", "reg_loss"]
+    with pytest.raises(ValueError, match="does not correspond to any model output"):
+        bad = _two_output_model(as_dict=True)
+        bad.compile(optimizer="sgd", loss={"a": "mse", "zz": "mse"})
+        bad.fit(x, {"a": y1, "b": y2}, epochs=1, verbose=0)

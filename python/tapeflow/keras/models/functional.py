@@ -89,6 +89,8 @@ class Functional(Model):
         outs = [values[id(t)] for t in self.outputs]
         if isinstance(self._outputs_struct, (list, tuple)):
             return type(self._outputs_struct)(outs)
+        if isinstance(self._outputs_struct, dict):  # _flat takes the values in key order
+            return dict(zip(self._outputs_struct.keys(), outs))
         return outs[0]
 
     def get_config(self) -> Dict[str, Any]:

@@ -95,6 +95,34 @@ class _Batches:
             yield _take(self.x, sl), _take(self.y, sl), _take(self.sw, sl)
 
 
+def _loss_object(spec: Any) -> Any:
+    """A Loss for a compile() loss entry (an object, a Keras name or a function)."""
+    from tapeflow.keras import losses as losses_module
+
+    fn = losses_module.get(spec)
+    if not isinstance(fn, losses_module.Loss):  # a function: reduce like Keras
+        fn = losses_module.LossFunctionWrapper(
+            fn, name=spec if isinstance(spec, str) else getattr(fn, "__name__", None))
+    return fn
+
+
+def _as_list(values: Any, names: List[str]) -> List[Any]:
+    """One entry per output: a dict by output name, or a list/tuple in output order."""
+    if isinstance(values, dict):
+        missing = [n for n in names if n not in values]
+        if missing:
+            raise ValueError(f"Missing data for the model output '{missing[0]}' (got keys "
+                             f"{sorted(values)})")
+        return [values[n] for n in names]
+    if isinstance(values, (list, tuple)):
+        if len(values) != len(names):
+            raise ValueError(f"The model has {len(names)} outputs but received "
+                             f"{len(values)} targets")
+        return list(values)
+    raise ValueError(f"The model has {len(names)} outputs ({names}); pass a list or a "
+                     f"dict of targets, got {type(values).__name__}")
+
+
 def _resolve_accuracy(name: str, y_true: Any, y_pred: Any, loss: Any) -> Any:
     """Keras's rule for the string 'accuracy': binary, sparse or categorical from shapes."""
     from tapeflow.keras import metrics
@@ -158,16 +186,16 @@ class Model(Layer):
 
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
+        self._loss_weights = loss_weights
         self._loss_fn = None
-        if loss is not None:
-            fn = losses_module.get(loss)
-            if not isinstance(fn, losses_module.Loss):  # a function: reduce like Keras
-                fn = losses_module.LossFunctionWrapper(
-                    fn, name=loss if isinstance(loss, str) else getattr(fn, "__name__", None))
-            self._loss_fn = fn
+        if loss is not None and not isinstance(loss, (list, tuple, dict)):
+            self._loss_fn = _loss_object(loss)
+        self._metrics_spec = metrics
         self._metric_specs = list(metrics or []) if not isinstance(metrics, dict) else \
             list(metrics.values())
         self._compiled_metrics: Optional[List[Any]] = None
+        self._metric_outputs: List[int] = []  # the output each compiled metric watches
+        self._output_losses: Optional[List[Any]] = None  # per output: (name, fn, weight, tracker)
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
                                 "loss_weights": loss_weights,
@@ -186,6 +214,9 @@ class Model(Layer):
 
         if self._compiled_metrics is not None:
             return
+        if self._multi_output(y_pred):
+            self._build_output_metrics(y, y_pred)
+            return
         built = []
         for spec in self._metric_specs:
             if isinstance(spec, str) and spec in ("accuracy", "acc"):
@@ -202,10 +233,90 @@ class Model(Layer):
 
     @property
     def metrics(self) -> List[Any]:
-        """The loss tracker, then the compiled metrics (built on the first batch)."""
+        """The loss tracker, the per-output loss trackers of a multi-output model, then
+        the compiled metrics (built on the first batch)."""
         if not self.compiled:
             return []
-        return [self._loss_tracker] + list(self._compiled_metrics or [])
+        per_output = [t for _, _, _, t in self._output_losses or []]
+        return [self._loss_tracker] + per_output + list(self._compiled_metrics or [])
+
+    # -- several outputs (Keras 3: a loss and metrics per output) -----------------------
+    def _multi_output(self, y_pred: Any) -> bool:
+        return isinstance(y_pred, dict) or (isinstance(y_pred, (list, tuple)) and
+                                            len(y_pred) > 1)
+
+    def _output_names(self, y_pred: Any) -> List[str]:
+        """Keras's names: a dict's keys, else the layers that make the outputs."""
+        if isinstance(y_pred, dict):
+            return list(y_pred.keys())
+        outputs = getattr(self, "outputs", None)
+        names = []
+        for i in range(len(y_pred)):
+            history = getattr(outputs[i], "_history", None) if outputs and i < len(outputs) \
+                else None
+            names.append(history[0].name if history else f"output_{i}")
+        return names
+
+    @staticmethod
+    def _per_output(spec: Any, names: List[str], what: str) -> List[Any]:
+        """A list (one per output), a dict by output name, or one value for every output."""
+        if isinstance(spec, dict):
+            unknown = [k for k in spec if k not in names]
+            if unknown:
+                raise ValueError(f"In the dict argument `{what}`, key '{unknown[0]}' does "
+                                 f"not correspond to any model output. Received:\n"
+                                 f"{what}={spec}")
+            return [spec.get(n) for n in names]
+        if isinstance(spec, (list, tuple)):
+            if len(spec) != len(names):
+                raise ValueError(f"For a model with multiple outputs, when providing the "
+                                 f"`{what}` argument as a list, it should have as many "
+                                 f"entries as the model has outputs. Received:\n{what}="
+                                 f"{spec}\nof length {len(spec)} whereas the model has "
+                                 f"{len(names)} outputs.")
+            return list(spec)
+        return [spec] * len(names)
+
+    def _build_output_losses(self, y_pred: Any) -> None:
+        from tapeflow.keras import metrics as metrics_module
+
+        names = self._output_names(y_pred)
+        specs = self._per_output(self.loss, names, "loss")
+        weights = self._per_output(self._loss_weights, names, "loss_weights")
+        self._output_losses = [
+            (n, _loss_object(spec), 1.0 if w is None else float(w),
+             metrics_module.Mean(name=f"{n}_loss"))
+            for n, spec, w in zip(names, specs, weights) if spec is not None]
+
+    def _build_output_metrics(self, y: Any, y_pred: Any) -> None:
+        from tapeflow.keras import metrics as metrics_module
+
+        names = self._output_names(y_pred)
+        ys, preds = _as_list(y, names), _as_list(y_pred, names)
+        spec = self._metrics_spec
+        if isinstance(spec, (list, tuple)) and not any(isinstance(s, (list, tuple, dict))
+                                                       for s in spec):
+            spec = [list(spec)] * len(names)  # a flat list: every output
+        losses = {n: fn for n, fn, _, _ in self._output_losses or []}
+        built = []
+        for i, (n, entry) in enumerate(zip(names, self._per_output(spec, names, "metrics"))):
+            if entry is None:
+                continue
+            for m in entry if isinstance(entry, (list, tuple)) else [entry]:
+                if isinstance(m, str) and m in ("accuracy", "acc"):
+                    metric = _resolve_accuracy(m, ys[i], preds[i], losses.get(n))
+                    metric.name = f"{n}_{m}"
+                else:
+                    metric = metrics_module.get(m)
+                    if not isinstance(metric, metrics_module.Metric):
+                        metric = metrics_module.MeanMetricWrapper(
+                            metric, name=m if isinstance(m, str) else metric.__name__)
+                    base = m if isinstance(m, str) else metric.name
+                    metric.name = f"{n}_{base}"
+                built.append((metric, i))
+        built.sort(key=lambda mi: mi[0].name)  # Keras reports them by name
+        self._compiled_metrics = [m for m, _ in built]
+        self._metric_outputs = [i for _, i in built]
 
     @property
     def metrics_names(self) -> List[str]:
@@ -220,7 +331,19 @@ class Model(Layer):
                      sample_weight: Any = None, training: bool = True) -> Any:
         """The compiled loss plus every ``add_loss``/regularization loss."""
         total = None
-        if self._loss_fn is not None and y is not None:
+        if self.loss is not None and y is not None and self._multi_output(y_pred):
+            if self._output_losses is None:
+                self._build_output_losses(y_pred)
+            all_names = self._output_names(y_pred)
+            ys, preds = _as_list(y, all_names), _as_list(y_pred, all_names)
+            n_samples = _num_samples(y_pred)
+            for n, fn, weight, tracker in self._output_losses:
+                i = all_names.index(n)
+                value = fn(ys[i], preds[i], sample_weight=sample_weight)
+                tracker.update_state(value, sample_weight=n_samples)
+                weighted = value if weight == 1.0 else value * weight
+                total = weighted if total is None else total + weighted
+        elif self._loss_fn is not None and y is not None:
             total = self._loss_fn(y, y_pred, sample_weight=sample_weight)
         extra = self.losses
         if extra:
@@ -232,6 +355,12 @@ class Model(Layer):
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Dict[str, Any]:
         self._build_metrics(y, y_pred)
+        if self._multi_output(y_pred):
+            names = self._output_names(y_pred)
+            ys, preds = _as_list(y, names), _as_list(y_pred, names)
+            for m, i in zip(self._compiled_metrics or [], self._metric_outputs):
+                m.update_state(ys[i], preds[i], sample_weight=sample_weight)
+            return self.get_metrics_result()
         for m in self._compiled_metrics or []:
             m.update_state(y, y_pred, sample_weight=sample_weight)
         return self.get_metrics_result()
