@@ -1341,14 +1341,16 @@ def test_version():
 
 # ---- the native operator path (+ - * / on two Tensors of one dtype, no tape) -----------
 
-@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__"])
+@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__", "__lt__",
+                                "__le__", "__gt__", "__ge__"])
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64, tf.int32, tf.int64])
 def test_native_operators_match_the_ops(op, dtype):
     rng = np.random.default_rng(1)
     x = tf.constant(rng.integers(1, 9, (3, 4)), dtype=dtype)
     y = tf.constant(rng.integers(1, 9, (4,)), dtype=dtype)  # broadcasts
     fn = {"__add__": tf.add, "__sub__": tf.subtract, "__mul__": tf.multiply,
-          "__truediv__": tf.truediv}[op]
+          "__truediv__": tf.truediv, "__lt__": tf.less, "__le__": tf.less_equal,
+          "__gt__": tf.greater, "__ge__": tf.greater_equal}[op]
     got, want = getattr(x, op)(y), fn(x, y)
     assert type(got) is tf.Tensor and got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_array_equal(got.numpy(), want.numpy())

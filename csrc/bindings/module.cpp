@@ -98,9 +98,9 @@ constexpr int64_t kReleaseGilAbove = 4096;
 // `a + b` on two tapeflow Tensors of one dtype, with no GradientTape recording, is the
 // tutorial's commonest line; its Python op (ops/_base.py's binary) costs more than the
 // kernel. The operators installed here do the same thing in C++ (read both `_a` slots,
-// run the op, make a Tensor holding the result) and hand every other case, unchanged, to
-// the Python op: other types (Variables, numbers, arrays), mixed dtypes (TF's error
-// message), int true division, or an active tape.
+// run the op, make a Tensor holding the result; + - * / and the four orderings) and
+// hand every other case, unchanged, to the Python op: other types (Variables, numbers,
+// arrays), mixed dtypes (TF's error message), int true division, or an active tape.
 struct FastOperators {
   PyTypeObject* tensor = nullptr;  // tapeflow.Tensor (exact type only)
   Py_ssize_t slot = 0;             // offset of its `_a` slot
@@ -366,10 +366,12 @@ PYBIND11_MODULE(_core, m) {
     Py_INCREF(tensor_cls.ptr());
     const struct { const char* name; BinaryOp op; bool float_only; } table[] = {
         {"__add__", BinaryOp::add, false}, {"__sub__", BinaryOp::sub, false},
-        {"__mul__", BinaryOp::mul, false}, {"__truediv__", BinaryOp::div, true}};
+        {"__mul__", BinaryOp::mul, false}, {"__truediv__", BinaryOp::div, true},
+        {"__lt__", BinaryOp::less, false}, {"__le__", BinaryOp::less_equal, false},
+        {"__gt__", BinaryOp::greater, false}, {"__ge__", BinaryOp::greater_equal, false}};
     for (const auto& e : table)
       install_fast_operator(tensor_cls, e.name, e.op, e.float_only, fallbacks[e.name]);
-  }, "Installs Tensor.__add__/__sub__/__mul__/__truediv__ with a native path for two "
+  }, "Installs Tensor's + - * / < <= > >= with a native path for two "
      "Tensors of one dtype while no tape records (ops/_base.py's binary does the rest).");
 
   m.def("kernel_isa", &ops::kernel_isa);

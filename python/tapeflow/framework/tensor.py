@@ -465,8 +465,9 @@ _Operators.__truediv__ = _math.truediv  # type: ignore[assignment]
 _Operators.__pow__ = _math.pow  # type: ignore[assignment]
 _Operators.__matmul__ = _math.matmul  # type: ignore[assignment]
 _Operators.__neg__ = _math.negative  # type: ignore[assignment]
-# On Tensor itself, + - * / take a native path for two Tensors of one dtype while no
+# On Tensor itself, + - * / < <= > >= take a native path for two Tensors of one dtype while no
 # tape records, and call the ops above otherwise (see _install_fast_operators).
 _core._install_fast_operators(Tensor, _tape_active, {
     "__add__": _math.add, "__sub__": _math.subtract, "__mul__": _math.multiply,
-    "__truediv__": _math.truediv})
+    "__truediv__": _math.truediv, "__lt__": _math.less, "__le__": _math.less_equal,
+    "__gt__": _math.greater, "__ge__": _math.greater_equal})
