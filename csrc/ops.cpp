@@ -112,27 +112,29 @@ cpu::Operand operand(const Array& x, const Shape& shape) {
   return {static_cast<char*>(x.raw_data()), broadcast_strides(x, shape), x.itemsize()};
 }
 
-// Runs an elementwise inner loop over contiguous operands of out's size, split across
-// threads when large (the fast path that skips run_nd's n-d bookkeeping).
+// Runs an elementwise inner loop over contiguous operands of out's size, or of one
+// element (a scalar broadcast with stride 0), split across threads when large: the fast
+// path that skips run_nd's n-d bookkeeping.
 void run_flat(const Array& out, std::initializer_list<const Array*> ins, InnerLoop fn) {
   const int64_t n = out.size();
   if (n == 0) return;
   char* base[4] = {static_cast<char*>(out.raw_data())};
   int64_t isz[4] = {out.itemsize()};
+  int64_t strides[4] = {1, 1, 1, 1};
   int nops = 1;
   for (const Array* in : ins) {
+    strides[nops] = in->size() == n ? 1 : 0;
     base[nops] = static_cast<char*>(in->raw_data());
     isz[nops++] = in->itemsize();
   }
-  const int64_t ones[4] = {1, 1, 1, 1};
   if (n <= cpu::kElementwiseGrain) {
-    fn(base, ones, n, nullptr);
+    fn(base, strides, n, nullptr);
     return;
   }
   parallel_for(n, cpu::kElementwiseGrain, [&](int64_t b, int64_t e) {
     char* ptr[4];
-    for (int o = 0; o < nops; ++o) ptr[o] = base[o] + b * isz[o];
-    fn(ptr, ones, e - b, nullptr);
+    for (int o = 0; o < nops; ++o) ptr[o] = base[o] + b * isz[o] * strides[o];
+    fn(ptr, strides, e - b, nullptr);
   });
 }
 
@@ -232,7 +234,10 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
                  b.view(shape, broadcast_strides(b, shape), b.offset()), out);
     return out;
   }
-  if (same && a.is_contiguous() && b.is_contiguous()) {
+  // Equal shapes, or a one-element operand (`x * 0.1`): one flat loop.
+  const bool flat = same || (a.size() == 1 && b.shape() == shape) ||
+                    (b.size() == 1 && a.shape() == shape);
+  if (flat && a.is_contiguous() && b.is_contiguous()) {
     run_flat(out, {&a, &b}, fn);
     return out;
   }

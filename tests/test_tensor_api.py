@@ -1372,3 +1372,26 @@ def test_native_operators_defer_to_the_ops():
         tape.watch(x)
         y = x * x + x / x - x
     np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [1.0, 3.0])
+
+
+@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__", "__radd__",
+                                "__rsub__", "__rmul__", "__rtruediv__", "__lt__", "__le__",
+                                "__gt__", "__ge__"])
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64, tf.int32, tf.int64, tf.bool])
+def test_native_operators_with_python_numbers_match_the_ops(op, dtype):
+    """A Tensor with a Python number takes the native path where tensor.py's scalar
+    conversion would succeed; results and errors equal the Python operator's."""
+    from tapeflow.framework.tensor import _Operators
+
+    t = tf.cast(tf.constant([[1, 0], [3, 4]]), dtype)
+    for number in (2, 2.5, -0.0, 2 ** 40, 2 ** 70, True, 1e300):
+        native, python = getattr(tf.Tensor, op), getattr(_Operators, op)
+        try:
+            want = python(t, number)
+        except Exception as e:  # noqa: BLE001 - the same exception either way
+            with pytest.raises(type(e)):
+                native(t, number)
+            continue
+        got = native(t, number)
+        assert got.dtype == want.dtype and got.shape == want.shape, (op, number)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())

@@ -1,5 +1,7 @@
 // pybind11 module tapeflow._core: thin wrappers over ops.h, no logic. Every op
 // releases the GIL while its kernel runs.
+#include <cstring>
+
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
@@ -95,7 +97,7 @@ std::vector<ops::SliceArg> slice_args(const py::tuple& items) {
 constexpr int64_t kReleaseGilAbove = 4096;
 
 // ---- the Tensor operator fast path -----------------------------------------------------
-// `a + b` on two tapeflow Tensors of one dtype, with no GradientTape recording, is the
+// `a + b` (or `a * 2.0`) on tapeflow Tensors of one dtype, with no tape recording, is the
 // tutorial's commonest line; its Python op (ops/_base.py's binary) costs more than the
 // kernel. The operators installed here do the same thing in C++ (read both `_a` slots,
 // run the op, make a Tensor holding the result; + - * / and the four orderings) and
@@ -124,21 +126,84 @@ const Array* fast_operand(PyObject* o) {
   return &py::detail::cast_op<const Array&>(caster);
 }
 
+// A Python float or int operand as a 0-d Array of the tensor's dtype, converted exactly as
+// tensor.py's _scalar_fast does; nullopt where that declines (float into an int tensor,
+// anything into bool, out of range), so the Python op raises TF's error.
+// Recent scalars per dtype (0-d host Arrays are immutable, so they can be shared; the GIL
+// guards the cache). Keyed by the value's bits, so 0.0 and -0.0 stay apart.
+struct ScalarCache {
+  static constexpr int kSlots = 16;
+  uint64_t key[kSlots] = {};
+  Array value[kSlots];
+};
+ScalarCache g_scalars[kNumDTypes];
+
+template <class Make>
+Array cached_scalar(DType dt, uint64_t bits, Make make) {
+  if (ops::default_device()) return make();  // a tf.device scope: make it there
+  ScalarCache& c = g_scalars[static_cast<int>(dt)];
+  const int slot = static_cast<int>((bits ^ (bits >> 29) ^ (bits >> 47)) % ScalarCache::kSlots);
+  if (c.value[slot].defined() && c.key[slot] == bits) return c.value[slot];
+  c.key[slot] = bits;
+  c.value[slot] = make();
+  return c.value[slot];
+}
+
+std::optional<Array> scalar_operand(PyObject* o, DType dt) {
+  if (PyFloat_CheckExact(o)) {
+    if (!is_floating(dt)) return std::nullopt;
+    const double v = PyFloat_AS_DOUBLE(o);
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return cached_scalar(dt, bits, [&] { return ops::full({}, dt, v); });
+  }
+  if (!PyLong_CheckExact(o)) return std::nullopt;
+  if (is_floating(dt)) {
+    const double v = PyLong_AsDouble(o);
+    if (v == -1.0 && PyErr_Occurred()) {
+      PyErr_Clear();
+      return std::nullopt;
+    }
+    uint64_t bits;
+    std::memcpy(&bits, &v, sizeof bits);
+    return cached_scalar(dt, bits, [&] { return ops::full({}, dt, v); });
+  }
+  if (!is_integer(dt)) return std::nullopt;
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+  if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+    PyErr_Clear();
+    return std::nullopt;
+  }
+  if (dt == DType::kInt32 && (v < INT32_MIN || v > INT32_MAX)) return std::nullopt;
+  return cached_scalar(dt, static_cast<uint64_t>(v), [&] { return ops::full_int({}, dt, v); });
+}
+
+// reflected: the operator of the right operand (`2.0 - t` is t.__rsub__(2.0)).
 void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool float_only,
-                           py::object fallback) {
+                           bool reflected, py::object fallback) {
   cls.attr(name) = py::cpp_function(
-      [op, float_only, fallback](py::handle self, py::handle other) -> py::object {
+      [op, float_only, reflected, fallback](py::handle self, py::handle other) -> py::object {
         const Array* x = fast_operand(self.ptr());
-        const Array* y = x ? fast_operand(other.ptr()) : nullptr;
-        if (y == nullptr || x->dtype() != y->dtype() || PyList_GET_SIZE(g_fast.active) != 0 ||
+        if (x == nullptr || PyList_GET_SIZE(g_fast.active) != 0 ||
             (float_only && !is_floating(x->dtype())))
           return fallback(self, other);
+        const Array* y = fast_operand(other.ptr());
+        std::optional<Array> scalar;
+        if (y == nullptr) {
+          scalar = scalar_operand(other.ptr(), x->dtype());
+          if (!scalar) return fallback(self, other);
+          y = &*scalar;
+        }
+        if (x->dtype() != y->dtype()) return fallback(self, other);
+        const Array& a = reflected ? *y : *x;
+        const Array& b = reflected ? *x : *y;
         Array out;
         if (x->size() < kReleaseGilAbove && y->size() < kReleaseGilAbove) {
-          out = ops::binary(op, *x, *y);
+          out = ops::binary(op, a, b);
         } else {
           py::gil_scoped_release r;
-          out = ops::binary(op, *x, *y);
+          out = ops::binary(op, a, b);
         }
         return py::reinterpret_steal<py::object>(make_tensor(std::move(out)));
       },
@@ -364,15 +429,21 @@ PYBIND11_MODULE(_core, m) {
     g_fast.slot = reinterpret_cast<PyMemberDescrObject*>(descr.ptr())->d_member->offset;
     g_fast.active = active.release().ptr();  // module-level list: kept for the process
     Py_INCREF(tensor_cls.ptr());
-    const struct { const char* name; BinaryOp op; bool float_only; } table[] = {
-        {"__add__", BinaryOp::add, false}, {"__sub__", BinaryOp::sub, false},
-        {"__mul__", BinaryOp::mul, false}, {"__truediv__", BinaryOp::div, true},
-        {"__lt__", BinaryOp::less, false}, {"__le__", BinaryOp::less_equal, false},
-        {"__gt__", BinaryOp::greater, false}, {"__ge__", BinaryOp::greater_equal, false}};
+    const struct { const char* name; BinaryOp op; bool float_only, reflected; } table[] = {
+        {"__add__", BinaryOp::add, false, false}, {"__sub__", BinaryOp::sub, false, false},
+        {"__mul__", BinaryOp::mul, false, false}, {"__truediv__", BinaryOp::div, true, false},
+        {"__radd__", BinaryOp::add, false, true}, {"__rsub__", BinaryOp::sub, false, true},
+        {"__rmul__", BinaryOp::mul, false, true}, {"__rtruediv__", BinaryOp::div, true, true},
+        {"__lt__", BinaryOp::less, false, false},
+        {"__le__", BinaryOp::less_equal, false, false},
+        {"__gt__", BinaryOp::greater, false, false},
+        {"__ge__", BinaryOp::greater_equal, false, false}};
     for (const auto& e : table)
-      install_fast_operator(tensor_cls, e.name, e.op, e.float_only, fallbacks[e.name]);
-  }, "Installs Tensor's + - * / < <= > >= with a native path for two "
-     "Tensors of one dtype while no tape records (ops/_base.py's binary does the rest).");
+      install_fast_operator(tensor_cls, e.name, e.op, e.float_only, e.reflected,
+                            fallbacks[e.name]);
+  }, "Installs Tensor's + - * / (and reflected) < <= > >= with a native path for a "
+     "Tensor and a Tensor of its dtype or a Python number, while no tape records "
+     "(ops/_base.py's binary does the rest).");
 
   m.def("kernel_isa", &ops::kernel_isa);
   m.def("cuda_available", &ops::cuda_available);

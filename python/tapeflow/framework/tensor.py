@@ -469,5 +469,7 @@ _Operators.__neg__ = _math.negative  # type: ignore[assignment]
 # tape records, and call the ops above otherwise (see _install_fast_operators).
 _core._install_fast_operators(Tensor, _tape_active, {
     "__add__": _math.add, "__sub__": _math.subtract, "__mul__": _math.multiply,
-    "__truediv__": _math.truediv, "__lt__": _math.less, "__le__": _math.less_equal,
-    "__gt__": _math.greater, "__ge__": _math.greater_equal})
+    "__truediv__": _math.truediv, "__radd__": _Operators.__radd__,
+    "__rsub__": _Operators.__rsub__, "__rmul__": _Operators.__rmul__,
+    "__rtruediv__": _Operators.__rtruediv__, "__lt__": _math.less,
+    "__le__": _math.less_equal, "__gt__": _math.greater, "__ge__": _math.greater_equal})
