@@ -403,8 +403,10 @@ def reduce_mean(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         n = x._a.size // builtins.max(out._a.size, 1) if x._a.size else 1
         scale = 1.0 / builtins.max(n, 1)
+        # Scale the reduced gradient, then broadcast (a view): the same numbers as scaling
+        # the broadcast one, with one multiply per output element instead of per input.
         _tape.record("Mean", (x,), (out,), lambda dys, needs: (
-            multiply(_grad_to_input(dys[0], x, axes), scale),))
+            _grad_to_input(multiply(dys[0], scale), x, axes),))
     return out
 
 
