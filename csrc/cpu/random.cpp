@@ -177,8 +177,10 @@ void fill_from_words(const KernelTable& kt, T* out, int64_t count, const uint32_
 
 // One truncated-normal group whose first block is `first`, at counter `start`.
 template <class T>
+// float32: `first_normals` holds the Box-Muller values of the first block's two pairs,
+// made for a whole tile in one vectorised call; later blocks go pair by pair.
 void truncated_group(const KernelTable& kt, T* out, int64_t count, const uint32_t* first,
-                     PhiloxCounter start, PhiloxKey key) {
+                     const float* first_normals, PhiloxCounter start, PhiloxKey key) {
   WordStream ws(first, counter_add(start, 1), key);
   int64_t kept = 0;
   // Bounded: a group owns kTruncatedBlocksPerGroup blocks; running out (probability
@@ -187,7 +189,12 @@ void truncated_group(const KernelTable& kt, T* out, int64_t count, const uint32_
     T f[2];
     if constexpr (std::is_same_v<T, float>) {
       const uint32_t x[2] = {ws.next(), ws.next()};
-      kt.normal_f32(x, 1, f);
+      if (pairs < 2) {
+        f[0] = first_normals[2 * pairs];
+        f[1] = first_normals[2 * pairs + 1];
+      } else {
+        kt.normal_f32(x, 1, f);
+      }
     } else {
       const uint32_t x0 = ws.next(), x1 = ws.next(), x2 = ws.next(), x3 = ws.next();
       box_muller(x0, x1, x2, x3, &f[0], &f[1]);
@@ -262,10 +269,13 @@ void random_fill(const KernelTable& kt, const Array& out, RandomKind kind, Philo
               const int64_t tile = std::min(kTileGroups, g1 - t);
               PhiloxCounter c = counter_add(counter, static_cast<uint64_t>(t) * stride);
               kt.philox(c.data(), key.data(), stride, tile, words.data());
+              std::array<float, 4 * kTileGroups> normals;  // float32: the first blocks'
+              if constexpr (std::is_same_v<T, float>)
+                kt.normal_f32(words.data(), 2 * tile, normals.data());
               for (int64_t g = t; g < t + tile; ++g) {
                 const int64_t count = std::min<int64_t>(per, n - g * per);
-                truncated_group<T>(kt, p + g * per, count, words.data() + 4 * (g - t), c,
-                                   key);
+                truncated_group<T>(kt, p + g * per, count, words.data() + 4 * (g - t),
+                                   normals.data() + 4 * (g - t), c, key);
                 c = counter_add(c, stride);
               }
             }
