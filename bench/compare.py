@@ -19,8 +19,8 @@ eager op, allocating a fresh output per call. The rows are add, exp and sum over
 elements, row and column sums of 4096x4096, N normal samples, add (2,1)+(2,1) (per-op
 overhead) and float32 matmuls. What each library calls, in that order:
 
-- tapeflow: ``_core.add``, ``exp``, ``reduce("sum", x[, [1] or [0]])``,
-  ``random_normal``, ``matmul``
+- tapeflow (its public API, Tensors): ``+``, ``tf.exp``, ``tf.reduce_sum([axis])``,
+  ``tf.random.normal``, ``tf.matmul``
 - numpy: ``+``, ``np.exp``, ``x.sum([axis])``, ``Generator.standard_normal``, ``@``
 - torch: ``torch.add``, ``torch.exp``, ``x.sum([dim])``, ``torch.randn``, ``@``
   (grad off)
@@ -137,28 +137,30 @@ class Converter:
 
 
 def tapeflow_builder(threads: int) -> Tuple[Callable[[Workload], Fn], Dict[str, Any]]:
+    """tapeflow through its public API (Tensors and tf ops), as the peers use theirs."""
+    import tapeflow as tf
     from tapeflow import _core
 
     _core.set_num_threads(threads)
-    f32 = _core.DType.float32
-    conv = Converter(_core.from_numpy)
+    tf.random.set_seed(0)
+    conv = Converter(tf.constant)
 
     def build(w: Workload) -> Fn:
         xs = conv(w.inputs)
         if w.op == "add":
-            return lambda: _core.add(xs[0], xs[1])
+            return lambda: xs[0] + xs[1]
         if w.op == "exp":
-            return lambda: _core.exp(xs[0])
+            return lambda: tf.exp(xs[0])
         if w.op == "sum":
-            return lambda: _core.reduce("sum", xs[0])
+            return lambda: tf.reduce_sum(xs[0])
         if w.op == "rowsum":
-            return lambda: _core.reduce("sum", xs[0], [1])
+            return lambda: tf.reduce_sum(xs[0], axis=1)
         if w.op == "colsum":
-            return lambda: _core.reduce("sum", xs[0], [0])
+            return lambda: tf.reduce_sum(xs[0], axis=0)
         if w.op == "normal":
-            return lambda: _core.random_normal([w.n], f32, [1, 2], [0, 0, 0, 0])
+            return lambda: tf.random.normal([w.n])
         if w.op == "matmul":
-            return lambda: _core.matmul(xs[0], xs[1])
+            return lambda: tf.matmul(xs[0], xs[1])
         raise ValueError(w.op)
 
     return build, {"isa": _core.kernel_isa(), "threads": _core.num_threads()}
