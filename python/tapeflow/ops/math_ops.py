@@ -453,7 +453,9 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
            **unused: Any) -> Tensor:
     """Matrix product of rank >= 2 tensors (``tf.linalg.matmul``), batch dims broadcast."""
     ta, tb = bool(transpose_a or adjoint_a), bool(transpose_b or adjoint_b)
-    a, b = binary_operands(a, b, "MatMul", strict=False)
+    if type(a) is not Tensor or type(b) is not Tensor or \
+            a._a.dtype_index != b._a.dtype_index:  # two Tensors of one dtype: as they are
+        a, b = binary_operands(a, b, "MatMul", strict=False)
     out = wrap(_C.matmul(a._a, b._a, ta, tb))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
