@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
@@ -93,6 +93,38 @@ class _Batches:
             if not self.shuffle:  # contiguous slices are views: no copy
                 sl = slice(s * self.batch_size, (s + 1) * self.batch_size)
             yield _take(self.x, sl), _take(self.y, sl), _take(self.sw, sl)
+
+
+class _OutputLoss(NamedTuple):
+    """One output's compiled loss: its name and position, the Loss, its weight and the
+    Mean that reports it as `name_loss`."""
+
+    name: str
+    index: int
+    fn: Any
+    weight: float
+    tracker: Any
+
+
+def _make_metric(spec: Any, y_true: Any, y_pred: Any, loss_fn: Any,
+                 output: Optional[str] = None) -> Any:
+    """A compiled metric from a compile() entry (a Metric, a Keras name or a function).
+    Strings keep their spelling as the history key ("mae"); "accuracy" becomes the right
+    accuracy for the loss, as Keras does; with several outputs the key is `output_name`."""
+    from tapeflow.keras import metrics as metrics_module
+
+    if isinstance(spec, str) and spec in ("accuracy", "acc"):
+        metric = _resolve_accuracy(spec, y_true, y_pred, loss_fn)
+    else:
+        metric = metrics_module.get(spec)
+        if not isinstance(metric, metrics_module.Metric):  # a function
+            metric = metrics_module.MeanMetricWrapper(
+                metric, name=spec if isinstance(spec, str) else metric.__name__)
+        elif isinstance(spec, str):
+            metric.name = spec
+    if output is not None:
+        metric.name = f"{output}_{spec if isinstance(spec, str) else metric.name}"
+    return metric
 
 
 def _loss_object(spec: Any) -> Any:
@@ -195,7 +227,8 @@ class Model(Layer):
             list(metrics.values())
         self._compiled_metrics: Optional[List[Any]] = None
         self._metric_outputs: List[int] = []  # the output each compiled metric watches
-        self._output_losses: Optional[List[Any]] = None  # per output: (name, fn, weight, tracker)
+        self._output_losses: Optional[List[_OutputLoss]] = None  # several outputs only
+        self._output_name_list: Optional[List[str]] = None
         self._loss_tracker = metrics_module.Mean(name="loss")
         self._compile_config = {"optimizer": optimizer, "loss": loss, "metrics": metrics,
                                 "loss_weights": loss_weights,
@@ -210,26 +243,32 @@ class Model(Layer):
             raise RuntimeError("You must call `compile()` before using the model.")
 
     def _build_metrics(self, y: Any, y_pred: Any) -> None:
-        from tapeflow.keras import metrics as metrics_module
-
+        """The compiled metrics, each bound to the output it watches (Keras 3 names them
+        `output_metric` and reports them by name when the model has several outputs)."""
         if self._compiled_metrics is not None:
             return
+        ys, preds = self._split_outputs(y, y_pred)
         if self._multi_output(y_pred):
-            self._build_output_metrics(y, y_pred)
-            return
+            names: List[Optional[str]] = list(self._output_names(y_pred))
+            spec = self._metrics_spec
+            if isinstance(spec, (list, tuple)) and not any(
+                    isinstance(s, (list, tuple, dict)) for s in spec):
+                spec = [list(spec)] * len(names)  # a flat list: every output
+            entries = self._per_output(spec, names, "metrics")
+            by_name = {o.name: o.fn for o in self._output_losses or []}
+            loss_fns = [by_name.get(n) for n in names]
+        else:
+            names, entries, loss_fns = [None], [self._metric_specs], [self._loss_fn]
         built = []
-        for spec in self._metric_specs:
-            if isinstance(spec, str) and spec in ("accuracy", "acc"):
-                built.append(_resolve_accuracy(spec, y, y_pred, self._loss_fn))
+        for i, (name, entry) in enumerate(zip(names, entries)):
+            if entry is None:
                 continue
-            metric = metrics_module.get(spec)
-            if not isinstance(metric, metrics_module.Metric):  # a function
-                metric = metrics_module.MeanMetricWrapper(
-                    metric, name=spec if isinstance(spec, str) else metric.__name__)
-            elif isinstance(spec, str):
-                metric.name = spec  # Keras keeps the string as the history key ("mae")
-            built.append(metric)
-        self._compiled_metrics = built
+            for spec_i in entry if isinstance(entry, (list, tuple)) else [entry]:
+                built.append((_make_metric(spec_i, ys[i], preds[i], loss_fns[i], name), i))
+        if len(names) > 1:
+            built.sort(key=lambda mi: mi[0].name)
+        self._compiled_metrics = [m for m, _ in built]
+        self._metric_outputs = [i for _, i in built]
 
     @property
     def metrics(self) -> List[Any]:
@@ -237,7 +276,7 @@ class Model(Layer):
         the compiled metrics (built on the first batch)."""
         if not self.compiled:
             return []
-        per_output = [t for _, _, _, t in self._output_losses or []]
+        per_output = [o.tracker for o in self._output_losses or []]
         return [self._loss_tracker] + per_output + list(self._compiled_metrics or [])
 
     # -- several outputs (Keras 3: a loss and metrics per output) -----------------------
@@ -246,16 +285,27 @@ class Model(Layer):
                                             len(y_pred) > 1)
 
     def _output_names(self, y_pred: Any) -> List[str]:
-        """Keras's names: a dict's keys, else the layers that make the outputs."""
-        if isinstance(y_pred, dict):
-            return list(y_pred.keys())
-        outputs = getattr(self, "outputs", None)
-        names = []
-        for i in range(len(y_pred)):
-            history = getattr(outputs[i], "_history", None) if outputs and i < len(outputs) \
-                else None
-            names.append(history[0].name if history else f"output_{i}")
-        return names
+        """Keras's names: a dict's keys, else the layers that make the outputs (found once:
+        a model's output structure does not change)."""
+        if self._output_name_list is None:
+            if isinstance(y_pred, dict):
+                names = list(y_pred.keys())
+            else:
+                outputs = getattr(self, "outputs", None) or []
+                names = []
+                for i in range(len(y_pred)):
+                    history = getattr(outputs[i], "_history", None) if i < len(outputs) \
+                        else None
+                    names.append(history[0].name if history else f"output_{i}")
+            self._output_name_list = names
+        return self._output_name_list
+
+    def _split_outputs(self, y: Any, y_pred: Any) -> Tuple[List[Any], List[Any]]:
+        """Targets and predictions, one entry per output ([y], [y_pred] for one output)."""
+        if not self._multi_output(y_pred):
+            return [y], [y_pred]
+        names = self._output_names(y_pred)
+        return _as_list(y, names), _as_list(y_pred, names)
 
     @staticmethod
     def _per_output(spec: Any, names: List[str], what: str) -> List[Any]:
@@ -284,39 +334,9 @@ class Model(Layer):
         specs = self._per_output(self.loss, names, "loss")
         weights = self._per_output(self._loss_weights, names, "loss_weights")
         self._output_losses = [
-            (n, _loss_object(spec), 1.0 if w is None else float(w),
-             metrics_module.Mean(name=f"{n}_loss"))
-            for n, spec, w in zip(names, specs, weights) if spec is not None]
-
-    def _build_output_metrics(self, y: Any, y_pred: Any) -> None:
-        from tapeflow.keras import metrics as metrics_module
-
-        names = self._output_names(y_pred)
-        ys, preds = _as_list(y, names), _as_list(y_pred, names)
-        spec = self._metrics_spec
-        if isinstance(spec, (list, tuple)) and not any(isinstance(s, (list, tuple, dict))
-                                                       for s in spec):
-            spec = [list(spec)] * len(names)  # a flat list: every output
-        losses = {n: fn for n, fn, _, _ in self._output_losses or []}
-        built = []
-        for i, (n, entry) in enumerate(zip(names, self._per_output(spec, names, "metrics"))):
-            if entry is None:
-                continue
-            for m in entry if isinstance(entry, (list, tuple)) else [entry]:
-                if isinstance(m, str) and m in ("accuracy", "acc"):
-                    metric = _resolve_accuracy(m, ys[i], preds[i], losses.get(n))
-                    metric.name = f"{n}_{m}"
-                else:
-                    metric = metrics_module.get(m)
-                    if not isinstance(metric, metrics_module.Metric):
-                        metric = metrics_module.MeanMetricWrapper(
-                            metric, name=m if isinstance(m, str) else metric.__name__)
-                    base = m if isinstance(m, str) else metric.name
-                    metric.name = f"{n}_{base}"
-                built.append((metric, i))
-        built.sort(key=lambda mi: mi[0].name)  # Keras reports them by name
-        self._compiled_metrics = [m for m, _ in built]
-        self._metric_outputs = [i for _, i in built]
+            _OutputLoss(n, i, _loss_object(spec), 1.0 if w is None else float(w),
+                        metrics_module.Mean(name=f"{n}_loss"))
+            for i, (n, spec, w) in enumerate(zip(names, specs, weights)) if spec is not None]
 
     @property
     def metrics_names(self) -> List[str]:
@@ -334,14 +354,12 @@ class Model(Layer):
         if self.loss is not None and y is not None and self._multi_output(y_pred):
             if self._output_losses is None:
                 self._build_output_losses(y_pred)
-            all_names = self._output_names(y_pred)
-            ys, preds = _as_list(y, all_names), _as_list(y_pred, all_names)
+            ys, preds = self._split_outputs(y, y_pred)
             n_samples = _num_samples(y_pred)
-            for n, fn, weight, tracker in self._output_losses:
-                i = all_names.index(n)
-                value = fn(ys[i], preds[i], sample_weight=sample_weight)
-                tracker.update_state(value, sample_weight=n_samples)
-                weighted = value if weight == 1.0 else value * weight
+            for out in self._output_losses:
+                value = out.fn(ys[out.index], preds[out.index], sample_weight=sample_weight)
+                out.tracker.update_state(value, sample_weight=n_samples)
+                weighted = value if out.weight == 1.0 else value * out.weight
                 total = weighted if total is None else total + weighted
         elif self._loss_fn is not None and y is not None:
             total = self._loss_fn(y, y_pred, sample_weight=sample_weight)
@@ -355,14 +373,9 @@ class Model(Layer):
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> Dict[str, Any]:
         self._build_metrics(y, y_pred)
-        if self._multi_output(y_pred):
-            names = self._output_names(y_pred)
-            ys, preds = _as_list(y, names), _as_list(y_pred, names)
-            for m, i in zip(self._compiled_metrics or [], self._metric_outputs):
-                m.update_state(ys[i], preds[i], sample_weight=sample_weight)
-            return self.get_metrics_result()
-        for m in self._compiled_metrics or []:
-            m.update_state(y, y_pred, sample_weight=sample_weight)
+        ys, preds = self._split_outputs(y, y_pred)
+        for m, i in zip(self._compiled_metrics or [], self._metric_outputs):
+            m.update_state(ys[i], preds[i], sample_weight=sample_weight)
         return self.get_metrics_result()
 
     def get_metrics_result(self) -> Dict[str, Any]:

@@ -57,7 +57,8 @@ _INTERNAL_ATTRS = frozenset({
     "_in_fit", "_loss_fn", "_loss_tracker", "_metric_specs", "compiled", "history", "loss",
     "stop_training", "_input_shape", "_output_shapes", "_stack", "_inputs_struct",
     "_outputs_struct", "inputs", "outputs", "_nodes", "_input_dtype", "_input_name",
-    "_build_shapes_dict"})
+    "_build_shapes_dict", "_loss_weights", "_metrics_spec", "_metric_outputs",
+    "_output_losses", "_output_name_list"})
 
 
 def keras_version() -> str:
