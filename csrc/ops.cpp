@@ -206,6 +206,13 @@ Array unary(UnaryOp op, const Array& x) {
   return out;
 }
 
+static bool is_broadcast_scalar(const Array& x) {
+  if (x.size() <= 1) return false;
+  for (const int64_t st : x.strides())
+    if (st != 0) return false;
+  return true;
+}
+
 Array binary(BinaryOp op, const Array& a, const Array& b) {
   const char* name = binary_name(op);
   const Device dev = op_device({&a, &b}, name);
@@ -239,6 +246,18 @@ Array binary(BinaryOp op, const Array& a, const Array& b) {
                     (b.size() == 1 && a.shape() == shape);
   if (flat && a.is_contiguous() && b.is_contiguous()) {
     run_flat(out, {&a, &b}, fn);
+    return out;
+  }
+  // One operand a broadcast scalar (every stride 0: a reduction's gradient), the other
+  // contiguous and of the output's shape: the flat loop with the scalar's 0-d view.
+  if (is_broadcast_scalar(a) && b.shape() == shape && b.is_contiguous()) {
+    const Array s = a.view({}, {}, a.offset());
+    run_flat(out, {&s, &b}, fn);
+    return out;
+  }
+  if (is_broadcast_scalar(b) && a.shape() == shape && a.is_contiguous()) {
+    const Array s = b.view({}, {}, b.offset());
+    run_flat(out, {&a, &s}, fn);
     return out;
   }
   cpu::run_nd(shape, {operand(out, shape), operand(a, shape), operand(b, shape)}, fn, nullptr);
@@ -650,7 +669,13 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   const int64_t nb = shape_size(batch);
   if (out.size() == 0) return out;
 
-  const Array A = contiguous(at), B = contiguous(bt);
+  // x^T @ dy (a weight's gradient): while B stays in L2, the transposed-A kernel reads a
+  // in place rather than from a transposed copy.
+  const int64_t isz = a.itemsize();
+  const GemmFn gemm_at = cpu::kernels().gemm_at[static_cast<int>(a.dtype())];
+  const bool a_in_place = transpose_a && !on_gpu(dev) && gemm_at != nullptr &&
+                          static_cast<double>(K) * N * isz <= 768.0 * 1024;
+  const Array A = a_in_place ? contiguous(a) : contiguous(at), B = contiguous(bt);
   // Offsets (in elements) of each batch's matrix in A and B, following broadcasting.
   auto batch_offsets = [&](const Array& x) {
     const size_t nbx = x.shape().size() - 2, lead = batch.size() - nbx;
@@ -678,7 +703,6 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   const char* pa = static_cast<const char*>(A.raw_data());
   const char* pb = static_cast<const char*>(B.raw_data());
   char* pc = static_cast<char*>(out.raw_data());
-  const int64_t isz = a.itemsize();
   // Threads. The GEMM of one call is serial; C is cut into pieces (batch items x row
   // bands, or column bands for short, wide outputs) that the threads claim one at a time
   // from a shared counter. Claiming, rather than a fixed split, matters: a pool worker can
@@ -715,8 +739,12 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
     const int64_t r0 = (p / col_bands) * rb, c0 = (p % col_bands) * cb;
     const int64_t r1 = std::min(M, r0 + rb), c1 = std::min(N, c0 + cb);
     if (r0 >= r1 || c0 >= c1) return;
-    gemm(r1 - r0, c1 - c0, K, pa + (aoff[bi] + r0 * K) * isz, K, pb + (boff[bi] + c0) * isz, N,
-         pc + (bi * M * N + r0 * N + c0) * isz, N);
+    if (a_in_place)  // rows r0.. of A^T are columns r0.. of the stored K x M matrix
+      gemm_at(r1 - r0, c1 - c0, K, pa + (aoff[bi] + r0) * isz, M, pb + (boff[bi] + c0) * isz,
+              N, pc + (bi * M * N + r0 * N + c0) * isz, N);
+    else
+      gemm(r1 - r0, c1 - c0, K, pa + (aoff[bi] + r0 * K) * isz, K, pb + (boff[bi] + c0) * isz,
+           N, pc + (bi * M * N + r0 * N + c0) * isz, N);
   };
   if (threads == 1 || pieces == 1) {
     for (int64_t t = 0; t < pieces; ++t) run_piece(t);

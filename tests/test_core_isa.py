@@ -35,6 +35,9 @@ checks = {
     "sum": np.allclose(np.asarray(_core.reduce("sum", c(x), [1])), x.sum(1)),
     "sum0": np.allclose(np.asarray(_core.reduce("sum", c(x), [0])), x.sum(0)),
     "matmul": np.allclose(np.asarray(_core.matmul(c(a), c(b))), a @ b, rtol=1e-12),
+    "matmul_ta": np.allclose(
+        np.asarray(_core.matmul(c(x), c(x[:, :9]), transpose_a=True)), x.T @ x[:, :9],
+        rtol=1e-12),
     "matmul32": np.allclose(
         np.asarray(_core.matmul(c(a.astype(np.float32)), c(b.astype(np.float32)))),
         a @ b,

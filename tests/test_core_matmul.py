@@ -77,6 +77,22 @@ def test_matmul_blocking_edges(dtype, m, k, n, num_threads):
         check(_core.matmul(to_core(a), to_core(b)), a, b)
 
 
+@pytest.mark.parametrize("dtype", NUMERIC, ids=dtype_id)
+@pytest.mark.parametrize(
+    "shape_a,shape_b",
+    [((2000, 2), (2000, 1)), ((128, 64), (128, 64)), ((300, 13), (300, 7)),
+     ((301, 15), (301, 33)), ((5, 1), (5, 40)), ((3, 40, 6), (40, 5))],
+)
+def test_matmul_transposed_a_in_place(dtype, shape_a, shape_b, num_threads):
+    """x^T @ dy (a weight's gradient) reads x in place: long K with few rows and columns
+    (the skinny tiles keep several accumulator sets), tile edges, batches, threads."""
+    rng = np.random.default_rng(sum(shape_a) + sum(shape_b))
+    a, b = random_matrix(rng, shape_a, dtype), random_matrix(rng, shape_b, dtype)
+    for threads in (1, 3):
+        num_threads(threads)
+        check(_core.matmul(to_core(a), to_core(b), transpose_a=True), a, b, transpose_a=True)
+
+
 @pytest.mark.parametrize("dtype", FLOATS, ids=dtype_id)
 def test_matmul_batched_threads(dtype, num_threads):
     """A batch smaller than the thread count is split into row bands per matrix."""

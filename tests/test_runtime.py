@@ -82,9 +82,9 @@ def test_import_is_light() -> None:
         assert heavy not in loaded
 
 
-def test_caching_allocator_reuses_and_releases_large_blocks() -> None:
-    """Freed buffers >= 64 KiB are cached by size class, reused, and given back on
-    request; live-byte accounting is unaffected."""
+def test_caching_allocator_reuses_and_releases_blocks() -> None:
+    """Freed buffers are cached by size class (64-byte steps below 64 KiB), reused, and
+    given back on request; live-byte accounting is unaffected."""
     _core.empty_cache()
     live = _core.host_bytes_in_use()
     x = _core.full([1 << 18], _core.DType.float32, 1.0)  # 1 MiB
@@ -98,6 +98,12 @@ def test_caching_allocator_reuses_and_releases_large_blocks() -> None:
     del y
     _core.empty_cache()
     assert _core.host_bytes_cached() == 0
-    small = _core.full([16], _core.DType.float32, 0.0)  # below 64 KiB: never cached
+    small = _core.full([2000], _core.DType.float32, 0.0)  # 8000 bytes: a 64-byte class
     del small
+    assert _core.host_bytes_cached() == 8000
+    again = _core.full([1990], _core.DType.float32, 3.0)  # 7960 -> the same class
+    assert _core.host_bytes_cached() == 0
+    assert float(np.asarray(again)[1989]) == 3.0
+    del again
+    _core.empty_cache()
     assert _core.host_bytes_cached() == 0

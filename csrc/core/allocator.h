@@ -1,7 +1,7 @@
 // Reference-counted storage: 64-byte aligned host memory, or CUDA device memory.
-// Buffers of 64 KiB and more come from a caching allocator: freed blocks are kept in
-// size classes (powers of two and 1.5x between them) and reused, so a training loop
-// stops faulting in fresh pages every step. The cache is bounded, emptied when an
+// Buffers come from a caching allocator: freed blocks are kept in size classes (from
+// 64 KiB, powers of two and 1.5x between them; below, 64-byte steps, in a smaller cache)
+// and reused, so a training loop stops faulting in fresh pages every step. The cache is bounded, emptied when an
 // allocation fails, and on request (empty_cache).
 #pragma once
 #include <cstddef>

@@ -44,6 +44,9 @@ struct KernelTable {
   ReduceRowsFn reduce_rows[kNumReduceOps][kNumDTypes] = {};
   ReduceColsFn reduce_cols[kNumReduceOps][kNumDTypes] = {};  // not for argmax/argmin/logsumexp
   GemmFn gemm[kNumDTypes] = {};
+  // The same with A transposed: C = A^T @ B, A stored K x M with leading dimension lda
+  // (float types; for products whose B stays in L2, see ops::matmul).
+  GemmFn gemm_at[kNumDTypes] = {};
   AdamFn adam[kNumDTypes] = {};  // float32, float64 only
   PhiloxFn philox = nullptr;      // generic: one counter at a time; AVX2 8, AVX-512 16
   UniformBitsFn uniform_bits[kNumDTypes] = {};  // float32, float64 only
