@@ -7,6 +7,7 @@
 #include <pybind11/stl.h>
 #include <structmember.h>
 
+#include "autodiff/backprop.h"
 #include "core/thread_pool.h"
 #include "cuda/cuda_backend.h"
 #include "ops.h"
@@ -208,6 +209,118 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
         return py::reinterpret_steal<py::object>(make_tensor(std::move(out)));
       },
       py::name(name), py::is_method(cls));
+}
+
+// ---- the native reverse pass --------------------------------------------------------
+// Python's tape records (autodiff/tape.py's Record: op, inputs, outputs, backward, rule,
+// attrs) translated into autodiff::Nodes; values are keyed by object identity, as the
+// Python walk keys them by id().
+int64_t key_of(PyObject* o) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(o)); }
+
+// The slots of autodiff/tape.py's Record, read in place (set by _install_tape).
+struct RecordSlots {
+  PyTypeObject* type = nullptr;
+  Py_ssize_t inputs = 0, outputs = 0, rule = 0, attrs = 0;
+} g_record;
+
+Py_ssize_t slot_offset(const py::object& cls, const char* name) {
+  const py::object descr = cls.attr(name);
+  if (Py_TYPE(descr.ptr()) != &PyMemberDescr_Type)
+    throw Error(ErrorKind::kInternal, std::string("[tape] ") + name + " is not a slot");
+  return reinterpret_cast<PyMemberDescrObject*>(descr.ptr())->d_member->offset;
+}
+
+PyObject* slot(PyObject* o, Py_ssize_t offset) {
+  PyObject* v = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + offset);
+  if (v == nullptr) throw Error(ErrorKind::kInternal, "[tape] a record slot is unset");
+  return v;
+}
+
+// The Array held by a Python Array object, borrowed (nullptr if it is not one).
+const Array* borrowed_array(PyObject* a) {
+  py::detail::make_caster<Array> caster;
+  if (a == nullptr || !caster.load(a, false)) return nullptr;
+  return &py::detail::cast_op<const Array&>(caster);
+}
+
+// A Tensor's or Variable's `_a`, borrowed; nullptr for anything else.
+const Array* array_of(PyObject* o) {
+  if (Py_TYPE(o) == g_fast.tensor)
+    return borrowed_array(*reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + g_fast.slot));
+  static PyObject* const name = PyUnicode_InternFromString("_a");
+  PyObject* a = PyObject_GetAttr(o, name);
+  if (a == nullptr) {
+    PyErr_Clear();
+    return nullptr;
+  }
+  Py_DECREF(a);  // still held by o (a slot or attribute), so the pointer stays valid
+  return borrowed_array(a);
+}
+
+autodiff::Node node_of(PyObject* rec) {
+  if (Py_TYPE(rec) != g_record.type) throw Error(ErrorKind::kInternal, "[tape] not a Record");
+  autodiff::Node n;
+  n.rule = static_cast<autodiff::Rule>(PyLong_AsLong(slot(rec, g_record.rule)));
+  const bool native = n.rule != autodiff::Rule::kNone;
+  PyObject* inputs = slot(rec, g_record.inputs);
+  PyObject* outputs = slot(rec, g_record.outputs);
+  if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs))
+    throw Error(ErrorKind::kInternal, "[tape] record inputs/outputs must be tuples");
+  const Py_ssize_t ni = PyTuple_GET_SIZE(inputs), no = PyTuple_GET_SIZE(outputs);
+  n.inputs.reserve(ni);
+  n.in_arrays.reserve(ni);
+  for (Py_ssize_t i = 0; i < ni; ++i) {
+    PyObject* x = PyTuple_GET_ITEM(inputs, i);
+    n.inputs.push_back(key_of(x));
+    n.in_arrays.push_back(native ? array_of(x) : nullptr);
+  }
+  n.outputs.reserve(no);
+  n.out_arrays.reserve(no);
+  for (Py_ssize_t i = 0; i < no; ++i) {
+    PyObject* o = PyTuple_GET_ITEM(outputs, i);
+    n.outputs.push_back(key_of(o));
+    n.out_arrays.push_back(array_of(o));  // zeros for unused outputs need their shapes
+  }
+  PyObject* attrs = slot(rec, g_record.attrs);
+  if (!native || attrs == Py_None) return n;
+  if (n.rule == autodiff::Rule::kSparseXent) {
+    n.saved = array_of(attrs);
+  } else {
+    n.has_attrs = true;
+    for (const py::handle a : py::reinterpret_borrow<py::object>(attrs))
+      n.attrs.push_back(a.cast<int64_t>());
+  }
+  return n;
+}
+
+py::list native_backprop(const py::list& records, const py::list& seeds,
+                         const py::list& sources, const py::function& fallback) {
+  if (g_record.type == nullptr || g_fast.tensor == nullptr)
+    throw Error(ErrorKind::kInternal, "[backprop] _install_tape has not run");
+  std::vector<autodiff::Node> nodes;
+  nodes.reserve(records.size());
+  for (const py::handle rec : records) nodes.push_back(node_of(rec.ptr()));
+  std::vector<std::pair<int64_t, Array>> seed_grads;
+  for (const py::handle s : seeds) {
+    const auto pair = py::reinterpret_borrow<py::tuple>(s);
+    seed_grads.emplace_back(key_of(pair[0].ptr()), pair[1].cast<Array>());
+  }
+  std::vector<int64_t> source_keys;
+  for (const py::handle s : sources) source_keys.push_back(key_of(s.ptr()));
+  const auto call_python = [&](size_t i, const autodiff::Grads& dys,
+                               const std::vector<bool>& needs) {
+    py::tuple pd(dys.size()), pn(needs.size());
+    for (size_t k = 0; k < dys.size(); ++k) pd[k] = py::cast(dys[k]);
+    for (size_t k = 0; k < needs.size(); ++k) pn[k] = py::bool_(needs[k]);
+    autodiff::Grads out;
+    for (const py::handle g : fallback(records[i], pd, pn))
+      out.push_back(g.is_none() ? Array() : g.cast<Array>());
+    return out;
+  };
+  const autodiff::Grads grads = autodiff::backprop(nodes, seed_grads, source_keys, call_python);
+  py::list out;
+  for (const Array& g : grads) out.append(g.defined() ? py::cast(g) : py::none());
+  return out;
 }
 
 // "CPU:0", "GPU:1" (as Array.device prints them) to a Device.
@@ -420,6 +533,24 @@ PYBIND11_MODULE(_core, m) {
   m.def("cuda_set_use_cublas", &cuda::set_use_cublas, py::arg("on"));
   m.def("device_bytes_in_use", &device_bytes_in_use);
   m.def("device_bytes_cached", &device_bytes_cached);
+
+  m.def("backprop", &native_backprop, py::arg("records"), py::arg("seeds"),
+        py::arg("sources"), py::arg("fallback"),
+        "The first-order reverse pass over tape records (see autodiff/backprop.h): "
+        "seeds are (target, gradient Array) pairs; returns one Array or None per source. "
+        "fallback(record, output_grads, needs) runs a record without a native rule.");
+  m.def("_install_tape", [](py::object record_cls) {
+    g_record.inputs = slot_offset(record_cls, "inputs");
+    g_record.outputs = slot_offset(record_cls, "outputs");
+    g_record.rule = slot_offset(record_cls, "rule");
+    g_record.attrs = slot_offset(record_cls, "attrs");
+    g_record.type = reinterpret_cast<PyTypeObject*>(record_cls.release().ptr());  // kept
+  }, "Tells backprop where autodiff/tape.py's Record keeps its fields (its slots).");
+  m.def("grad_rules", [] {
+    py::dict d;
+    for (const auto& r : autodiff::rule_names()) d[r.tf_name] = static_cast<int>(r.rule);
+    return d;
+  }, "TF op name -> id of its native gradient rule.");
 
   m.def("_install_fast_operators", [](py::object tensor_cls, py::list active, py::dict fallbacks) {
     py::object descr = tensor_cls.attr("_a");

@@ -14,6 +14,7 @@ import enum
 import functools
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
+from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
 from tapeflow.ops._base import MAX_FLOAT_INDEX
@@ -267,8 +268,27 @@ class _StopRecording:
 
 def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Optional[List[Any]],
               sources: List[Any]) -> List[Any]:
-    """Reverse pass over the records; one gradient (or None) per source."""
+    """Reverse pass over the records; one gradient (or None) per source.
+
+    With no tape recording (the first-order case), the native engine walks the records
+    (``_core.backprop``), running native rules and calling ``_python_rule`` for ops
+    without one; otherwise the walk below runs every record's Python rule, so that the
+    recording tapes see the gradient's ops."""
     from tapeflow.ops import math_ops
+
+    if not _tape.active and _tape.native_backward:
+        seeds = []
+        for i, t in enumerate(targets):
+            t_tensor = t if type(t) is Tensor else convert_to_tensor(t)
+            if output_grads is not None and output_grads[i] is not None:
+                g = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)
+            else:
+                g = math_ops.ones_like(t_tensor)
+            seeds.append((t, g._a))
+        floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
+        found = iter(_core.backprop(records, seeds, floats, _python_rule))
+        return [(None if (g := next(found)) is None else wrap(g))
+                if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 
     # Which objects depend on a source: only those records need backward work.
     reach = {id(s) for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX}
@@ -315,6 +335,13 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
             prev = get(key)
             grads[key] = g if prev is None else add(prev, g)
     return [grads.get(id(s)) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
+
+
+def _python_rule(rec: _tape.Record, dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> List[Any]:
+    """A record's Python rule for the native engine: Arrays in, Arrays (or None) out."""
+    grads = rec.backward(tuple([wrap(d) for d in dys]), needs)
+    return [None if g is None else g._a if isinstance(g, Tensor) else convert_to_tensor(g)._a
+            for g in grads]
 
 
 def custom_gradient(f: Optional[Callable[..., Any]] = None) -> Any:

@@ -9,7 +9,9 @@ higher derivatives without special code.
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+from tapeflow import _core
 
 # Tapes inside their `with` block, innermost last.
 entered: List["TapeState"] = []
@@ -20,18 +22,33 @@ active: List["TapeState"] = []
 # backward(output_grads, needs) -> one gradient (or None) per input.
 Backward = Callable[[Tuple[Any, ...], Tuple[bool, ...]], Sequence[Any]]
 
+# TF op name -> id of the op's gradient rule in the native first-order engine
+# (csrc/autodiff/backprop.h); ops not listed are differentiated by their Python rule only.
+NATIVE_RULES = _core.grad_rules()
+# Whether first-order gradients (no tape recording the backward pass) use that engine;
+# tests turn it off to compare it with the Python rules.
+native_backward = True
+
 
 class Record:
-    """One recorded op: its inputs, outputs and backward function."""
+    """One recorded op: its inputs, outputs and backward function (the reference rule,
+    made of tapeflow ops so that tapes can record it), plus what the native engine needs:
+    the id of its rule for this op (-1: none) and the op's attributes (matmul's transposes,
+    reduction axes, softmax's axis, or a saved Tensor)."""
 
-    __slots__ = ("op", "inputs", "outputs", "backward")
+    __slots__ = ("op", "inputs", "outputs", "backward", "rule", "attrs")
 
     def __init__(self, op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
-                 backward: Backward) -> None:
+                 backward: Backward, attrs: Any = None) -> None:
         self.op = op
         self.inputs = inputs
         self.outputs = outputs
         self.backward = backward
+        self.rule = NATIVE_RULES.get(op, -1)
+        self.attrs = attrs
+
+
+_core._install_tape(Record)
 
 
 class TapeState:
@@ -85,8 +102,9 @@ def resume(state: "TapeState") -> None:
 
 
 def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
-           backward: Backward) -> None:
-    """Offers an executed op to every active tape."""
+           backward: Backward, attrs: Optional[Any] = None) -> None:
+    """Offers an executed op to every active tape. ``attrs`` are what the op's native
+    rule reads besides its inputs and outputs (see Record)."""
     rec = None
     for tape in active:
         ids = tape.ids
@@ -96,7 +114,7 @@ def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
         else:
             continue
         if rec is None:  # one immutable record, shared by every tape that keeps it
-            rec = Record(op, inputs, outputs, backward)
+            rec = Record(op, inputs, outputs, backward, attrs)
         tape.records.append(rec)
         for o in outputs:
             ids.add(id(o))

@@ -341,7 +341,7 @@ def _reduce(op: str, tf_name: str, grad: Any) -> Any:
         out = wrap(_C.reduce(op, x._a, axes, bool(keepdims)))
         if grad is not None and _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
             _tape.record(tf_name, (x,), (out,),
-                         lambda dys, needs: (grad(x, out, dys[0], axes),))
+                         lambda dys, needs: (grad(x, out, dys[0], axes),), axes)
         return out
 
     return reduce_fn
@@ -406,7 +406,7 @@ def reduce_mean(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
         # Scale the reduced gradient, then broadcast (a view): the same numbers as scaling
         # the broadcast one, with one multiply per output element instead of per input.
         _tape.record("Mean", (x,), (out,), lambda dys, needs: (
-            _grad_to_input(multiply(dys[0], scale), x, axes),))
+            _grad_to_input(multiply(dys[0], scale), x, axes),), axes)
     return out
 
 
@@ -475,7 +475,7 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
                 gb = unbroadcast(gb, b._a.shape)
             return ga, gb
 
-        _tape.record("MatMul", (a, b), (out,), backward)
+        _tape.record("MatMul", (a, b), (out,), backward, (ta, tb))
     return out
 
 

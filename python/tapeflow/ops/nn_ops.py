@@ -87,7 +87,7 @@ def softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
             return (m.multiply(m.subtract(dy, m.reduce_sum(m.multiply(dy, out), ax,
                                                          keepdims=True)), out),)
 
-        _tape.record("Softmax", (x,), (out,), backward)
+        _tape.record("Softmax", (x,), (out,), backward, (ax,))
     return out
 
 
@@ -145,7 +145,7 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any,
                     y, x._a.shape[-1], dtype=x.dtype))),)
             return (m.multiply(dy, backprop),)
 
-        _tape.record("SparseSoftmaxCrossEntropyWithLogits", (x,), (out,), backward)
+        _tape.record("SparseSoftmaxCrossEntropyWithLogits", (x,), (out,), backward, backprop)
     return out
 
 

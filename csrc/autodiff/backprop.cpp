@@ -1,0 +1,218 @@
+#include "autodiff/backprop.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "ops.h"
+
+namespace tapeflow::autodiff {
+
+const std::vector<RuleName>& rule_names() {
+  static const std::vector<RuleName> names = {
+      {"ReadVariableOp", Rule::kIdentity}, {"Identity", Rule::kIdentity},
+      {"AddV2", Rule::kAdd},               {"Sub", Rule::kSub},
+      {"Mul", Rule::kMul},                 {"RealDiv", Rule::kDiv},
+      {"Neg", Rule::kNeg},                 {"Square", Rule::kSquare},
+      {"Exp", Rule::kExp},                 {"Log", Rule::kLog},
+      {"Sqrt", Rule::kSqrt},               {"Tanh", Rule::kTanh},
+      {"Sigmoid", Rule::kSigmoid},         {"Relu", Rule::kRelu},
+      {"MatMul", Rule::kMatMul},           {"Sum", Rule::kSum},
+      {"Mean", Rule::kMean},               {"Reshape", Rule::kReshape},
+      {"ExpandDims", Rule::kReshape},      {"Squeeze", Rule::kReshape},
+      {"BroadcastTo", Rule::kBroadcastTo}, {"Cast", Rule::kCast},
+      {"Softmax", Rule::kSoftmax},
+      {"SparseSoftmaxCrossEntropyWithLogits", Rule::kSparseXent},
+  };
+  return names;
+}
+
+namespace {
+
+// A 0-d constant of x's dtype (Python's rules write `multiply(x, 2)`; the number is
+// converted to x's dtype the same way).
+Array scalar(const Array& like, double v) { return ops::full({}, like.dtype(), v); }
+
+// Sums a broadcast gradient back down to an operand's shape (ops/_base.py unbroadcast).
+Array unbroadcast(const Array& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  const int64_t lead = g.ndim() - static_cast<int64_t>(shape.size());
+  ops::Axes axes;
+  for (int64_t i = 0; i < lead; ++i) axes.push_back(i);
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 1 && g.dim(static_cast<int64_t>(i) + lead) != 1)
+      axes.push_back(static_cast<int64_t>(i) + lead);
+  return ops::reshape(axes.empty() ? g : ops::sum(g, axes, false), shape);
+}
+
+// A reduction's output gradient broadcast back over the input (math_ops _grad_to_input).
+Array grad_to_input(const Array& dy, const Array& x, const Node& n) {
+  if (dy.ndim() == 0 || dy.ndim() == x.ndim()) return ops::broadcast_to(dy, x.shape());
+  Shape keep = x.shape();
+  if (!n.has_attrs) {
+    for (auto& d : keep) d = 1;
+  } else {
+    for (int64_t a : n.attrs) keep[static_cast<size_t>(((a % x.ndim()) + x.ndim()) % x.ndim())] = 1;
+  }
+  return ops::broadcast_to(ops::reshape(dy, keep), x.shape());
+}
+
+Array matmul_grad_a(const Array& a, const Array& b, const Array& g, bool ta, bool tb) {
+  const Array ga = !ta ? ops::matmul(g, b, false, !tb) : ops::matmul(b, g, tb, true);
+  return unbroadcast(ga, a.shape());
+}
+
+Array matmul_grad_b(const Array& a, const Array& b, const Array& g, bool ta, bool tb) {
+  const Array gb = !tb ? ops::matmul(a, g, !ta, false) : ops::matmul(g, a, true, ta);
+  return unbroadcast(gb, b.shape());
+}
+
+}  // namespace
+
+Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs) {
+  const Array& dy = dys.at(0);
+  const auto& in = n.in_arrays;
+  auto input = [&](size_t i) -> const Array& {
+    TAPEFLOW_CHECK_KIND(i < in.size() && in[i] != nullptr && in[i]->defined(), kInternal,
+                        "[backprop] a native rule needs input ", i, " of its record");
+    return *in[i];
+  };
+  auto output = [&]() -> const Array& {
+    TAPEFLOW_CHECK_KIND(!n.out_arrays.empty() && n.out_arrays[0] != nullptr &&
+                            n.out_arrays[0]->defined(),
+                        kInternal, "[backprop] a native rule needs its output");
+    return *n.out_arrays[0];
+  };
+  auto need = [&](size_t i) { return i < needs.size() && needs[i]; };
+  switch (n.rule) {
+    case Rule::kIdentity:
+      return {dy};
+    case Rule::kAdd:
+      return {need(0) ? unbroadcast(dy, input(0).shape()) : Array(),
+              need(1) ? unbroadcast(dy, input(1).shape()) : Array()};
+    case Rule::kSub:
+      return {need(0) ? unbroadcast(dy, input(0).shape()) : Array(),
+              need(1) ? unbroadcast(ops::neg(dy), input(1).shape()) : Array()};
+    case Rule::kMul:
+      return {need(0) ? unbroadcast(ops::mul(dy, input(1)), input(0).shape()) : Array(),
+              need(1) ? unbroadcast(ops::mul(dy, input(0)), input(1).shape()) : Array()};
+    case Rule::kDiv:
+      return {need(0) ? unbroadcast(ops::div(dy, input(1)), input(0).shape()) : Array(),
+              need(1) ? unbroadcast(ops::neg(ops::mul(dy, ops::div(output(), input(1)))),
+                                    input(1).shape())
+                      : Array()};
+    case Rule::kNeg:
+      return {ops::neg(dy)};
+    case Rule::kSquare:
+      return {ops::mul(dy, ops::mul(input(0), scalar(input(0), 2.0)))};
+    case Rule::kExp:
+      return {ops::mul(dy, output())};
+    case Rule::kLog:
+      return {ops::div(dy, input(0))};
+    case Rule::kSqrt:
+      return {ops::div(ops::mul(dy, scalar(dy, 0.5)), output())};
+    case Rule::kTanh:
+      return {ops::mul(dy, ops::sub(scalar(output(), 1.0), ops::square(output())))};
+    case Rule::kSigmoid:
+      return {ops::mul(dy, ops::mul(output(), ops::sub(scalar(output(), 1.0), output())))};
+    case Rule::kRelu:
+      return {ops::relu_grad(dy, input(0))};
+    case Rule::kMatMul: {
+      TAPEFLOW_CHECK_KIND(n.attrs.size() == 2, kInternal,
+                          "[backprop] MatMul records {transpose_a, transpose_b}");
+      const bool ta = n.attrs[0] != 0, tb = n.attrs[1] != 0;
+      return {need(0) ? matmul_grad_a(input(0), input(1), dy, ta, tb) : Array(),
+              need(1) ? matmul_grad_b(input(0), input(1), dy, ta, tb) : Array()};
+    }
+    case Rule::kSum:
+      return {grad_to_input(dy, input(0), n)};
+    case Rule::kMean: {
+      const Array& x = input(0);
+      const int64_t out_size = std::max<int64_t>(output().size(), 1);
+      const int64_t count = x.size() ? x.size() / out_size : 1;
+      const double scale = 1.0 / static_cast<double>(std::max<int64_t>(count, 1));
+      return {grad_to_input(ops::mul(dy, scalar(dy, scale)), x, n)};
+    }
+    case Rule::kReshape:
+      return {ops::reshape(dy, input(0).shape())};
+    case Rule::kBroadcastTo:
+      return {unbroadcast(dy, input(0).shape())};
+    case Rule::kCast:
+      return {ops::cast(dy, input(0).dtype())};
+    case Rule::kSoftmax: {
+      TAPEFLOW_CHECK_KIND(n.attrs.size() == 1, kInternal,
+                          "[backprop] Softmax records {axis}");
+      const Array& y = output();
+      const Array s = ops::sum(ops::mul(dy, y), ops::Axes{n.attrs[0]}, true);
+      return {ops::mul(ops::sub(dy, s), y)};
+    }
+    case Rule::kSparseXent:
+      TAPEFLOW_CHECK_KIND(n.saved != nullptr && n.saved->defined(), kInternal,
+                          "[backprop] SparseSoftmaxCrossEntropyWithLogits saves its backprop");
+      return {ops::mul(ops::expand_dims(dy, -1), *n.saved)};
+    case Rule::kNone:
+      break;
+  }
+  throw Error(ErrorKind::kInternal, "[backprop] no native rule for this record");
+}
+
+Grads backprop(const std::vector<Node>& nodes,
+               const std::vector<std::pair<int64_t, Array>>& seeds,
+               const std::vector<int64_t>& sources, const Fallback& fallback) {
+  // Which values depend on a source: only their records need backward work.
+  std::unordered_set<int64_t> reach(sources.begin(), sources.end());
+  std::vector<size_t> live;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (const int64_t x : nodes[i].inputs) {
+      if (reach.count(x)) {
+        reach.insert(nodes[i].outputs.begin(), nodes[i].outputs.end());
+        live.push_back(i);
+        break;
+      }
+    }
+  }
+  std::unordered_map<int64_t, Array> grads;
+  auto accumulate = [&grads](int64_t key, Array g) {
+    auto [it, fresh] = grads.try_emplace(key, g);
+    if (!fresh) it->second = ops::add(it->second, g);
+  };
+  for (const auto& [key, g] : seeds) accumulate(key, g);
+
+  for (auto it = live.rbegin(); it != live.rend(); ++it) {
+    const Node& n = nodes[*it];
+    Grads dys(n.outputs.size());
+    bool any = false;
+    for (size_t k = 0; k < n.outputs.size(); ++k) {
+      const auto found = grads.find(n.outputs[k]);
+      if (found != grads.end()) {
+        dys[k] = found->second;
+        any = true;
+      }
+    }
+    if (!any) continue;
+    for (size_t k = 0; k < dys.size(); ++k) {  // several outputs, some unused: zeros
+      if (dys[k].defined()) continue;
+      const Array* o = n.out_arrays.at(k);
+      TAPEFLOW_CHECK_KIND(o != nullptr && o->defined(), kInternal, "[backprop] output ", k,
+                          " of a record is unknown");
+      dys[k] = ops::full(o->shape(), o->dtype(), 0.0);
+    }
+    // A live record with one input was kept because that input is reached.
+    std::vector<bool> needs(n.inputs.size(), true);
+    if (n.inputs.size() > 1)
+      for (size_t k = 0; k < n.inputs.size(); ++k) needs[k] = reach.count(n.inputs[k]) > 0;
+    const Grads in_grads = n.rule == Rule::kNone ? fallback(*it, dys, needs)
+                                                 : apply_rule(n, dys, needs);
+    for (size_t k = 0; k < n.inputs.size() && k < in_grads.size(); ++k)
+      if (needs[k] && in_grads[k].defined()) accumulate(n.inputs[k], in_grads[k]);
+  }
+  Grads out;
+  out.reserve(sources.size());
+  for (const int64_t s : sources) {
+    const auto found = grads.find(s);
+    out.push_back(found == grads.end() ? Array() : found->second);
+  }
+  return out;
+}
+
+}  // namespace tapeflow::autodiff
