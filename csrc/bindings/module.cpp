@@ -301,9 +301,15 @@ py::list native_backprop(const py::list& records, const py::list& seeds,
   nodes.reserve(records.size());
   for (const py::handle rec : records) nodes.push_back(node_of(rec.ptr()));
   std::vector<std::pair<int64_t, Array>> seed_grads;
-  for (const py::handle s : seeds) {
-    const auto pair = py::reinterpret_borrow<py::tuple>(s);
-    seed_grads.emplace_back(key_of(pair[0].ptr()), pair[1].cast<Array>());
+  for (const py::handle s : seeds) {  // (target, gradient or None: ones, target's value)
+    const auto seed = py::reinterpret_borrow<py::tuple>(s);
+    if (!seed[1].is_none()) {
+      seed_grads.emplace_back(key_of(seed[0].ptr()), seed[1].cast<Array>());
+      continue;
+    }
+    const Array* like = borrowed_array(seed[2].ptr());
+    if (like == nullptr) throw Error(ErrorKind::kInternal, "[backprop] a seed needs its target");
+    seed_grads.emplace_back(key_of(seed[0].ptr()), ops::full(like->shape(), like->dtype(), 1.0));
   }
   std::vector<int64_t> source_keys;
   for (const py::handle s : sources) source_keys.push_back(key_of(s.ptr()));
@@ -317,9 +323,10 @@ py::list native_backprop(const py::list& records, const py::list& seeds,
       out.push_back(g.is_none() ? Array() : g.cast<Array>());
     return out;
   };
-  const autodiff::Grads grads = autodiff::backprop(nodes, seed_grads, source_keys, call_python);
-  py::list out;
-  for (const Array& g : grads) out.append(g.defined() ? py::cast(g) : py::none());
+  autodiff::Grads grads = autodiff::backprop(nodes, seed_grads, source_keys, call_python);
+  py::list out(grads.size());
+  for (size_t i = 0; i < grads.size(); ++i)
+    out[i] = grads[i].defined() ? py::cast(std::move(grads[i])) : py::none();
   return out;
 }
 
@@ -537,7 +544,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("backprop", &native_backprop, py::arg("records"), py::arg("seeds"),
         py::arg("sources"), py::arg("fallback"),
         "The first-order reverse pass over tape records (see autodiff/backprop.h): "
-        "seeds are (target, gradient Array) pairs; returns one Array or None per source. "
+        "seeds are (target, gradient Array or None for ones, the target's Array); returns "
+        "one Array or None per source. "
         "fallback(record, output_grads, needs) runs a record without a native rule.");
   m.def("_install_tape", [](py::object record_cls) {
     g_record.inputs = slot_offset(record_cls, "inputs");

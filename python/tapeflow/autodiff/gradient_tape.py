@@ -158,7 +158,7 @@ class GradientTape:
             UnconnectedGradients.NONE else UnconnectedGradients(unconnected_gradients)
         flat_sources = _flatten(sources)
         for s in flat_sources:
-            if not (isinstance(s, Tensor) or hasattr(s, "_as_tensor")):
+            if type(s) is not Tensor and not (isinstance(s, Tensor) or hasattr(s, "_as_tensor")):
                 raise ValueError(f"Passed in object {s!r} of type {type(s).__name__!r}, "
                                  "not tf.Tensor or tf.Variable or ExtensionType.")
         targets = _flatten(target)
@@ -168,14 +168,8 @@ class GradientTape:
         # persistent one records its own backward pass (for higher derivatives).
         if self._recording and not self._persistent:
             self._pop()
-        if self._recording:
-            grads = _backprop(state.records, targets, out_grads, flat_sources)
-        else:
-            _tape.pause(state)
-            try:
-                grads = _backprop(state.records, targets, out_grads, flat_sources)
-            finally:
-                _tape.resume(state)
+        # (A tape outside its block is not among the active ones: nothing to pause.)
+        grads = _backprop(state.records, targets, out_grads, flat_sources)
         if not self._persistent:  # drop the records (the tape left `active` above)
             self._used = True
             self._state = None
@@ -274,21 +268,20 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
     (``_core.backprop``), running native rules and calling ``_python_rule`` for ops
     without one; otherwise the walk below runs every record's Python rule, so that the
     recording tapes see the gradient's ops."""
-    from tapeflow.ops import math_ops
-
     if not _tape.active and _tape.native_backward:
         seeds = []
         for i, t in enumerate(targets):
             t_tensor = t if type(t) is Tensor else convert_to_tensor(t)
+            seed = None  # ones like the target, made by the engine
             if output_grads is not None and output_grads[i] is not None:
-                g = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)
-            else:
-                g = math_ops.ones_like(t_tensor)
-            seeds.append((t, g._a))
+                seed = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)._a
+            seeds.append((t, seed, t_tensor._a))
         floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
         found = iter(_core.backprop(records, seeds, floats, _python_rule))
         return [(None if (g := next(found)) is None else wrap(g))
                 if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
+
+    from tapeflow.ops import math_ops
 
     # Which objects depend on a source: only those records need backward work.
     reach = {id(s) for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX}

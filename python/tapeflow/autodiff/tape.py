@@ -122,10 +122,19 @@ def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
 
 def variable_read(var: Any, value: Any) -> None:
     """A trainable Variable was read: watch it (if asked) and link the value to it."""
+    rec = None
+    vid = id(var)
     for tape in active:
-        if tape.watch_accessed_variables and var.trainable:
-            tape.watch(var)
-    record("ReadVariableOp", (var,), (value,), _identity_backward)
+        ids = tape.ids
+        if vid not in ids:
+            if not (tape.watch_accessed_variables and var._trainable):
+                continue
+            ids.add(vid)
+            tape.watched.append(var)
+        if rec is None:
+            rec = Record("ReadVariableOp", (var,), (value,), _identity_backward)
+        tape.records.append(rec)
+        ids.add(id(value))
 
 
 def _identity_backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
