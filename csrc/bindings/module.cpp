@@ -15,6 +15,12 @@
 namespace py = pybind11;
 using namespace tapeflow;
 
+// Shapes and strides convert from and to Python sequences as std::vector<int64_t> does.
+namespace pybind11::detail {
+template <>
+struct type_caster<tapeflow::DimVector> : list_caster<tapeflow::DimVector, int64_t> {};
+}  // namespace pybind11::detail
+
 namespace {
 
 // Python exception classes for each ErrorKind, installed by tapeflow/__init__.py via

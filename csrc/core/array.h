@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "core/allocator.h"
+#include "core/dim_vector.h"
 #include "core/dtype.h"
 
 namespace tapeflow {
 
-using Shape = std::vector<int64_t>;
-using Strides = std::vector<int64_t>;  // in elements, may be negative or zero
+using Shape = DimVector;
+using Strides = DimVector;  // in elements, may be negative or zero
 
 std::string shape_str(const Shape& shape);          // "(2, 3)" as Python prints tuples
 int64_t shape_size(const Shape& shape);             // throws on negative dims / overflow

@@ -165,3 +165,30 @@ TEST(Allocator, BytesReturnedWhenArraysDie) {
   { const Array a = Array::empty({1000}, DType::kFloat64); EXPECT_GE(host_bytes_in_use(), before + 8000); }
   EXPECT_EQ(host_bytes_in_use(), before);
 }
+
+TEST(DimVector, InlineHeapAndEditing) {
+  DimVector v{1, 2, 3};
+  EXPECT_EQ(v.size(), 3u);
+  v.insert(v.begin() + 1, 9);
+  EXPECT_EQ(v, (DimVector{1, 9, 2, 3}));
+  v.erase(v.begin());
+  EXPECT_EQ(v, (DimVector{9, 2, 3}));
+  for (int64_t i = 0; i < 20; ++i) v.push_back(i);  // past the inline capacity
+  EXPECT_EQ(v.size(), 23u);
+  EXPECT_EQ(v[3], 0);
+  EXPECT_EQ(v.back(), 19);
+  DimVector copy = v, moved = std::move(copy);
+  EXPECT_EQ(moved, v);
+  v.insert(v.end(), v.begin(), v.begin() + 3);  // a range from the vector itself
+  EXPECT_EQ(v.back(), 3);
+  EXPECT_EQ(v[v.size() - 3], 9);
+  v.resize(2);
+  EXPECT_EQ(v, (DimVector{9, 2}));
+  const std::vector<int64_t> as_std = v;
+  EXPECT_EQ(as_std, (std::vector<int64_t>{9, 2}));
+  DimVector small{4, 5};
+  small = DimVector(8, 7);  // move-assign a heap vector over an inline one
+  EXPECT_EQ(small.size(), 8u);
+  EXPECT_EQ(small[7], 7);
+  EXPECT_THROW(small.at(8), std::out_of_range);
+}
