@@ -223,11 +223,18 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
 // Python walk keys them by id().
 int64_t key_of(PyObject* o) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(o)); }
 
-// The slots of autodiff/tape.py's Record, read in place (set by _install_tape).
+// The slots of autodiff/tape.py's Record and TapeState, read and written in place (set by
+// _install_tape), and the TF op name -> native rule id dict.
 struct RecordSlots {
   PyTypeObject* type = nullptr;
-  Py_ssize_t inputs = 0, outputs = 0, rule = 0, attrs = 0;
+  Py_ssize_t op = 0, inputs = 0, outputs = 0, backward = 0, rule = 0, attrs = 0;
 } g_record;
+struct TapeSlots {
+  Py_ssize_t ids = 0, watched = 0, records = 0, watch_accessed = 0;
+} g_tape;
+PyObject* g_rules = nullptr;
+PyObject* g_no_rule = nullptr;            // -1
+PyObject* g_identity_backward = nullptr;  // ReadVariableOp's Python rule
 
 Py_ssize_t slot_offset(const py::object& cls, const char* name) {
   const py::object descr = cls.attr(name);
@@ -261,6 +268,106 @@ const Array* array_of(PyObject* o) {
   }
   Py_DECREF(a);  // still held by o (a slot or attribute), so the pointer stays valid
   return borrowed_array(a);
+}
+
+void set_slot(PyObject* o, Py_ssize_t offset, PyObject* value) {
+  PyObject** p = reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + offset);
+  Py_INCREF(value);
+  Py_XSETREF(*p, value);
+}
+
+// id(x) in ids, as tape.py's sets hold ids.
+bool tracked(PyObject* ids, PyObject* x) {
+  PyObject* key = PyLong_FromVoidPtr(x);
+  if (key == nullptr) throw py::error_already_set();
+  const int found = PySet_Contains(ids, key);
+  Py_DECREF(key);
+  if (found < 0) throw py::error_already_set();
+  return found == 1;
+}
+
+void add_id(PyObject* ids, PyObject* x) {
+  PyObject* key = PyLong_FromVoidPtr(x);
+  if (key == nullptr) throw py::error_already_set();
+  const int rc = PySet_Add(ids, key);
+  Py_DECREF(key);
+  if (rc < 0) throw py::error_already_set();
+}
+
+void append(PyObject* list, PyObject* item) {
+  if (PyList_Append(list, item) < 0) throw py::error_already_set();
+}
+
+// A new Record (tape.py), its fields set directly.
+py::object make_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* backward,
+                       PyObject* attrs) {
+  py::object rec = py::reinterpret_steal<py::object>(g_record.type->tp_alloc(g_record.type, 0));
+  if (!rec) throw py::error_already_set();
+  PyObject* rule = PyDict_GetItemWithError(g_rules, op);  // borrowed
+  if (rule == nullptr && PyErr_Occurred()) throw py::error_already_set();
+  set_slot(rec.ptr(), g_record.op, op);
+  set_slot(rec.ptr(), g_record.inputs, inputs);
+  set_slot(rec.ptr(), g_record.outputs, outputs);
+  set_slot(rec.ptr(), g_record.backward, backward);
+  set_slot(rec.ptr(), g_record.rule, rule != nullptr ? rule : g_no_rule);
+  set_slot(rec.ptr(), g_record.attrs, attrs);
+  return rec;
+}
+
+// tape.record: offers an executed op to every active tape; a tape keeps it when one of
+// its inputs is watched or was recorded there, and then tracks its outputs.
+void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* backward,
+                 PyObject* attrs) {
+  if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs))
+    throw py::type_error("record: inputs and outputs must be tuples");
+  py::object rec;
+  PyObject* const active = g_fast.active;
+  for (Py_ssize_t t = 0; t < PyList_GET_SIZE(active); ++t) {
+    PyObject* tape = PyList_GET_ITEM(active, t);
+    PyObject* ids = slot(tape, g_tape.ids);
+    bool keep = false;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(inputs) && !keep; ++i)
+      keep = tracked(ids, PyTuple_GET_ITEM(inputs, i));
+    if (!keep) continue;
+    if (!rec) rec = make_record(op, inputs, outputs, backward, attrs);  // shared by tapes
+    append(slot(tape, g_tape.records), rec.ptr());
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(outputs); ++i)
+      add_id(ids, PyTuple_GET_ITEM(outputs, i));
+  }
+}
+
+// tape.variable_read: a Variable was read into `value`. Tapes that watch accessed
+// variables start watching it if it is trainable; every tape watching it records the
+// read (ReadVariableOp), linking the value to the variable.
+void tape_variable_read(PyObject* var, PyObject* value) {
+  static PyObject* const trainable_name = PyUnicode_InternFromString("_trainable");
+  static PyObject* const op = PyUnicode_InternFromString("ReadVariableOp");
+  py::object rec;
+  int trainable = -1;  // read once, when first needed
+  PyObject* const active = g_fast.active;
+  for (Py_ssize_t t = 0; t < PyList_GET_SIZE(active); ++t) {
+    PyObject* tape = PyList_GET_ITEM(active, t);
+    PyObject* ids = slot(tape, g_tape.ids);
+    if (!tracked(ids, var)) {
+      if (!PyObject_IsTrue(slot(tape, g_tape.watch_accessed))) continue;
+      if (trainable < 0) {
+        PyObject* flag = PyObject_GetAttr(var, trainable_name);
+        if (flag == nullptr) throw py::error_already_set();
+        trainable = PyObject_IsTrue(flag);
+        Py_DECREF(flag);
+        if (trainable < 0) throw py::error_already_set();
+      }
+      if (!trainable) continue;
+      add_id(ids, var);
+      append(slot(tape, g_tape.watched), var);
+    }
+    if (!rec) {
+      const py::tuple ins = py::make_tuple(py::handle(var)), outs = py::make_tuple(py::handle(value));
+      rec = make_record(op, ins.ptr(), outs.ptr(), g_identity_backward, Py_None);
+    }
+    append(slot(tape, g_tape.records), rec.ptr());
+    add_id(ids, value);
+  }
 }
 
 autodiff::Node node_of(PyObject* rec) {
@@ -553,13 +660,32 @@ PYBIND11_MODULE(_core, m) {
         "seeds are (target, gradient Array or None for ones, the target's Array); returns "
         "one Array or None per source. "
         "fallback(record, output_grads, needs) runs a record without a native rule.");
-  m.def("_install_tape", [](py::object record_cls) {
+  m.def("_install_tape", [](py::object record_cls, py::object state_cls, py::dict rules,
+                            py::object identity_backward) {
+    g_record.op = slot_offset(record_cls, "op");
     g_record.inputs = slot_offset(record_cls, "inputs");
     g_record.outputs = slot_offset(record_cls, "outputs");
+    g_record.backward = slot_offset(record_cls, "backward");
     g_record.rule = slot_offset(record_cls, "rule");
     g_record.attrs = slot_offset(record_cls, "attrs");
+    g_tape.ids = slot_offset(state_cls, "ids");
+    g_tape.watched = slot_offset(state_cls, "watched");
+    g_tape.records = slot_offset(state_cls, "records");
+    g_tape.watch_accessed = slot_offset(state_cls, "watch_accessed_variables");
     g_record.type = reinterpret_cast<PyTypeObject*>(record_cls.release().ptr());  // kept
-  }, "Tells backprop where autodiff/tape.py's Record keeps its fields (its slots).");
+    g_rules = rules.release().ptr();
+    g_no_rule = PyLong_FromLong(-1);
+    g_identity_backward = identity_backward.release().ptr();
+  }, "Tells the native tape functions where autodiff/tape.py's Record and TapeState keep "
+     "their fields (their slots) and which ops have native rules.");
+  m.def("tape_record", [](py::handle op, py::handle inputs, py::handle outputs,
+                          py::handle backward, py::handle attrs) {
+    tape_record(op.ptr(), inputs.ptr(), outputs.ptr(), backward.ptr(), attrs.ptr());
+  }, py::arg("op"), py::arg("inputs"), py::arg("outputs"), py::arg("backward"),
+     py::arg("attrs") = py::none(), "autodiff/tape.py's record (see there).");
+  m.def("tape_variable_read", [](py::handle var, py::handle value) {
+    tape_variable_read(var.ptr(), value.ptr());
+  }, "autodiff/tape.py's variable_read (see there).");
   m.def("grad_rules", [] {
     py::dict d;
     for (const auto& r : autodiff::rule_names()) d[r.tf_name] = static_cast<int>(r.rule);

@@ -48,9 +48,6 @@ class Record:
         self.attrs = attrs
 
 
-_core._install_tape(Record)
-
-
 class TapeState:
     """What one tape has recorded: the watched objects and the ops it kept."""
 
@@ -101,44 +98,22 @@ def resume(state: "TapeState") -> None:
     _refresh()
 
 
-def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
-           backward: Backward, attrs: Optional[Any] = None) -> None:
-    """Offers an executed op to every active tape. ``attrs`` are what the op's native
-    rule reads besides its inputs and outputs (see Record)."""
-    rec = None
-    for tape in active:
-        ids = tape.ids
-        for x in inputs:
-            if id(x) in ids:
-                break
-        else:
-            continue
-        if rec is None:  # one immutable record, shared by every tape that keeps it
-            rec = Record(op, inputs, outputs, backward, attrs)
-        tape.records.append(rec)
-        for o in outputs:
-            ids.add(id(o))
-
-
-def variable_read(var: Any, value: Any) -> None:
-    """A trainable Variable was read: watch it (if asked) and link the value to it."""
-    rec = None
-    vid = id(var)
-    for tape in active:
-        ids = tape.ids
-        if vid not in ids:
-            if not (tape.watch_accessed_variables and var._trainable):
-                continue
-            ids.add(vid)
-            tape.watched.append(var)
-        if rec is None:
-            rec = Record("ReadVariableOp", (var,), (value,), _identity_backward)
-        tape.records.append(rec)
-        ids.add(id(value))
-
-
 def _identity_backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
     return (dys[0],)
+
+
+_core._install_tape(Record, TapeState, NATIVE_RULES, _identity_backward)
+
+# record(op, inputs, outputs, backward, attrs=None): offers an executed op to every active
+# tape: a tape keeps it (one Record, shared by the tapes that keep it) when one of its
+# inputs is watched or was recorded there, and then tracks its outputs. ``attrs`` are what
+# the op's native rule reads besides its inputs and outputs (see Record).
+# variable_read(var, value): a Variable was read into ``value``: tapes that watch
+# accessed variables start watching it when it is trainable, and every tape watching it
+# records the read (TF's ReadVariableOp), linking the value to the variable.
+# Both run natively (csrc/bindings): ops call them on every recorded op.
+record: Callable[..., None] = _core.tape_record
+variable_read: Callable[[Any, Any], None] = _core.tape_variable_read
 
 
 def should_record() -> bool:
