@@ -202,9 +202,14 @@ class Variable(_Operators):
         return Variable(wrap(self._a), trainable=self._trainable, name=self._name[:-2])
 
 
+_HAS_GPU = _core.cuda_device_count() > 0  # without one, every Array is on the CPU
+
+
 def _keep_device(old: Any, new: Any) -> Any:
     """A variable stays on the device it was made on (TF's resource variables do):
     a value computed elsewhere is copied there."""
+    if not _HAS_GPU:
+        return new
     device = old.device
     return new if new.device == device else _core.to_device(new, device)
 
