@@ -39,9 +39,10 @@ spin-waiting turns each of torch's parallel ops into a 4-16 ms scheduler stall a
 as anything else runs on the machine, while tapeflow's own pool spins only 50 us.
 numpy runs in the parent with its BLAS defaults (OpenBLAS, every core).
 
-Each cell is the median over ``repeat`` runs (7 quick, 15 full) of a loop sized to about
-10 ms (quick) or 40 ms (full), after two warm-up calls (they also compile the JAX
-functions). ``vs X`` is
+Each round times a library with the median over ``repeat`` runs (7 quick, 15 full) of a
+loop sized to about 10 ms (quick) or 40 ms (full), after two warm-up calls (they also
+compile the JAX functions); a row runs ``--rounds`` (3) rounds of every library,
+interleaved, and each cell is the median of its rounds. ``vs X`` is
 time_X / time_tapeflow, so > 1 means tapeflow is faster. Throughput is tapeflow's:
 GFLOP/s (2mnk) for matmul, GB/s (bytes read + written / time) otherwise. The machine is
 shared and noisy: compare ratios within one run, not single times across runs.
@@ -587,6 +588,12 @@ def main() -> None:
         choices=list(PEERS),
         help="leave a peer out",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds per row (a cell: the median of the rounds' medians)",
+    )
     args = parser.parse_args()
 
     if args.peer:  # under the peer's python: must not import tapeflow
@@ -641,19 +648,31 @@ def main() -> None:
         file=sys.stderr,
     )
 
-    # Row by row, every library in turn: a row's numbers are taken seconds apart, so
-    # the load from other work on a shared machine hits them alike.
+    # Row by row, every library in turn, in `rounds` rounds with the order rotated: a
+    # row's numbers are taken seconds apart and interleaved, so the load from other work
+    # on a shared machine (which comes and goes over seconds) hits them alike. A cell is
+    # the median of its rounds' medians.
     rows = workloads(args.quick)
     us: Dict[str, Dict[str, Optional[float]]] = {lib.lib: {} for lib in libs}
     for w in rows:
-        for lib in list(libs):
-            try:
-                us[lib.lib][w.name] = lib.time_us(w)
-            except (RuntimeError, TimeoutError, OSError, ValueError) as exc:
-                skipped[lib.lib] = f"failed at {w.name!r}: {exc}"
-                libs.remove(lib)
-                del us[lib.lib]
-                lib.close()
+        got: Dict[str, List[float]] = {lib.lib: [] for lib in libs}
+        for r in range(args.rounds):
+            order = libs[r % len(libs):] + libs[:r % len(libs)]
+            for lib in order:
+                if lib not in libs:
+                    continue
+                try:
+                    t = lib.time_us(w)
+                except (RuntimeError, TimeoutError, OSError, ValueError) as exc:
+                    skipped[lib.lib] = f"failed at {w.name!r}: {exc}"
+                    libs.remove(lib)
+                    del us[lib.lib]
+                    lib.close()
+                    continue
+                if t is not None:
+                    got[lib.lib].append(t)
+        for lib in libs:
+            us[lib.lib][w.name] = statistics.median(got[lib.lib]) if got[lib.lib] else None
         print(f"# {time.perf_counter() - t_start:.0f}s {w.name}", file=sys.stderr)
     for lib in libs:
         lib.close()
