@@ -22,6 +22,11 @@ const std::vector<RuleName>& rule_names() {
       {"BroadcastTo", Rule::kBroadcastTo}, {"Cast", Rule::kCast},
       {"Softmax", Rule::kSoftmax},
       {"SparseSoftmaxCrossEntropyWithLogits", Rule::kSparseXent},
+      {"SelectV2", Rule::kSelect},         {"Log1p", Rule::kLog1p},
+      {"Expm1", Rule::kExpm1},             {"Abs", Rule::kAbs},
+      {"Softplus", Rule::kSoftplus},       {"Maximum", Rule::kMaximum},
+      {"Minimum", Rule::kMinimum},         {"Transpose", Rule::kTranspose},
+      {"ReduceLogSumExp", Rule::kLogSumExp},
   };
   return names;
 }
@@ -44,17 +49,24 @@ Array unbroadcast(const Array& g, const Shape& shape) {
   return ops::reshape(axes.empty() ? g : ops::sum(g, axes, false), shape);
 }
 
-// A reduction's output gradient broadcast back over the input (math_ops _grad_to_input).
-Array grad_to_input(const Array& dy, const Array& x, const Node& n) {
-  if (dy.ndim() == 0 || dy.ndim() == x.ndim()) return ops::broadcast_to(dy, x.shape());
+// x's shape with the reduced axes (the node's attrs; none: all) set to 1.
+Shape keep_shape(const Array& x, const Node& n) {
   Shape keep = x.shape();
   if (!n.has_attrs) {
     for (auto& d : keep) d = 1;
   } else {
     for (int64_t a : n.attrs) keep[static_cast<size_t>(((a % x.ndim()) + x.ndim()) % x.ndim())] = 1;
   }
-  return ops::broadcast_to(ops::reshape(dy, keep), x.shape());
+  return keep;
 }
+
+// A reduction's output gradient broadcast back over the input (math_ops _grad_to_input).
+Array grad_to_input(const Array& dy, const Array& x, const Node& n) {
+  if (dy.ndim() == 0 || dy.ndim() == x.ndim()) return ops::broadcast_to(dy, x.shape());
+  return ops::broadcast_to(ops::reshape(dy, keep_shape(x, n)), x.shape());
+}
+
+Array zeros_like(const Array& x) { return ops::full(x.shape(), x.dtype(), 0.0); }
 
 Array matmul_grad_a(const Array& a, const Array& b, const Array& g, bool ta, bool tb) {
   const Array ga = !ta ? ops::matmul(g, b, false, !tb) : ops::matmul(b, g, tb, true);
@@ -149,6 +161,44 @@ Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs
       TAPEFLOW_CHECK_KIND(n.saved != nullptr && n.saved->defined(), kInternal,
                           "[backprop] SparseSoftmaxCrossEntropyWithLogits saves its backprop");
       return {ops::mul(ops::expand_dims(dy, -1), *n.saved)};
+    case Rule::kSelect: {  // math_ops.where's rule; the condition gets none
+      const Array zeros = zeros_like(dy);
+      return {Array(),
+              need(1) ? unbroadcast(ops::where(input(0), dy, zeros), input(1).shape()) : Array(),
+              need(2) ? unbroadcast(ops::where(input(0), zeros, dy), input(2).shape()) : Array()};
+    }
+    case Rule::kLog1p:
+      return {ops::div(dy, ops::add(input(0), scalar(input(0), 1.0)))};
+    case Rule::kExpm1:
+      return {ops::mul(dy, ops::add(output(), scalar(output(), 1.0)))};
+    case Rule::kAbs:
+      return {ops::mul(dy, ops::sign(input(0)))};
+    case Rule::kSoftplus:
+      return {ops::mul(dy, ops::sigmoid(input(0)))};
+    case Rule::kMaximum:
+    case Rule::kMinimum: {  // ties send the gradient to x, as TF
+      const Array& x = input(0);
+      const Array& y = input(1);
+      const Array pick_x =
+          n.rule == Rule::kMaximum ? ops::greater_equal(x, y) : ops::less_equal(x, y);
+      return {need(0) ? unbroadcast(ops::where(pick_x, dy, zeros_like(dy)), x.shape()) : Array(),
+              need(1) ? unbroadcast(ops::where(pick_x, zeros_like(dy), dy), y.shape()) : Array()};
+    }
+    case Rule::kTranspose: {
+      ops::Axes inverse(n.attrs.size());
+      for (size_t i = 0; i < n.attrs.size(); ++i) {
+        const int64_t d = n.attrs[i];
+        TAPEFLOW_CHECK_KIND(d >= 0 && d < static_cast<int64_t>(inverse.size()), kInternal,
+                            "[backprop] Transpose records its permutation");
+        inverse[static_cast<size_t>(d)] = static_cast<int64_t>(i);
+      }
+      return {ops::transpose(dy, inverse)};
+    }
+    case Rule::kLogSumExp: {  // exp(x - lse) * dy, broadcast back over the reduced axes
+      const Array& x = input(0);
+      const Array lse = ops::reshape(output(), keep_shape(x, n));
+      return {ops::mul(ops::exp(ops::sub(x, lse)), grad_to_input(dy, x, n))};
+    }
     case Rule::kNone:
       break;
   }

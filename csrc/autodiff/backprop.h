@@ -42,6 +42,15 @@ enum class Rule : int32_t {
   kCast,
   kSoftmax,    // attrs: {axis}
   kSparseXent, // saved: softmax(logits) - one_hot(labels), from the forward pass
+  kSelect,     // SelectV2 (condition, x, y)
+  kLog1p,
+  kExpm1,
+  kAbs,
+  kSoftplus,
+  kMaximum,
+  kMinimum,
+  kTranspose,  // attrs: the permutation
+  kLogSumExp,  // attrs: as kSum
 };
 
 struct RuleName {

@@ -37,10 +37,10 @@ def _shape_arg(shape: Any) -> Any:
         [int(d) for d in shape]
 
 
-def _record1(name: str, x: Tensor, out: Tensor, grad: Any) -> Tensor:
-    """Records a one-input op whose gradient is grad(dy)."""
+def _record1(name: str, x: Tensor, out: Tensor, grad: Any, attrs: Any = None) -> Tensor:
+    """Records a one-input op whose gradient is grad(dy) (attrs: for its native rule)."""
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        _tape.record(name, (x,), (out,), lambda dys, needs: (grad(dys[0]),))
+        _tape.record(name, (x,), (out,), lambda dys, needs: (grad(dys[0]),), attrs)
     return out
 
 
@@ -146,7 +146,7 @@ def transpose(a: Any, perm: Optional[Sequence[int]] = None, conjugate: bool = Fa
     p = [d % builtins.max(x._a.ndim, 1) if d < 0 else d for d in p]
     out = wrap(_C.transpose(x._a, p))
     inverse = list(np.argsort(p)) if p else []
-    return _record1("Transpose", x, out, lambda dy: transpose(dy, inverse))
+    return _record1("Transpose", x, out, lambda dy: transpose(dy, inverse), p)
 
 
 def expand_dims(input: Any, axis: int, name: Optional[str] = None) -> Tensor:
