@@ -276,22 +276,21 @@ void set_slot(PyObject* o, Py_ssize_t offset, PyObject* value) {
   Py_XSETREF(*p, value);
 }
 
-// id(x) in ids, as tape.py's sets hold ids.
-bool tracked(PyObject* ids, PyObject* x) {
+// id(x): tape.py's TapeState.ids holds ids.
+py::object id_of(PyObject* x) {
   PyObject* key = PyLong_FromVoidPtr(x);
   if (key == nullptr) throw py::error_already_set();
-  const int found = PySet_Contains(ids, key);
-  Py_DECREF(key);
+  return py::reinterpret_steal<py::object>(key);
+}
+
+bool tracked(PyObject* ids, PyObject* x) {
+  const int found = PySet_Contains(ids, id_of(x).ptr());
   if (found < 0) throw py::error_already_set();
   return found == 1;
 }
 
 void add_id(PyObject* ids, PyObject* x) {
-  PyObject* key = PyLong_FromVoidPtr(x);
-  if (key == nullptr) throw py::error_already_set();
-  const int rc = PySet_Add(ids, key);
-  Py_DECREF(key);
-  if (rc < 0) throw py::error_already_set();
+  if (PySet_Add(ids, id_of(x).ptr()) < 0) throw py::error_already_set();
 }
 
 void append(PyObject* list, PyObject* item) {

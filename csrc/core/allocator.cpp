@@ -83,24 +83,26 @@ class BlockCache {
   size_t bytes_ = 0;
 };
 
-// Deliberately never destroyed: Storages may be freed during static destruction.
-BlockCache& cache() {
-  static BlockCache* c = [] {
-    auto* made = new BlockCache([](void* p) { std::free(p); }, kMaxCachedBytes);
-    pthread_atfork(nullptr, nullptr, [] { cache().after_fork(); });
-    return made;
-  }();
-  return *c;
-}
+// Host blocks: large ones, and those below kMinCached with their own, smaller bound.
+struct HostCaches {
+  BlockCache large{[](void* p) { std::free(p); }, kMaxCachedBytes};
+  BlockCache small{[](void* p) { std::free(p); }, kMaxCachedSmallBytes};
+};
 
-BlockCache& small_cache() {
-  static BlockCache* c = [] {
-    auto* made = new BlockCache([](void* p) { std::free(p); }, kMaxCachedSmallBytes);
-    pthread_atfork(nullptr, nullptr, [] { small_cache().after_fork(); });
+// Deliberately never destroyed: Storages may be freed during static destruction.
+HostCaches& host_caches() {
+  static HostCaches* c = [] {
+    auto* made = new HostCaches();
+    pthread_atfork(nullptr, nullptr, [] {
+      host_caches().large.after_fork();
+      host_caches().small.after_fork();
+    });
     return made;
   }();
   return *c;
 }
+BlockCache& cache() { return host_caches().large; }
+BlockCache& small_cache() { return host_caches().small; }
 
 BlockCache& host_cache(size_t cls) { return cls >= kMinCached ? cache() : small_cache(); }
 
