@@ -1341,15 +1341,17 @@ def test_version():
 
 # ---- the native operator path (+ - * / on two Tensors of one dtype, no tape) -----------
 
-@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__", "__lt__",
-                                "__le__", "__gt__", "__ge__"])
+@pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__", "__pow__",
+                                "__floordiv__", "__mod__", "__lt__", "__le__", "__gt__",
+                                "__ge__"])
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64, tf.int32, tf.int64])
 def test_native_operators_match_the_ops(op, dtype):
     rng = np.random.default_rng(1)
-    x = tf.constant(rng.integers(1, 9, (3, 4)), dtype=dtype)
+    x = tf.constant(rng.integers(-4, 9, (3, 4)), dtype=dtype)
     y = tf.constant(rng.integers(1, 9, (4,)), dtype=dtype)  # broadcasts
     fn = {"__add__": tf.add, "__sub__": tf.subtract, "__mul__": tf.multiply,
-          "__truediv__": tf.truediv, "__lt__": tf.less, "__le__": tf.less_equal,
+          "__truediv__": tf.truediv, "__pow__": tf.pow, "__floordiv__": tf.math.floordiv,
+          "__mod__": tf.math.floormod, "__lt__": tf.less, "__le__": tf.less_equal,
           "__gt__": tf.greater, "__ge__": tf.greater_equal}[op]
     got, want = getattr(x, op)(y), fn(x, y)
     assert type(got) is tf.Tensor and got.dtype == want.dtype and got.shape == want.shape
@@ -1375,8 +1377,9 @@ def test_native_operators_defer_to_the_ops():
 
 
 @pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__", "__radd__",
-                                "__rsub__", "__rmul__", "__rtruediv__", "__lt__", "__le__",
-                                "__gt__", "__ge__"])
+                                "__rsub__", "__rmul__", "__rtruediv__", "__pow__", "__rpow__",
+                                "__floordiv__", "__rfloordiv__", "__mod__", "__rmod__",
+                                "__lt__", "__le__", "__gt__", "__ge__"])
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64, tf.int32, tf.int64, tf.bool])
 def test_native_operators_with_python_numbers_match_the_ops(op, dtype):
     """A Tensor with a Python number takes the native path where tensor.py's scalar
@@ -1384,7 +1387,7 @@ def test_native_operators_with_python_numbers_match_the_ops(op, dtype):
     from tapeflow.framework.tensor import _Operators
 
     t = tf.cast(tf.constant([[1, 0], [3, 4]]), dtype)
-    for number in (2, 2.5, -0.0, 2 ** 40, 2 ** 70, True, 1e300):
+    for number in (2, 2.5, -0.0, -3, 0, 2 ** 40, 2 ** 70, True, 1e300):
         native, python = getattr(tf.Tensor, op), getattr(_Operators, op)
         try:
             want = python(t, number)

@@ -704,6 +704,10 @@ PYBIND11_MODULE(_core, m) {
         {"__mul__", BinaryOp::mul, false, false}, {"__truediv__", BinaryOp::div, true, false},
         {"__radd__", BinaryOp::add, false, true}, {"__rsub__", BinaryOp::sub, false, true},
         {"__rmul__", BinaryOp::mul, false, true}, {"__rtruediv__", BinaryOp::div, true, true},
+        {"__pow__", BinaryOp::pow, false, false}, {"__rpow__", BinaryOp::pow, false, true},
+        {"__floordiv__", BinaryOp::floordiv, false, false},
+        {"__rfloordiv__", BinaryOp::floordiv, false, true},
+        {"__mod__", BinaryOp::mod, false, false}, {"__rmod__", BinaryOp::mod, false, true},
         {"__lt__", BinaryOp::less, false, false},
         {"__le__", BinaryOp::less_equal, false, false},
         {"__gt__", BinaryOp::greater, false, false},
@@ -711,7 +715,7 @@ PYBIND11_MODULE(_core, m) {
     for (const auto& e : table)
       install_fast_operator(tensor_cls, e.name, e.op, e.float_only, e.reflected,
                             fallbacks[e.name]);
-  }, "Installs Tensor's + - * / (and reflected) < <= > >= with a native path for a "
+  }, "Installs Tensor's + - * / ** // % (and reflected) < <= > >= with a native path for a "
      "Tensor and a Tensor of its dtype or a Python number, while no tape records "
      "(ops/_base.py's binary does the rest).");
 

@@ -465,11 +465,15 @@ _Operators.__truediv__ = _math.truediv  # type: ignore[assignment]
 _Operators.__pow__ = _math.pow  # type: ignore[assignment]
 _Operators.__matmul__ = _math.matmul  # type: ignore[assignment]
 _Operators.__neg__ = _math.negative  # type: ignore[assignment]
-# On Tensor itself, + - * / < <= > >= take a native path for two Tensors of one dtype while no
-# tape records, and call the ops above otherwise (see _install_fast_operators).
+# On Tensor itself, + - * / ** // % < <= > >= take a native path for two Tensors of one
+# dtype (or a Tensor and a Python number) while no tape records, and call the ops above
+# otherwise (see _install_fast_operators).
 _core._install_fast_operators(Tensor, _tape_active, {
     "__add__": _math.add, "__sub__": _math.subtract, "__mul__": _math.multiply,
     "__truediv__": _math.truediv, "__radd__": _Operators.__radd__,
     "__rsub__": _Operators.__rsub__, "__rmul__": _Operators.__rmul__,
-    "__rtruediv__": _Operators.__rtruediv__, "__lt__": _math.less,
+    "__rtruediv__": _Operators.__rtruediv__, "__pow__": _math.pow,
+    "__rpow__": _Operators.__rpow__, "__floordiv__": _Operators.__floordiv__,
+    "__rfloordiv__": _Operators.__rfloordiv__, "__mod__": _Operators.__mod__,
+    "__rmod__": _Operators.__rmod__, "__lt__": _math.less,
     "__le__": _math.less_equal, "__gt__": _math.greater, "__ge__": _math.greater_equal})
