@@ -27,6 +27,10 @@ const std::vector<RuleName>& rule_names() {
       {"Softplus", Rule::kSoftplus},       {"Maximum", Rule::kMaximum},
       {"Minimum", Rule::kMinimum},         {"Transpose", Rule::kTranspose},
       {"ReduceLogSumExp", Rule::kLogSumExp},
+      {"Rsqrt", Rule::kRsqrt},             {"Reciprocal", Rule::kReciprocal},
+      {"Sin", Rule::kSin},                 {"Cos", Rule::kCos},
+      {"Erf", Rule::kErf},                 {"Pow", Rule::kPow},
+      {"Max", Rule::kMaxMin},              {"Min", Rule::kMaxMin},
   };
   return names;
 }
@@ -198,6 +202,45 @@ Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs
       const Array& x = input(0);
       const Array lse = ops::reshape(output(), keep_shape(x, n));
       return {ops::mul(ops::exp(ops::sub(x, lse)), grad_to_input(dy, x, n))};
+    }
+    case Rule::kRsqrt:
+      return {ops::mul(dy, ops::mul(ops::pow(output(), scalar(output(), 3.0)),
+                                    scalar(output(), -0.5)))};
+    case Rule::kReciprocal:
+      return {ops::neg(ops::mul(dy, ops::square(output())))};
+    case Rule::kSin:
+      return {ops::mul(dy, ops::cos(input(0)))};
+    case Rule::kCos:
+      return {ops::neg(ops::mul(dy, ops::sin(input(0))))};
+    case Rule::kErf: {  // 2 / sqrt(pi) * exp(-x^2)
+      const Array& x = input(0);
+      return {ops::mul(dy, ops::mul(ops::exp(ops::neg(ops::square(x))),
+                                    scalar(x, 1.1283791670955126)))};
+    }
+    case Rule::kPow: {  // d/dy uses log(x) where x > 0, else 0 (TF's rule)
+      const Array& x = input(0);
+      const Array& y = input(1);
+      Array gx, gy;
+      if (need(0))
+        gx = unbroadcast(ops::mul(dy, ops::mul(y, ops::pow(x, ops::sub(y, scalar(y, 1.0))))),
+                         x.shape());
+      if (need(1)) {
+        const Array positive = ops::greater(x, scalar(x, 0.0));
+        const Array log_x = ops::log(ops::where(positive, x, ops::full(x.shape(), x.dtype(), 1.0)));
+        gy = unbroadcast(ops::mul(dy, ops::mul(output(), ops::where(positive, log_x, zeros_like(x)))),
+                         y.shape());
+      }
+      return {gx, gy};
+    }
+    case Rule::kMaxMin: {  // the gradient split evenly between the extremal elements
+      const Array& x = input(0);
+      const Array hits = ops::cast(ops::equal(x, ops::reshape(output(), keep_shape(x, n))),
+                                   x.dtype());
+      const Array count = ops::sum(hits, n.has_attrs ? std::optional<ops::Axes>(
+                                             ops::Axes(n.attrs.begin(), n.attrs.end()))
+                                                     : std::nullopt,
+                                   true);
+      return {ops::mul(ops::div(hits, count), grad_to_input(dy, x, n))};
     }
     case Rule::kNone:
       break;

@@ -51,6 +51,13 @@ enum class Rule : int32_t {
   kMinimum,
   kTranspose,  // attrs: the permutation
   kLogSumExp,  // attrs: as kSum
+  kRsqrt,
+  kReciprocal,
+  kSin,
+  kCos,
+  kErf,
+  kPow,
+  kMaxMin,     // reduce_max / reduce_min; attrs: as kSum
 };
 
 struct RuleName {
