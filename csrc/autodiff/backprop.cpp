@@ -31,6 +31,8 @@ const std::vector<RuleName>& rule_names() {
       {"Sin", Rule::kSin},                 {"Cos", Rule::kCos},
       {"Erf", Rule::kErf},                 {"Pow", Rule::kPow},
       {"Max", Rule::kMaxMin},              {"Min", Rule::kMaxMin},
+      {"GatherV2", Rule::kGather},         {"ConcatV2", Rule::kConcat},
+      {"Tile", Rule::kTile},               {"Pad", Rule::kPad},
   };
   return names;
 }
@@ -241,6 +243,52 @@ Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs
                                                      : std::nullopt,
                                    true);
       return {ops::mul(ops::div(hits, count), grad_to_input(dy, x, n))};
+    }
+    case Rule::kGather: {  // the adjoint of gather: scatter-add into zeros
+      TAPEFLOW_CHECK_KIND(n.attrs.size() == 1 && n.saved != nullptr, kInternal,
+                          "[backprop] GatherV2 records {axis} and its indices");
+      return {ops::scatter_add(*n.saved, dy, input(0).shape(), n.attrs[0])};
+    }
+    case Rule::kConcat: {  // each input gets its slice of dy along the axis
+      TAPEFLOW_CHECK_KIND(n.attrs.size() == 1, kInternal, "[backprop] ConcatV2 records {axis}");
+      const int64_t axis = n.attrs[0];
+      Grads out(n.inputs.size());
+      int64_t start = 0;
+      for (size_t i = 0; i < n.inputs.size(); ++i) {
+        const int64_t size = input(i).dim(axis);
+        if (need(i)) {
+          std::vector<ops::SliceArg> args(static_cast<size_t>(axis) + 1);
+          args.back().start = start;
+          args.back().stop = start + size;
+          out[i] = ops::slice(dy, args);
+        }
+        start += size;
+      }
+      return out;
+    }
+    case Rule::kTile: {  // sum the copies: dy as (m0, d0, m1, d1, ...), reduced over the m's
+      const Array& x = input(0);
+      TAPEFLOW_CHECK_KIND(static_cast<int64_t>(n.attrs.size()) == x.ndim(), kInternal,
+                          "[backprop] Tile records its multiples");
+      Shape split;
+      ops::Axes axes;
+      for (int64_t d = 0; d < x.ndim(); ++d) {
+        split.push_back(n.attrs[static_cast<size_t>(d)]);
+        split.push_back(x.dim(d));
+        axes.push_back(2 * d);
+      }
+      return {ops::sum(ops::reshape(dy, split), axes, false)};
+    }
+    case Rule::kPad: {  // the unpadded window of dy
+      const Array& x = input(0);
+      TAPEFLOW_CHECK_KIND(static_cast<int64_t>(n.attrs.size()) == 2 * x.ndim(), kInternal,
+                          "[backprop] Pad records its paddings");
+      std::vector<ops::SliceArg> args(static_cast<size_t>(x.ndim()));
+      for (int64_t d = 0; d < x.ndim(); ++d) {
+        args[static_cast<size_t>(d)].start = n.attrs[static_cast<size_t>(2 * d)];
+        args[static_cast<size_t>(d)].stop = n.attrs[static_cast<size_t>(2 * d)] + x.dim(d);
+      }
+      return {ops::slice(dy, args)};
     }
     case Rule::kNone:
       break;

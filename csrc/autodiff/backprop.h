@@ -58,6 +58,10 @@ enum class Rule : int32_t {
   kErf,
   kPow,
   kMaxMin,     // reduce_max / reduce_min; attrs: as kSum
+  kGather,     // attrs: {axis}; saved: the indices
+  kConcat,     // attrs: {axis}
+  kTile,       // attrs: the multiples
+  kPad,        // attrs: {before_0, after_0, before_1, ...} (constant padding)
 };
 
 struct RuleName {
@@ -75,7 +79,7 @@ struct Node {
   std::vector<const Array*> in_arrays, out_arrays;
   std::vector<int64_t> attrs;
   bool has_attrs = false;
-  const Array* saved = nullptr;
+  const Array* saved = nullptr;  // an Array the forward pass kept (see Rule)
 };
 
 // One gradient per input (undefined Array: none).

@@ -393,14 +393,20 @@ autodiff::Node node_of(PyObject* rec) {
     n.outputs.push_back(key_of(o));
     n.out_arrays.push_back(array_of(o));  // zeros for unused outputs need their shapes
   }
+  // attrs: None, a Tensor (kept by the forward pass), or a tuple or list of ints and at
+  // most one Tensor.
   PyObject* attrs = slot(rec, g_record.attrs);
   if (!native || attrs == Py_None) return n;
-  if (n.rule == autodiff::Rule::kSparseXent) {
-    n.saved = array_of(attrs);
-  } else {
-    n.has_attrs = true;
-    for (const py::handle a : py::reinterpret_borrow<py::object>(attrs))
-      n.attrs.push_back(a.cast<int64_t>());
+  if (!PyTuple_Check(attrs) && !PyList_Check(attrs)) {
+    if ((n.saved = array_of(attrs)) == nullptr)
+      throw Error(ErrorKind::kInternal, "[tape] record attrs must be ints and a Tensor");
+    return n;
+  }
+  n.has_attrs = true;
+  for (const py::handle a : py::reinterpret_borrow<py::object>(attrs)) {
+    if (PyLong_Check(a.ptr())) n.attrs.push_back(a.cast<int64_t>());
+    else if ((n.saved = array_of(a.ptr())) == nullptr)
+      throw Error(ErrorKind::kInternal, "[tape] record attrs must be ints and a Tensor");
   }
   return n;
 }

@@ -211,7 +211,7 @@ def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tens
         def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> List[Any]:
             return split(dys[0], sizes, axis=ax)
 
-        _tape.record("ConcatV2", tuple(xs), (out,), backward)
+        _tape.record("ConcatV2", tuple(xs), (out,), backward, (ax,))
     return out
 
 
@@ -284,7 +284,7 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:
             return math_ops.reduce_sum(reshape(dy, split_shape),
                                        list(builtins.range(0, 2 * len(mult), 2)))
 
-        _record1("Tile", x, out, grad)
+        _record1("Tile", x, out, grad, tuple(mult))
     return out
 
 
@@ -309,7 +309,8 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any
     if mode == "CONSTANT":
         out = wrap(_C.pad(x._a, pads, float(to_tensor(constant_values).numpy())))
         key = tuple(slice(a, a + d) for (a, _), d in zip(pads, x._a.shape))
-        return _record1("Pad", x, out, lambda dy: slice_helper(dy, key))
+        return _record1("Pad", x, out, lambda dy: slice_helper(dy, key),
+                        tuple(p for pair in pads for p in pair))
     if mode not in ("REFLECT", "SYMMETRIC"):
         raise ValueError(f"Unknown padding mode: {mode}")
     out = x
@@ -338,7 +339,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None,
         def grad(dy: Tensor) -> Tensor:
             return _scatter_add(idx, dy, in_shape, ax)
 
-        _record1("GatherV2", x, out, grad)
+        _record1("GatherV2", x, out, grad, (ax, idx))
     return out
 
 
