@@ -34,18 +34,17 @@ class Record:
     """One recorded op: its inputs, outputs and backward function (the reference rule,
     made of tapeflow ops so that tapes can record it), plus what the native engine needs:
     the id of its rule for this op (-1: none) and the op's attributes (matmul's transposes,
-    reduction axes, softmax's axis, or a saved Tensor)."""
+    reduction axes, softmax's axis, or a saved Tensor). Made by ``record`` (natively, its
+    slots set in place), never directly."""
 
     __slots__ = ("op", "inputs", "outputs", "backward", "rule", "attrs")
 
-    def __init__(self, op: str, inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
-                 backward: Backward, attrs: Any = None) -> None:
-        self.op = op
-        self.inputs = inputs
-        self.outputs = outputs
-        self.backward = backward
-        self.rule = NATIVE_RULES.get(op, -1)
-        self.attrs = attrs
+    op: str
+    inputs: Tuple[Any, ...]
+    outputs: Tuple[Any, ...]
+    backward: Backward
+    rule: int
+    attrs: Any
 
 
 class TapeState:
@@ -64,13 +63,6 @@ class TapeState:
         if id(obj) not in self.ids:
             self.ids.add(id(obj))
             self.watched.append(obj)
-
-    def tracks(self, inputs: Sequence[Any]) -> bool:
-        ids = self.ids
-        for x in inputs:
-            if id(x) in ids:
-                return True
-        return False
 
 
 def _refresh() -> None:
@@ -114,8 +106,3 @@ _core._install_tape(Record, TapeState, NATIVE_RULES, _identity_backward)
 # Both run natively (csrc/bindings): ops call them on every recorded op.
 record: Callable[..., None] = _core.tape_record
 variable_read: Callable[[Any, Any], None] = _core.tape_variable_read
-
-
-def should_record() -> bool:
-    """True when some tape is recording (callers may then skip building closures)."""
-    return bool(active)
