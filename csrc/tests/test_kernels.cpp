@@ -165,21 +165,27 @@ TEST_P(PerIsa, GemmMatchesNaive) {
   }
 }
 
-// The packed / direct / narrow GEMM paths of every ISA against a long-double reference:
+// The packed / direct / narrow GEMM paths of every ISA (and the transposed-A kernel)
+// against a long-double reference:
 // odd sizes, 1-element dims, sizes around the register tiles (MR 14/6/4, NR up to 32) and
 // the cache blocks (KC 256/384, MC 120/168), leading dimensions wider than the rows, and
 // C padding that must stay untouched. Error bound: c * eps * sum_k |a_ik||b_kj|.
+// transposed_a: A is stored K x M (lda >= M) and the kernel is gemm_at (C = A^T B).
 template <class T>
-void check_gemm(const KernelTable& t, int64_t M, int64_t N, int64_t K, int64_t pad, unsigned seed) {
-  const int64_t lda = K + pad, ldb = N + 2 * pad, ldc = N + 3 * pad;
+void check_gemm(const KernelTable& t, int64_t M, int64_t N, int64_t K, int64_t pad, unsigned seed,
+                bool transposed_a = false) {
+  const int64_t lda = (transposed_a ? M : K) + pad, ldb = N + 2 * pad, ldc = N + 3 * pad;
   std::mt19937 gen(seed);
   std::uniform_real_distribution<double> dist(-1, 1);
-  std::vector<T> A(static_cast<size_t>(M * lda + 1)), B(static_cast<size_t>(K * ldb + 1));
+  std::vector<T> A(static_cast<size_t>((transposed_a ? K : M) * lda + 1));
+  std::vector<T> B(static_cast<size_t>(K * ldb + 1));
   std::vector<T> C(static_cast<size_t>(M * ldc + 1), T(-777));
   for (auto& x : A) x = static_cast<T>(dist(gen));
   for (auto& x : B) x = static_cast<T>(dist(gen));
   const int d = std::is_same_v<T, float> ? 0 : 1;
-  t.gemm[d](M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc);
+  auto a_at = [&](int64_t i, int64_t k) { return transposed_a ? A[k * lda + i] : A[i * lda + k]; };
+  if (transposed_a) t.gemm_at[d](M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc);
+  else t.gemm[d](M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc);
   const double eps = std::is_same_v<T, float> ? 6e-8 : 1.2e-16;
   int bad = 0;
   for (int64_t i = 0; i < M && bad < 5; ++i) {
@@ -191,14 +197,15 @@ void check_gemm(const KernelTable& t, int64_t M, int64_t N, int64_t K, int64_t p
       }
       long double s = 0, mag = 0;
       for (int64_t k = 0; k < K; ++k) {
-        const long double p = static_cast<long double>(A[i * lda + k]) * B[k * ldb + j];
+        const long double p = static_cast<long double>(a_at(i, k)) * B[k * ldb + j];
         s += p;
         mag += p < 0 ? -p : p;
       }
       const double tol = 4 * eps * (static_cast<double>(K) + 2) * static_cast<double>(mag) + 1e-30;
       if (!(std::fabs(static_cast<double>(got) - static_cast<double>(s)) <= tol)) {
         ++bad;
-        ADD_FAILURE() << t.isa << (d ? " f64" : " f32") << " M=" << M << " N=" << N << " K=" << K
+        ADD_FAILURE() << t.isa << (d ? " f64" : " f32") << (transposed_a ? " A^T" : "")
+                      << " M=" << M << " N=" << N << " K=" << K
                       << " pad=" << pad << " C[" << i << "," << j << "]=" << got << " want " << (double)s;
       }
     }
@@ -221,6 +228,8 @@ TEST_P(PerIsa, GemmFloatAndDoubleAllPathsMatchReference) {
     for (int64_t pad : {0, 3}) {
       check_gemm<float>(t, M, N, K, pad, seed++);
       check_gemm<double>(t, M, N, K, pad, seed++);
+      check_gemm<float>(t, M, N, K, pad, seed++, /*transposed_a=*/true);
+      check_gemm<double>(t, M, N, K, pad, seed++, /*transposed_a=*/true);
     }
   }
 }
