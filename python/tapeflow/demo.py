@@ -158,7 +158,13 @@ def digits_mlp() -> float:
     return float(accuracy)
 
 
-def _median_us(fn: Callable[[], object], repeat: int = 7, number: int = 3) -> float:
+def _median_us(fn: Callable[[], object], repeat: int = 7, target_s: float = 0.004) -> float:
+    """Median time per call over `repeat` loops of about `target_s`, after warm-up calls
+    (first-call allocation, the thread pool waking up)."""
+    fn()
+    t0 = time.perf_counter()
+    fn()
+    number = max(1, int(target_s / max(time.perf_counter() - t0, 1e-7)))
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
