@@ -33,6 +33,7 @@ const std::vector<RuleName>& rule_names() {
       {"Max", Rule::kMaxMin},              {"Min", Rule::kMaxMin},
       {"GatherV2", Rule::kGather},         {"ConcatV2", Rule::kConcat},
       {"Tile", Rule::kTile},               {"Pad", Rule::kPad},
+      {"StridedSlice", Rule::kSlice},
   };
   return names;
 }
@@ -290,6 +291,8 @@ Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs
       }
       return {ops::slice(dy, args)};
     }
+    case Rule::kSlice:  // dy written into zeros of x's shape where the slice was read
+      return {ops::slice_assign(zeros_like(input(0)), n.slices, dy)};
     case Rule::kNone:
       break;
   }

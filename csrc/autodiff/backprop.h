@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/array.h"
+#include "ops.h"
 
 namespace tapeflow::autodiff {
 
@@ -62,6 +63,7 @@ enum class Rule : int32_t {
   kConcat,     // attrs: {axis}
   kTile,       // attrs: the multiples
   kPad,        // attrs: {before_0, after_0, before_1, ...} (constant padding)
+  kSlice,      // StridedSlice; slices: the indexing of the forward pass
 };
 
 struct RuleName {
@@ -80,6 +82,7 @@ struct Node {
   std::vector<int64_t> attrs;
   bool has_attrs = false;
   const Array* saved = nullptr;  // an Array the forward pass kept (see Rule)
+  std::vector<ops::SliceArg> slices;
 };
 
 // One gradient per input (undefined Array: none).

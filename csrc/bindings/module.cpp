@@ -397,6 +397,11 @@ autodiff::Node node_of(PyObject* rec) {
   // most one Tensor.
   PyObject* attrs = slot(rec, g_record.attrs);
   if (!native || attrs == Py_None) return n;
+  if (n.rule == autodiff::Rule::kSlice) {  // the indexing items (slices and ints)
+    if (!PyTuple_Check(attrs)) throw Error(ErrorKind::kInternal, "[tape] slice items must be a tuple");
+    n.slices = slice_args(py::reinterpret_borrow<py::tuple>(attrs));
+    return n;
+  }
   if (!PyTuple_Check(attrs) && !PyList_Check(attrs)) {
     if ((n.saved = array_of(attrs)) == nullptr)
       throw Error(ErrorKind::kInternal, "[tape] record attrs must be ints and a Tensor");

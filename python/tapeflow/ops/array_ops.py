@@ -437,7 +437,7 @@ def slice_helper(tensor: Any, key: Any) -> Tensor:
         def grad(dy: Tensor) -> Tensor:
             return _slice_scatter(dy, zeros_shape, dtype, items)
 
-        _record1("StridedSlice", x, out, grad)
+        _record1("StridedSlice", x, out, grad, items)
     if new_axes:
         shape = list(out._a.shape)
         for pos in new_axes:
