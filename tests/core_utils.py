@@ -159,3 +159,20 @@ def as_layout(x: np.ndarray, layout: str) -> tuple[_core.Array, np.ndarray]:
             col, x.shape
         )
     raise ValueError(layout)
+
+
+# ---- the two gradient walks ------------------------------------------------------------
+
+
+def native_and_python(fn):
+    """fn() run with first-order gradients through the native walk (the default), then
+    through the Python rules (autodiff/tape.py's native_backward off): (native, python)."""
+    from tapeflow.autodiff import tape as _tape
+
+    native = fn()
+    _tape.native_backward = False
+    try:
+        python = fn()
+    finally:
+        _tape.native_backward = True
+    return native, python

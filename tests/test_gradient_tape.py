@@ -1031,6 +1031,7 @@ def test_fused_sparse_xent_has_exact_first_and_second_derivatives() -> None:
 
 # ---- the native first-order walk against the Python walk, on random graphs -------------
 
+from core_utils import native_and_python  # noqa: E402
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _GRAPH_UNARY = [tf.square, tf.tanh, tf.sigmoid, tf.exp, tf.math.sin, tf.nn.relu,
@@ -1046,8 +1047,6 @@ def test_native_walk_matches_python_walk_on_random_graphs(data):
     sources, several targets, output gradients, unconnected sources, ops without a
     native rule (floormod by a constant, via its Python rule): the native walk gives
     the Python walk's results, bit for bit."""
-    from tapeflow.autodiff import tape as _tape
-
     rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 31)))
     n_leaves = data.draw(st.integers(1, 3))
     steps = data.draw(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 99),
@@ -1081,12 +1080,7 @@ def test_native_walk_matches_python_walk_on_random_graphs(data):
         return [[None if g is None else g.numpy() for g in r] if isinstance(r, list)
                 else r.numpy() for r in results]
 
-    native = gradients()
-    _tape.native_backward = False
-    try:
-        python = gradients()
-    finally:
-        _tape.native_backward = True
+    native, python = native_and_python(gradients)
     for got, want in zip(native, python):
         if isinstance(want, list):
             assert [g is None for g in got] == [w is None for w in want]

@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from core_utils import native_and_python
 
 EPS = 1e-6
 RTOL = 1e-5
@@ -683,18 +684,11 @@ def test_gradient_matches_finite_differences(case: Case, seed: int) -> None:
 def test_native_engine_matches_python_rules(case: Case, seed: int) -> None:
     """First-order gradients go through the native engine (csrc/autodiff); every op's
     Python rule is the reference: same kernels in the same order, so the same bits."""
-    from tapeflow.autodiff import tape as _tape
-
     rng = _rng(case.name, seed)
     inputs = case.make(rng, seed)
     outs = _outputs(case.fn(*_as_args(inputs)))
     weights = [rng.standard_normal(tuple(o.shape)) for o in outs]
-    native = tape_gradient(case.fn, inputs, weights, case.diff)
-    _tape.native_backward = False
-    try:
-        python = tape_gradient(case.fn, inputs, weights, case.diff)
-    finally:
-        _tape.native_backward = True
+    native, python = native_and_python(lambda: tape_gradient(case.fn, inputs, weights, case.diff))
     for k, g_native, g_python in zip(case.diff, native, python):
         g_native, g_python = tf.convert_to_tensor(g_native), tf.convert_to_tensor(g_python)
         assert g_native.dtype == g_python.dtype and g_native.shape == g_python.shape
@@ -723,8 +717,6 @@ def test_every_native_rule_is_checked() -> None:
 def test_variable_gradients_match_python_rules() -> None:
     """The chapter's training step (Variables read through ReadVariableOp, a matmul, a
     broadcast bias, a square loss), through the native engine and the Python rules."""
-    from tapeflow.autodiff import tape as _tape
-
     rng = np.random.default_rng(4)
     x = tf.constant(rng.standard_normal((50, 2)).astype(np.float32))
     y = tf.constant(rng.standard_normal((50, 1)).astype(np.float32))
@@ -735,12 +727,7 @@ def test_variable_gradients_match_python_rules() -> None:
             loss = tf.reduce_mean(tf.square(y - (tf.matmul(x, W) + b)))
         return tape.gradient(loss, [W, b])
 
-    native = grads()
-    _tape.native_backward = False
-    try:
-        python = grads()
-    finally:
-        _tape.native_backward = True
+    native, python = native_and_python(grads)
     for g_native, g_python in zip(native, python):
         np.testing.assert_array_equal(g_native.numpy(), g_python.numpy())
     expected_b = -2 * np.mean(y.numpy() - (x.numpy() @ W.numpy() + 0.5))
