@@ -59,6 +59,7 @@ Array unbroadcast(const Array& g, const Shape& shape) {
 // x's shape with the reduced axes (the node's attrs; none: all) set to 1.
 Shape keep_shape(const Array& x, const Node& n) {
   Shape keep = x.shape();
+  if (x.ndim() == 0) return keep;  // (a 0-d input has no axes to reduce)
   if (!n.has_attrs) {
     for (auto& d : keep) d = 1;
   } else {
