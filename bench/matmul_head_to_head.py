@@ -19,7 +19,6 @@ if lib == "tf":
     import tensorflow as tf
     tf.config.threading.set_intra_op_parallelism_threads(threads); tf.config.threading.set_inter_op_parallelism_threads(1)
     a, b = tf.constant(a_np), tf.constant(b_np)
-    f = lambda: tf.matmul(a, b).numpy()
     f = lambda: tf.matmul(a, b)
 else:
     import tapeflow as tf
