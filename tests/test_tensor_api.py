@@ -1398,3 +1398,37 @@ def test_native_operators_with_python_numbers_match_the_ops(op, dtype):
         got = native(t, number)
         assert got.dtype == want.dtype and got.shape == want.shape, (op, number)
         np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_native_operators_record_as_the_ops():
+    """Under a tape, + - * / ** % record what the Python ops record (a number operand
+    becomes a Tensor input; the rule is the op's), so first and second derivatives match."""
+    x0 = tf.constant([0.7, -1.3, 2.2], dtype=tf.float64)
+
+    def with_operators(x):
+        return ((x * x + 2.0 * x - x / 3.0) ** 2 - 1.5 / x) % 5.0 + (4.0 - x) ** 3.0
+
+    def with_ops(x):
+        s = tf.subtract(tf.add(tf.multiply(x, x), tf.multiply(2.0, x)), tf.truediv(x, 3.0))
+        t = tf.subtract(tf.pow(s, 2), tf.truediv(1.5, x))
+        return tf.add(tf.math.floormod(t, 5.0), tf.pow(tf.subtract(4.0, x), 3.0))
+
+    def derivatives(f):
+        with tf.GradientTape() as outer:
+            outer.watch(x0)
+            with tf.GradientTape() as inner:
+                inner.watch(x0)
+                y = f(x0)
+            ops = [r.op for r in inner._state.records]
+            dy = inner.gradient(y, x0)
+        return y, ops, dy, outer.gradient(dy, x0)
+
+    y1, ops1, d1, dd1 = derivatives(with_operators)
+    y2, ops2, d2, dd2 = derivatives(with_ops)
+    assert ops1 == ops2
+    for a, b in ((y1, y2), (d1, d2), (dd1, dd2)):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with tf.GradientTape() as tape:  # integer results are not recorded, as by the ops
+        tape.watch(x0)
+        n = tf.constant([1, 2]) * 3
+    assert tape._state.records == [] and n.dtype == tf.int32

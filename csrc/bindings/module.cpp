@@ -186,14 +186,20 @@ std::optional<Array> scalar_operand(PyObject* o, DType dt) {
   return cached_scalar(dt, static_cast<uint64_t>(v), [&] { return ops::full_int({}, dt, v); });
 }
 
+void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* backward,
+                 PyObject* attrs);
+
 // reflected: the operator of the right operand (`2.0 - t` is t.__rsub__(2.0)).
+// tf_name: the op's TF name when it has a gradient. While a tape is active, a float
+// result is recorded as the Python op records it: inputs (a number operand as a new
+// Tensor), output, no closure (tape.py's PYTHON_RULES has the op's rule).
 void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool float_only,
-                           bool reflected, py::object fallback) {
+                           bool reflected, const char* tf_name, py::object fallback) {
+  PyObject* const op_name = tf_name ? PyUnicode_InternFromString(tf_name) : nullptr;  // kept
   cls.attr(name) = py::cpp_function(
-      [op, float_only, reflected, fallback](py::handle self, py::handle other) -> py::object {
+      [op, float_only, reflected, op_name, fallback](py::handle self, py::handle other) -> py::object {
         const Array* x = fast_operand(self.ptr());
-        if (x == nullptr || PyList_GET_SIZE(g_fast.active) != 0 ||
-            (float_only && !is_floating(x->dtype())))
+        if (x == nullptr || (float_only && !is_floating(x->dtype())))
           return fallback(self, other);
         const Array* y = fast_operand(other.ptr());
         std::optional<Array> scalar;
@@ -212,7 +218,19 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
           py::gil_scoped_release r;
           out = ops::binary(op, a, b);
         }
-        return py::reinterpret_steal<py::object>(make_tensor(std::move(out)));
+        const bool record = op_name != nullptr && PyList_GET_SIZE(g_fast.active) != 0 &&
+                            is_floating(out.dtype());
+        py::object result = py::reinterpret_steal<py::object>(make_tensor(std::move(out)));
+        if (record) {
+          const py::object y_obj = scalar ? py::reinterpret_steal<py::object>(make_tensor(Array(*scalar)))
+                                          : py::reinterpret_borrow<py::object>(other);
+          py::tuple inputs(2);
+          inputs[reflected ? 1 : 0] = self;
+          inputs[reflected ? 0 : 1] = y_obj;
+          const py::tuple outputs = py::make_tuple(result);
+          tape_record(op_name, inputs.ptr(), outputs.ptr(), Py_None, Py_None);
+        }
+        return result;
       },
       py::name(name), py::is_method(cls));
 }
@@ -710,21 +728,32 @@ PYBIND11_MODULE(_core, m) {
     g_fast.slot = reinterpret_cast<PyMemberDescrObject*>(descr.ptr())->d_member->offset;
     g_fast.active = active.release().ptr();  // module-level list: kept for the process
     Py_INCREF(tensor_cls.ptr());
-    const struct { const char* name; BinaryOp op; bool float_only, reflected; } table[] = {
-        {"__add__", BinaryOp::add, false, false}, {"__sub__", BinaryOp::sub, false, false},
-        {"__mul__", BinaryOp::mul, false, false}, {"__truediv__", BinaryOp::div, true, false},
-        {"__radd__", BinaryOp::add, false, true}, {"__rsub__", BinaryOp::sub, false, true},
-        {"__rmul__", BinaryOp::mul, false, true}, {"__rtruediv__", BinaryOp::div, true, true},
-        {"__pow__", BinaryOp::pow, false, false}, {"__rpow__", BinaryOp::pow, false, true},
-        {"__floordiv__", BinaryOp::floordiv, false, false},
-        {"__rfloordiv__", BinaryOp::floordiv, false, true},
-        {"__mod__", BinaryOp::mod, false, false}, {"__rmod__", BinaryOp::mod, false, true},
-        {"__lt__", BinaryOp::less, false, false},
-        {"__le__", BinaryOp::less_equal, false, false},
-        {"__gt__", BinaryOp::greater, false, false},
-        {"__ge__", BinaryOp::greater_equal, false, false}};
+    const struct {
+      const char* name;
+      BinaryOp op;
+      bool float_only, reflected;
+      const char* tf_name;  // ops with a gradient: what the Python op records
+    } table[] = {
+        {"__add__", BinaryOp::add, false, false, "AddV2"},
+        {"__sub__", BinaryOp::sub, false, false, "Sub"},
+        {"__mul__", BinaryOp::mul, false, false, "Mul"},
+        {"__truediv__", BinaryOp::div, true, false, "RealDiv"},
+        {"__radd__", BinaryOp::add, false, true, "AddV2"},
+        {"__rsub__", BinaryOp::sub, false, true, "Sub"},
+        {"__rmul__", BinaryOp::mul, false, true, "Mul"},
+        {"__rtruediv__", BinaryOp::div, true, true, "RealDiv"},
+        {"__pow__", BinaryOp::pow, false, false, "Pow"},
+        {"__rpow__", BinaryOp::pow, false, true, "Pow"},
+        {"__floordiv__", BinaryOp::floordiv, false, false, nullptr},
+        {"__rfloordiv__", BinaryOp::floordiv, false, true, nullptr},
+        {"__mod__", BinaryOp::mod, false, false, "FloorMod"},
+        {"__rmod__", BinaryOp::mod, false, true, "FloorMod"},
+        {"__lt__", BinaryOp::less, false, false, nullptr},
+        {"__le__", BinaryOp::less_equal, false, false, nullptr},
+        {"__gt__", BinaryOp::greater, false, false, nullptr},
+        {"__ge__", BinaryOp::greater_equal, false, false, nullptr}};
     for (const auto& e : table)
-      install_fast_operator(tensor_cls, e.name, e.op, e.float_only, e.reflected,
+      install_fast_operator(tensor_cls, e.name, e.op, e.float_only, e.reflected, e.tf_name,
                             fallbacks[e.name]);
   }, "Installs Tensor's + - * / ** // % (and reflected) < <= > >= with a native path for a "
      "Tensor and a Tensor of its dtype or a Python number, while no tape records "

@@ -320,7 +320,7 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
         inputs = rec.inputs
         # A live record with one input was kept because that input is reached.
         needs = (True,) if len(inputs) == 1 else tuple([id(x) in reach for x in inputs])
-        in_grads = rec.backward(outs, needs)
+        in_grads = _tape.run_backward(rec, outs, needs)
         for x, need, g in zip(inputs, needs, in_grads):
             if g is None or not need:
                 continue
@@ -332,7 +332,7 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
 
 def _python_rule(rec: _tape.Record, dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> List[Any]:
     """A record's Python rule for the native engine: Arrays in, Arrays (or None) out."""
-    grads = rec.backward(tuple([wrap(d) for d in dys]), needs)
+    grads = _tape.run_backward(rec, tuple([wrap(d) for d in dys]), needs)
     return [None if g is None else g._a if isinstance(g, Tensor) else convert_to_tensor(g)._a
             for g in grads]
 

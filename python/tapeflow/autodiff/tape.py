@@ -9,7 +9,7 @@ higher derivatives without special code.
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from tapeflow import _core
 
@@ -30,6 +30,19 @@ NATIVE_RULES = _core.grad_rules()
 native_backward = True
 
 
+# TF op name -> rule(*inputs, *outputs, output_grads, needs) for ops recorded without a
+# backward closure (their Record's backward is None): the binary ops (ops/_base.py), which
+# Tensor's native operators also record.
+PYTHON_RULES: Dict[str, Callable[..., Sequence[Any]]] = {}
+
+
+def run_backward(rec: "Record", dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
+    """A record's Python rule: its backward closure, or its op's entry in PYTHON_RULES."""
+    if rec.backward is not None:
+        return rec.backward(dys, needs)
+    return PYTHON_RULES[rec.op](*rec.inputs, *rec.outputs, dys, needs)
+
+
 class Record:
     """One recorded op: its inputs, outputs and backward function (the reference rule,
     made of tapeflow ops so that tapes can record it), plus what the native engine needs:
@@ -42,7 +55,7 @@ class Record:
     op: str
     inputs: Tuple[Any, ...]
     outputs: Tuple[Any, ...]
-    backward: Backward
+    backward: Optional[Backward]  # None: PYTHON_RULES[op] (see run_backward)
     rule: int
     attrs: Any
 

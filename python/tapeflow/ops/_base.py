@@ -126,6 +126,21 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
     active = _tape.active  # the list itself: tapes change its contents, not identity
     has_grad = grad_x is not None or grad_y is not None
 
+    def rule(x: Tensor, y: Tensor, out: Tensor, dys: Tuple[Any, ...],
+             needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
+        dz = dys[0]
+        gx = grad_x(x, y, out, dz) if needs[0] and grad_x is not None else None
+        gy = grad_y(x, y, out, dz) if needs[1] and grad_y is not None else None
+        if broadcast:
+            if gx is not None:
+                gx = unbroadcast(gx, x._a.shape)
+            if gy is not None:
+                gy = unbroadcast(gy, y._a.shape)
+        return gx, gy
+
+    if has_grad:  # records carry no closure: the rule is found by the op's name
+        _tape.PYTHON_RULES[tf_name] = rule
+
     def op(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
         if type(x) is not Tensor or type(y) is not Tensor:
             x, y = binary_operands(x, y, tf_name, strict)
@@ -136,18 +151,7 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
             binary_operands(x, y, tf_name)  # mismatched dtypes: raise TF's message
             raise
         if has_grad and active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-            def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
-                dz = dys[0]
-                gx = grad_x(x, y, out, dz) if needs[0] and grad_x is not None else None
-                gy = grad_y(x, y, out, dz) if needs[1] and grad_y is not None else None
-                if broadcast:
-                    if gx is not None:
-                        gx = unbroadcast(gx, x._a.shape)
-                    if gy is not None:
-                        gy = unbroadcast(gy, y._a.shape)
-                return gx, gy
-
-            _tape.record(tf_name, (x, y), (out,), backward)
+            _tape.record(tf_name, (x, y), (out,), None)
         return out
 
     op.__doc__ = doc
