@@ -1339,7 +1339,7 @@ def test_version():
     assert tf.executing_eagerly() is True
 
 
-# ---- the native operator path (+ - * / on two Tensors of one dtype, no tape) -----------
+# ---- the native operator path (+ - * / ** // % on Tensors of one dtype or a number) ------
 
 @pytest.mark.parametrize("op", ["__add__", "__sub__", "__mul__", "__truediv__", "__pow__",
                                 "__floordiv__", "__mod__", "__lt__", "__le__", "__gt__",
@@ -1370,7 +1370,7 @@ def test_native_operators_defer_to_the_ops():
     np.testing.assert_array_equal((x * v).numpy(), [3.0, 8.0])
     np.testing.assert_array_equal((x - 1).numpy(), [0.0, 1.0])
     np.testing.assert_array_equal((v[0:1] + x[0:1]).numpy(), [4.0])
-    with tf.GradientTape() as tape:  # a recording tape takes the Python op
+    with tf.GradientTape() as tape:  # recorded natively, as the Python op records
         tape.watch(x)
         y = x * x + x / x - x
     np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [1.0, 3.0])

@@ -104,12 +104,13 @@ std::vector<ops::SliceArg> slice_args(const py::tuple& items) {
 constexpr int64_t kReleaseGilAbove = 4096;
 
 // ---- the Tensor operator fast path -----------------------------------------------------
-// `a + b` (or `a * 2.0`) on tapeflow Tensors of one dtype, with no tape recording, is the
-// tutorial's commonest line; its Python op (ops/_base.py's binary) costs more than the
-// kernel. The operators installed here do the same thing in C++ (read both `_a` slots,
-// run the op, make a Tensor holding the result; + - * / and the four orderings) and
-// hand every other case, unchanged, to the Python op: other types (Variables, numbers,
-// arrays), mixed dtypes (TF's error message), int true division, or an active tape.
+// `a + b` (or `a * 2.0`) on tapeflow Tensors of one dtype is the tutorial's commonest
+// line; its Python op (ops/_base.py's binary) costs more than the kernel. The operators
+// installed here do the same thing in C++ (read both `_a` slots, run the op, make a
+// Tensor holding the result, record it on active tapes as the Python op would; + - * /
+// ** // % and the four orderings) and hand every other case, unchanged, to the Python
+// op: other types (Variables, arrays, numbers that do not convert), mixed dtypes (TF's
+// error message), int true division.
 struct FastOperators {
   PyTypeObject* tensor = nullptr;  // tapeflow.Tensor (exact type only)
   Py_ssize_t slot = 0;             // offset of its `_a` slot
@@ -756,8 +757,8 @@ PYBIND11_MODULE(_core, m) {
       install_fast_operator(tensor_cls, e.name, e.op, e.float_only, e.reflected, e.tf_name,
                             fallbacks[e.name]);
   }, "Installs Tensor's + - * / ** // % (and reflected) < <= > >= with a native path for a "
-     "Tensor and a Tensor of its dtype or a Python number, while no tape records "
-     "(ops/_base.py's binary does the rest).");
+     "Tensor and a Tensor of its dtype or a Python number, recorded on active tapes as "
+     "the Python ops record (ops/_base.py's binary does the rest).");
 
   m.def("kernel_isa", &ops::kernel_isa);
   m.def("cuda_available", &ops::cuda_available);

@@ -466,8 +466,8 @@ _Operators.__pow__ = _math.pow  # type: ignore[assignment]
 _Operators.__matmul__ = _math.matmul  # type: ignore[assignment]
 _Operators.__neg__ = _math.negative  # type: ignore[assignment]
 # On Tensor itself, + - * / ** // % < <= > >= take a native path for two Tensors of one
-# dtype (or a Tensor and a Python number) while no tape records, and call the ops above
-# otherwise (see _install_fast_operators).
+# dtype (or a Tensor and a Python number), recording on active tapes as the ops do, and
+# call the ops above otherwise (see _install_fast_operators).
 _core._install_fast_operators(Tensor, _tape_active, {
     "__add__": _math.add, "__sub__": _math.subtract, "__mul__": _math.multiply,
     "__truediv__": _math.truediv, "__radd__": _Operators.__radd__,
