@@ -42,7 +42,8 @@ numpy runs in the parent with its BLAS defaults (OpenBLAS, every core).
 Each round times a library with the median over ``repeat`` runs (7 quick, 15 full) of a
 loop sized to about 10 ms (quick) or 40 ms (full), after two warm-up calls (they also
 compile the JAX functions); a row runs ``--rounds`` (3) rounds of every library,
-interleaved, and each cell is the median of its rounds. ``vs X`` is
+interleaved, each timing after ``--gap`` (0.15 s) of idle so that the thread pool of the
+library timed before has parked, and each cell is the median of its rounds. ``vs X`` is
 time_X / time_tapeflow, so > 1 means tapeflow is faster. Throughput is tapeflow's:
 GFLOP/s (2mnk) for matmul, GB/s (bytes read + written / time) otherwise. The machine is
 shared and noisy: compare ratios within one run, not single times across runs.
@@ -589,6 +590,13 @@ def main() -> None:
         help="leave a peer out",
     )
     parser.add_argument(
+        "--gap",
+        type=float,
+        default=0.15,
+        help="seconds of idle before each library's timing (pools of the library timed "
+        "just before, e.g. OpenBLAS's, spin for up to ~0.1 s after their last call)",
+    )
+    parser.add_argument(
         "--rounds",
         type=int,
         default=3,
@@ -661,6 +669,7 @@ def main() -> None:
             for lib in order:
                 if lib not in libs:
                     continue
+                time.sleep(args.gap)  # let the previous library's spinning threads park
                 try:
                     t = lib.time_us(w)
                 except (RuntimeError, TimeoutError, OSError, ValueError) as exc:
