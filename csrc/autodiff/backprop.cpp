@@ -189,8 +189,9 @@ Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs
       const Array& y = input(1);
       const Array pick_x =
           n.rule == Rule::kMaximum ? ops::greater_equal(x, y) : ops::less_equal(x, y);
-      return {need(0) ? unbroadcast(ops::where(pick_x, dy, zeros_like(dy)), x.shape()) : Array(),
-              need(1) ? unbroadcast(ops::where(pick_x, zeros_like(dy), dy), y.shape()) : Array()};
+      const Array zeros = zeros_like(dy);
+      return {need(0) ? unbroadcast(ops::where(pick_x, dy, zeros), x.shape()) : Array(),
+              need(1) ? unbroadcast(ops::where(pick_x, zeros, dy), y.shape()) : Array()};
     }
     case Rule::kTranspose: {
       ops::Axes inverse(n.attrs.size());

@@ -125,13 +125,17 @@ PyObject* make_tensor(Array&& a) {
   return t;
 }
 
+// The Array held by a Python Array object, borrowed (nullptr if it is not one).
+const Array* borrowed_array(PyObject* a) {
+  py::detail::make_caster<Array> caster;
+  if (a == nullptr || !caster.load(a, false)) return nullptr;
+  return &py::detail::cast_op<const Array&>(caster);
+}
+
+// An exact Tensor's `_a`, read from its slot (nullptr for anything else).
 const Array* fast_operand(PyObject* o) {
   if (Py_TYPE(o) != g_fast.tensor) return nullptr;
-  PyObject* a = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + g_fast.slot);
-  if (a == nullptr) return nullptr;
-  py::detail::make_caster<Array> caster;
-  if (!caster.load(a, false)) return nullptr;
-  return &py::detail::cast_op<const Array&>(caster);
+  return borrowed_array(*reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + g_fast.slot));
 }
 
 // A Python float or int operand as a 0-d Array of the tensor's dtype, converted exactly as
@@ -268,17 +272,9 @@ PyObject* slot(PyObject* o, Py_ssize_t offset) {
   return v;
 }
 
-// The Array held by a Python Array object, borrowed (nullptr if it is not one).
-const Array* borrowed_array(PyObject* a) {
-  py::detail::make_caster<Array> caster;
-  if (a == nullptr || !caster.load(a, false)) return nullptr;
-  return &py::detail::cast_op<const Array&>(caster);
-}
-
 // A Tensor's or Variable's `_a`, borrowed; nullptr for anything else.
 const Array* array_of(PyObject* o) {
-  if (Py_TYPE(o) == g_fast.tensor)
-    return borrowed_array(*reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + g_fast.slot));
+  if (Py_TYPE(o) == g_fast.tensor) return fast_operand(o);
   static PyObject* const name = PyUnicode_InternFromString("_a");
   PyObject* a = PyObject_GetAttr(o, name);
   if (a == nullptr) {

@@ -268,16 +268,19 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
     (``_core.backprop``), running native rules and calling ``_python_rule`` for ops
     without one; otherwise the walk below runs every record's Python rule, so that the
     recording tapes see the gradient's ops."""
+    # Per target: (the target, its value as a Tensor, its output gradient or None: ones).
+    seeds = []
+    for i, t in enumerate(targets):
+        t_tensor = t if type(t) is Tensor else convert_to_tensor(t)
+        seed = None
+        if output_grads is not None and output_grads[i] is not None:
+            seed = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)
+        seeds.append((t, t_tensor, seed))
+
     if not _tape.active and _tape.native_backward:
-        seeds = []
-        for i, t in enumerate(targets):
-            t_tensor = t if type(t) is Tensor else convert_to_tensor(t)
-            seed = None  # ones like the target, made by the engine
-            if output_grads is not None and output_grads[i] is not None:
-                seed = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)._a
-            seeds.append((t, seed, t_tensor._a))
+        native_seeds = [(t, None if g is None else g._a, v._a) for t, v, g in seeds]
         floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
-        found = iter(_core.backprop(records, seeds, floats, _python_rule))
+        found = iter(_core.backprop(records, native_seeds, floats, _python_rule))
         return [(None if (g := next(found)) is None else wrap(g))
                 if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 
@@ -294,12 +297,8 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
                 live.append(rec)
                 break
     grads: Dict[int, Any] = {}
-    for i, t in enumerate(targets):
-        t_tensor = t if isinstance(t, Tensor) else convert_to_tensor(t)
-        if output_grads is not None and output_grads[i] is not None:
-            g = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)
-        else:
-            g = math_ops.ones_like(t_tensor)
+    for t, t_tensor, seed in seeds:
+        g = math_ops.ones_like(t_tensor) if seed is None else seed
         key = id(t)
         grads[key] = g if key not in grads else math_ops.add(grads[key], g)
     add = math_ops.add
