@@ -240,6 +240,7 @@ TEST_P(PerIsa, GemmPackedPathBlocksAndEdges) {
   const KernelTable& t = cpu::kernels_for(GetParam());
   check_gemm<float>(t, 113, 300, 800, 0, 101);
   check_gemm<float>(t, 37, 290, 1000, 24, 102);  // lda = 1024 floats
+  check_gemm<float>(t, 30, 200, 1020, 4, 107);   // the same, KC blocks not multiples of 16
   check_gemm<float>(t, 16, 2100, 100, 0, 103);
   check_gemm<double>(t, 113, 150, 700, 0, 104);
   check_gemm<double>(t, 37, 290, 500, 12, 105);  // lda = 512 doubles
