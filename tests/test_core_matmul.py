@@ -104,6 +104,22 @@ def test_matmul_batched_threads(dtype, num_threads):
         check(_core.matmul(to_core(a), to_core(b)), a, b)
 
 
+@pytest.mark.parametrize("dtype", FLOATS, ids=dtype_id)
+@pytest.mark.parametrize(
+    "shape_a,shape_b",
+    [((300, 400), (400, 610)), ((610, 1000), (1000, 250)), ((2, 77, 520), (520, 450)),
+     ((97, 1024), (1024, 300))],
+)
+def test_matmul_packed_threads(dtype, shape_a, shape_b, num_threads):
+    """Products whose B is packed, split between threads: column bands when B is wider
+    than A is tall, row bands otherwise, per batch item; rows 4 KiB apart (A packed)."""
+    rng = np.random.default_rng(sum(shape_a) + sum(shape_b))
+    a, b = random_matrix(rng, shape_a, dtype), random_matrix(rng, shape_b, dtype)
+    for threads in (1, 2, 3):
+        num_threads(threads)
+        check(_core.matmul(to_core(a), to_core(b)), a, b)
+
+
 def test_matmul_k_zero_gives_zeros():
     """(M, 0) @ (0, N) is an M x N matrix of zeros, as numpy and TF."""
     got = _core.matmul(to_core(np.ones((3, 0))), to_core(np.ones((0, 4))))
