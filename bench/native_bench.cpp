@@ -1,9 +1,13 @@
 // Native benchmark of the core's kernels, without Python in the way.
 // Build: cmake -S . -B build/bench -G Ninja -DTAPEFLOW_BUILD_BENCH=ON && cmake --build build/bench --target tapeflow_bench
 // Run:   build/bench/tapeflow_bench            (TAPEFLOW_ISA / TAPEFLOW_NUM_THREADS apply)
+//        build/bench/tapeflow_bench gemm M K N [f64]   one product, (M x K) @ (K x N):
+//        median GFLOP/s of 21 loops of 5 calls (for A/B runs of GEMM changes)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -30,7 +34,27 @@ double median_seconds(const std::function<void()>& fn, int repeat = 9) {
 
 }  // namespace
 
-int main() {
+// `gemm M K N [f64]`: one product shape, timed in loops of 5 calls.
+int gemm_shape(int argc, char** argv) {
+  const int64_t M = std::atoll(argv[2]), K = std::atoll(argv[3]), N = std::atoll(argv[4]);
+  const DType dt = argc > 5 && std::string(argv[5]) == "f64" ? DType::kFloat64 : DType::kFloat32;
+  if (M <= 0 || K <= 0 || N <= 0) {
+    std::fprintf(stderr, "usage: tapeflow_bench gemm M K N [f64]  (positive sizes)\n");
+    return 2;
+  }
+  const auto key = ops::PhiloxKey{1, 2};
+  const Array a = ops::random_uniform({M, K}, dt, key, {0, 0, 0, 0}).values;
+  const Array b = ops::random_uniform({K, N}, dt, key, {1, 0, 0, 0}).values;
+  const double s = median_seconds([&] { for (int i = 0; i < 5; ++i) ops::matmul(a, b); }, 21) / 5;
+  std::printf("%s %lldx%lldx%lld threads=%d isa=%s: %.1f us, %.1f GFLOP/s\n",
+              dt == DType::kFloat32 ? "sgemm" : "dgemm", static_cast<long long>(M),
+              static_cast<long long>(K), static_cast<long long>(N), num_threads(),
+              ops::kernel_isa(), s * 1e6, 2.0 * M * K * N / s / 1e9);
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  if (argc >= 5 && std::string(argv[1]) == "gemm") return gemm_shape(argc, argv);
   std::printf("tapeflow native bench: isa=%s threads=%d\n", ops::kernel_isa(), num_threads());
   std::printf("%-34s %12s %14s\n", "workload", "median (us)", "throughput");
   const int64_t n = 10'000'000;
