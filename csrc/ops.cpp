@@ -707,9 +707,10 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   // bands, or column bands for short, wide outputs and for wide packed products) that
   // the threads claim one at a time from a shared counter. Claiming, rather than a fixed
   // split, matters: a pool worker can take 20-300 us to wake up, and pieces it does not
-  // take the caller runs itself, so a late worker never makes a product slower than serial. Products whose B fits the
-  // kernel's in-place (L2) path use many pieces; larger ones pack B per piece, so they use
-  // one piece per thread. Below ~7 MFLOP a hand-off cannot pay back.
+  // take the caller runs itself, so a late worker never makes a product slower than
+  // serial. Products whose B fits the kernel's in-place (L2) path use many pieces; larger
+  // ones pack B per piece, so they use one piece per thread. Below ~7 MFLOP a hand-off
+  // cannot pay back.
   constexpr double kThreadWork = 192.0 * 192 * 192;    // M*N*K below which: one thread
   constexpr double kPieceWork = 1024.0 * 1024;         // M*N*K per piece, at least
   constexpr double kInPlaceB = 768.0 * 1024;           // bytes of B the kernel reads in place
