@@ -69,6 +69,12 @@ def _pack_as(structure: Any, flat: List[Any]) -> Any:
     return build(structure)
 
 
+def _handle_or_self(x: Any) -> Any:
+    """A Variable-like object as the variable it stands for (TF compares variables by
+    resource handle, so ``gradient(v.assign_add(1.), v)`` is ones); anything else as is."""
+    return getattr(x, "_handle", x)
+
+
 def _is_float(x: Any) -> bool:
     return x._a.dtype_index <= MAX_FLOAT_INDEX
 
@@ -80,6 +86,7 @@ class GradientTape:
         self._persistent = persistent
         self._watch_accessed_variables = watch_accessed_variables
         self._state: Optional[_tape.TapeState] = None
+        self._last_watched: Tuple[Any, ...] = ()  # watched_variables() after a one-shot gradient
         self._used = False
         self._recording = False
         self._exited = False
@@ -134,13 +141,14 @@ class GradientTape:
             self._pop()
         self._state = None
         self._used = False
+        self._last_watched = ()
         if recording:
             self.__enter__()
 
     def watched_variables(self) -> Tuple[Any, ...]:
         """The Variables this tape watches, in the order they were first watched."""
         if self._state is None:
-            return ()
+            return self._last_watched
         found = [v for v in self._state.watched if hasattr(v, "_as_tensor")]
         return tuple(sorted(found, key=lambda v: getattr(v, "_uid", 0)))  # creation order
 
@@ -156,12 +164,12 @@ class GradientTape:
                                "non-persistent tapes.")
         unconnected = unconnected_gradients if unconnected_gradients is \
             UnconnectedGradients.NONE else UnconnectedGradients(unconnected_gradients)
-        flat_sources = _flatten(sources)
+        flat_sources = [_handle_or_self(s) for s in _flatten(sources)]
         for s in flat_sources:
             if type(s) is not Tensor and not (isinstance(s, Tensor) or hasattr(s, "_as_tensor")):
                 raise ValueError(f"Passed in object {s!r} of type {type(s).__name__!r}, "
                                  "not tf.Tensor or tf.Variable or ExtensionType.")
-        targets = _flatten(target)
+        targets = [_handle_or_self(t) for t in _flatten(target)]
         out_grads = None if output_gradients is None else _flatten(output_gradients)
         state = self._state
         # Inside its own block, TF stops a non-persistent tape for good, while a
@@ -172,6 +180,7 @@ class GradientTape:
         grads = _backprop(state.records, targets, out_grads, flat_sources)
         if not self._persistent:  # drop the records (the tape left `active` above)
             self._used = True
+            self._last_watched = self.watched_variables()  # TF still lists them
             self._state = None
         if unconnected is UnconnectedGradients.ZERO:
             from tapeflow.ops import math_ops

@@ -332,10 +332,13 @@ def _infer_python(value: Any) -> np.ndarray:
 
 def _python_to(value: Any, dtype: dtypes.DType) -> np.ndarray:
     """A Python value as `dtype`, refusing lossy kinds as TF does."""
-    arr = _infer_python(value)
+    with np.errstate(over="ignore"):  # floats are read again below in the wanted width
+        arr = _infer_python(value)
     kind, want = arr.dtype.kind, dtype._np.kind
     if (kind == "f" and want != "f") or (kind == "b") != (want == "b"):
         raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
+    if kind == "f" and dtype._np != arr.dtype:  # from the Python floats, not their float32s
+        return np.asarray(value, dtype=dtype._np)
     return arr.astype(dtype._np)
 
 
@@ -376,7 +379,8 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
     asked to become an integer raises ``TypeError`` (TF's messages); numpy arrays are
     cast. ``dtype_hint`` is tried first and dropped if the value does not fit it.
     """
-    if type(value) is Tensor:
+    if type(value) is Tensor or isinstance(value, Tensor):  # a subclass (v[...]) stays itself,
+        # so tapes keep the link to what produced it
         if dtype is not None and dtypes.as_dtype(dtype) is not value.dtype:
             raise ValueError(f"Tensor conversion requested dtype {dtypes.as_dtype(dtype).name} "
                              f"for Tensor with dtype {value.dtype.name}: {value!r}")
@@ -416,7 +420,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
 
 
 def _is_tensor_like(v: Any) -> bool:
-    return type(v) is Tensor or hasattr(v, "_as_tensor")
+    return isinstance(v, Tensor) or hasattr(v, "_as_tensor")
 
 
 def is_tensor(x: Any) -> bool:

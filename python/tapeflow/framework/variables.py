@@ -103,6 +103,12 @@ class Variable(_Operators):
     def ref(self) -> Reference:
         return Reference(self)
 
+    @property
+    def _handle(self) -> "Variable":
+        """The variable this object stands for, as TF's gradient compares variables by
+        resource handle: itself (an assignment's UnreadVariable answers its variable)."""
+        return self
+
     experimental_ref = ref
 
     # -- writing ---------------------------------------------------------------------
@@ -245,6 +251,10 @@ class _UnreadVariable(Variable):
     @property
     def _uid(self) -> int:  # type: ignore[override]
         return self._parent._uid
+
+    @property
+    def _handle(self) -> Variable:
+        return self._parent
 
     def _repr_name(self) -> str:
         return "UnreadVariable"
