@@ -77,6 +77,10 @@ def _floormod(a, b):
         return np.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
 
 
+def _unless_zero(dy, value):
+    return np.where(dy == 0, np.zeros_like(value), value)
+
+
 # ---- spec lists -------------------------------------------------------------------
 
 
@@ -110,6 +114,8 @@ UNARY = [
     Unary("sign", np.sign, NUMERIC),
     Unary("square", np.square, NUMERIC),
     Unary("relu", _relu, NUMERIC),
+    Unary("relu6", lambda x: np.where(x > 6, np.full_like(x, 6), _relu(x)), NUMERIC,
+          Domain(-10, 10, int_lo=-10, int_hi=10, extra=(0.0, 6.0, NAN, INF, -INF))),
     Unary("exp", np.exp, FLOATS),
     Unary("log", np.log, FLOATS, POSITIVE),
     Unary("log1p", np.log1p, FLOATS, Domain(-1.0, 1e4)),
@@ -160,6 +166,16 @@ BINARY = [
     Binary("bitwise_xor", np.bitwise_xor, INTS),
     # TF's ReluGrad(gradients, features): the gradient where the feature is > 0, else 0
     Binary("relu_grad", lambda dy, x: np.where(x > 0, dy, np.zeros_like(dy)), NUMERIC,
+           WITH_SPECIALS, TIES),
+    Binary("relu6_grad", lambda dy, x: np.where((x > 0) & (x < 6), dy, np.zeros_like(dy)),
+           NUMERIC, WITH_SPECIALS, Domain(-2, 8, step=0.5, int_lo=-2, int_hi=8, extra=SPECIALS)),
+    # TF's SqrtGrad / RsqrtGrad / ReciprocalGrad (y, dy): 0 wherever dy is 0, even where
+    # y is 0 or inf (TF's kernels check dy first).
+    Binary("sqrt_grad", lambda y, dy: _unless_zero(dy, (dy * 0.5) / y), FLOATS,
+           WITH_SPECIALS, TIES),
+    Binary("rsqrt_grad", lambda y, dy: _unless_zero(dy, (-0.5 * (dy * y)) * (y * y)),
+           FLOATS, WITH_SPECIALS, TIES),
+    Binary("reciprocal_grad", lambda y, dy: _unless_zero(dy, -y * y * dy), FLOATS,
            WITH_SPECIALS, TIES),
 ]
 

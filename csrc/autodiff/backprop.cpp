@@ -129,7 +129,7 @@ Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs
     case Rule::kLog:
       return {ops::div(dy, input(0))};
     case Rule::kSqrt:
-      return {ops::div(ops::mul(dy, scalar(dy, 0.5)), output())};
+      return {ops::sqrt_grad(output(), dy)};
     case Rule::kTanh:
       return {ops::mul(dy, ops::sub(scalar(output(), 1.0), ops::square(output())))};
     case Rule::kSigmoid:
@@ -209,10 +209,9 @@ Grads apply_rule(const Node& n, const Grads& dys, const std::vector<bool>& needs
       return {ops::mul(ops::exp(ops::sub(x, lse)), grad_to_input(dy, x, n))};
     }
     case Rule::kRsqrt:
-      return {ops::mul(dy, ops::mul(ops::pow(output(), scalar(output(), 3.0)),
-                                    scalar(output(), -0.5)))};
+      return {ops::rsqrt_grad(output(), dy)};
     case Rule::kReciprocal:
-      return {ops::neg(ops::mul(dy, ops::square(output())))};
+      return {ops::reciprocal_grad(output(), dy)};
     case Rule::kSin:
       return {ops::mul(dy, ops::cos(input(0)))};
     case Rule::kCos:

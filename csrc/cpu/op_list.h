@@ -14,6 +14,7 @@
   X(sign, Numeric, tf_sign(x))                         \
   X(square, Numeric, x * x)                            \
   X(relu, Numeric, (x < T(0) ? T(0) : x))              \
+  X(relu6, Numeric, (x < T(0) ? T(0) : (x > T(6) ? T(6) : x))) \
   X(exp, Float, tf_exp(x))                             \
   X(log, Float, tf_log(x))                             \
   X(log1p, Float, tf_log1p(x))                         \
@@ -55,7 +56,11 @@
   X(bitwise_and, Integer, a & b)                       \
   X(bitwise_or, Integer, a | b)                        \
   X(bitwise_xor, Integer, a ^ b)                       \
-  X(relu_grad, Numeric, (b > T(0) ? a : T(0)))
+  X(relu_grad, Numeric, (b > T(0) ? a : T(0)))        \
+  X(relu6_grad, Numeric, (b > T(0) && b < T(6) ? a : T(0))) \
+  X(sqrt_grad, Float, (b == T(0) ? T(0) : (b * T(0.5)) / a)) \
+  X(rsqrt_grad, Float, (b == T(0) ? T(0) : T(-0.5) * (b * a) * (a * a))) \
+  X(reciprocal_grad, Float, (b == T(0) ? T(0) : -a * a * b))
 
 // Reductions: X(name, Kind). mean is sum / count, computed in ops.cpp.
 #define TAPEFLOW_REDUCE_OPS(X) \

@@ -37,6 +37,7 @@ const std::map<std::string, std::function<double(double)>> kUnaryRef = {
     {"sign", [](double x) { return double((x > 0) - (x < 0)); }},
     {"square", [](double x) { return x * x; }},
     {"relu", [](double x) { return x > 0 ? x : 0.0; }},
+    {"relu6", [](double x) { return x < 0 ? 0.0 : (x > 6 ? 6.0 : x); }},
     {"exp", [](double x) { return std::exp(x); }},
     {"log", [](double x) { return std::log(x); }},
     {"log1p", [](double x) { return std::log1p(x); }},
@@ -80,6 +81,11 @@ const std::map<std::string, std::function<double(double, double)>> kBinaryRef = 
     {"bitwise_or", [](double a, double b) { return double(int64_t(a) | int64_t(b)); }},
     {"bitwise_xor", [](double a, double b) { return double(int64_t(a) ^ int64_t(b)); }},
     {"relu_grad", [](double dy, double x) { return x > 0 ? dy : 0.0; }},
+    {"relu6_grad", [](double dy, double x) { return x > 0 && x < 6 ? dy : 0.0; }},
+    // TF's SqrtGrad / RsqrtGrad / ReciprocalGrad (y, dy): 0 wherever dy is 0.
+    {"sqrt_grad", [](double y, double dy) { return dy == 0 ? 0.0 : dy * 0.5 / y; }},
+    {"rsqrt_grad", [](double y, double dy) { return dy == 0 ? 0.0 : -0.5 * dy * y * y * y; }},
+    {"reciprocal_grad", [](double y, double dy) { return dy == 0 ? 0.0 : -y * y * dy; }},
 };
 
 void expect_close(double got, double want, DType dt, const std::string& what) {

@@ -44,12 +44,11 @@ log1p = unary(_C.log1p, "Log1p", lambda x, y, dy: truediv(dy, add(x, 1)),
               "ln(1 + x), accurate near 0 (``tf.math.log1p``).")
 expm1 = unary(_C.expm1, "Expm1", lambda x, y, dy: multiply(dy, add(y, 1)),
               "e^x - 1, accurate near 0 (``tf.math.expm1``).")
-sqrt = unary(_C.sqrt, "Sqrt", lambda x, y, dy: truediv(multiply(dy, 0.5), y),
+sqrt = unary(_C.sqrt, "Sqrt", lambda x, y, dy: sqrt_grad(y, dy),
              "Square root; its gradient at 0 is inf, as TF (``tf.math.sqrt``).")
-rsqrt = unary(_C.rsqrt, "Rsqrt", lambda x, y, dy: multiply(dy, multiply(pow(y, 3), -0.5)),
+rsqrt = unary(_C.rsqrt, "Rsqrt", lambda x, y, dy: rsqrt_grad(y, dy),
               "1 / sqrt(x) (``tf.math.rsqrt``).")
-reciprocal = unary(_C.reciprocal, "Reciprocal",
-                   lambda x, y, dy: negative(multiply(dy, square(y))),
+reciprocal = unary(_C.reciprocal, "Reciprocal", lambda x, y, dy: reciprocal_grad(y, dy),
                    "1 / x (``tf.math.reciprocal``).")
 sin = unary(_C.sin, "Sin", lambda x, y, dy: multiply(dy, cos(x)), "sin x (``tf.math.sin``).")
 cos = unary(_C.cos, "Cos", lambda x, y, dy: negative(multiply(dy, sin(x))),
@@ -115,6 +114,24 @@ multiply = binary(_C.mul, "Mul", lambda x, y, z, dz: multiply(dz, y),
 _real_div = binary(_C.div, "RealDiv", lambda x, y, z, dz: _real_div(dz, y),
                    lambda x, y, z, dz: negative(multiply(dz, _real_div(z, y))),
                    "x / y on floats, truncating on integers (TF's Div/RealDiv).")
+# TF's SqrtGrad / RsqrtGrad / ReciprocalGrad (y, dy): the three ops' gradients from their
+# output, one fused pass each, and 0 wherever dy is 0 (so the unselected branch of
+# ``where(x > 0, sqrt(x), 0)`` contributes 0, not 0 * inf = nan, at x <= 0, as in TF).
+# Their own gradients are TF's _SqrtGradGrad, _RsqrtGradGrad and _ReciprocalGradGrad.
+sqrt_grad = binary(_C.sqrt_grad, "SqrtGrad",
+                   lambda y, dy, z, dz: negative(multiply(_real_div(dz, y), z)),
+                   lambda y, dy, z, dz: multiply(_real_div(dz, y), 0.5),
+                   "TF's SqrtGrad(y, dy): dy * 0.5 / y, 0 where dy is 0.", broadcast=False)
+rsqrt_grad = binary(_C.rsqrt_grad, "RsqrtGrad",
+                    lambda y, dy, z, dz: multiply(multiply(multiply(dz, -1.5), dy), square(y)),
+                    lambda y, dy, z, dz: rsqrt_grad(y, dz),
+                    "TF's RsqrtGrad(y, dy): -0.5 * dy * y^3, 0 where dy is 0.",
+                    broadcast=False)
+reciprocal_grad = binary(_C.reciprocal_grad, "ReciprocalGrad",
+                         lambda y, dy, z, dz: multiply(multiply(multiply(dz, -2.0), dy), y),
+                         lambda y, dy, z, dz: reciprocal_grad(y, dz),
+                         "TF's ReciprocalGrad(y, dy): -dy * y^2, 0 where dy is 0.",
+                         broadcast=False)
 floordiv = binary(_C.floordiv, "FloorDiv", None, None,
                   "Floor division: floor(x / y) (``tf.math.floordiv``); no gradient.")
 floormod = binary(_C.mod, "FloorMod", lambda x, y, z, dz: dz,
@@ -231,12 +248,37 @@ def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
 
 
 def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
-    """Cast that clips to the target range first (``tf.dtypes.saturate_cast``)."""
+    """Cast that clips to the target range first (``tf.dtypes.saturate_cast``).
+
+    The bounds are the values of the input dtype nearest the target's range from inside:
+    float32 -> int32 clips to 2147483520 (2**31 - 1 rounds up to 2**31 in float32, which
+    overflows), float64 -> float32 to +-3.4028235e38, int64 -> int32 to int32's range.
+    Differs from TF 2.21 in one place: TF's float -> int64 overflows to INT64_MIN for
+    values past 2**63 (its bound rounds up); here they saturate to the largest float
+    below 2**63."""
     value = to_tensor(value)
     dt = dtypes.as_dtype(dtype)
-    if value.dtype.is_floating and dt.is_integer:
-        value = clip_by_value(value, float(dt.min), float(dt.max))
+    src = value.dtype
+    if src.is_bool or dt.is_bool or (src.is_integer and dt.is_floating):
+        return cast(value, dt)  # every value fits (int64 -> float32 rounds, as TF)
+    lo, hi = _inner_bound(dt.min, src, -np.inf), _inner_bound(dt.max, src, np.inf)
+    if lo > src.min:
+        value = maximum(value, convert_to_tensor(lo, dtype=src))
+    if hi < src.max:
+        value = minimum(value, convert_to_tensor(hi, dtype=src))
     return cast(value, dt)
+
+
+def _inner_bound(bound: Any, src: dtypes.DType, away: float) -> Any:
+    """``bound`` in ``src``'s numpy type, moved one step toward 0 if rounding pushed it
+    outside (away is the direction out of the range: -inf for a minimum)."""
+    if src.is_integer:
+        return builtins.max(builtins.min(int(bound), int(src.max)), int(src.min))
+    with np.errstate(over="ignore"):
+        v = np.array(bound, dtype=src._np)
+    if np.isinf(v) or (float(v) > bound if away > 0 else float(v) < bound):  # exact compare
+        v = np.nextafter(v, -away, dtype=src._np)
+    return v.item()
 
 
 def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = None) -> Tensor:

@@ -16,7 +16,7 @@ from tapeflow.framework import errors
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, wrap
 from tapeflow.ops import array_ops, math_ops
-from tapeflow.ops._base import binary, to_tensor, unary
+from tapeflow.ops._base import MAX_FLOAT_INDEX, binary, to_tensor, unary
 
 m = math_ops
 
@@ -31,9 +31,12 @@ tanh = m.tanh
 softplus = m.softplus
 
 
-def relu6(features: Any, name: Optional[str] = None) -> Tensor:
-    """min(max(x, 0), 6) (``tf.nn.relu6``)."""
-    return m.minimum(relu(features), 6)
+relu6_grad = binary(_core.relu6_grad, "Relu6Grad", lambda dy, x, z, dz: relu6_grad(dz, x),
+                    None, "TF's Relu6Grad(gradients, features): gradients where 0 < "
+                    "features < 6, else 0.", broadcast=False)
+relu6 = unary(_core.relu6, "Relu6", lambda x, y, dy: relu6_grad(dy, x),
+              "min(max(x, 0), 6) (``tf.nn.relu6``); its gradient is 0 at 0 and at 6, "
+              "as TF's.")
 
 
 def leaky_relu(features: Any, alpha: float = 0.2, name: Optional[str] = None) -> Tensor:
@@ -52,7 +55,8 @@ def selu(features: Any, name: Optional[str] = None) -> Tensor:
     """Scaled ELU with the self-normalising constants (``tf.nn.selu``)."""
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
     x = to_tensor(features)
-    return m.multiply(m.where(m.greater(x, 0), x, m.multiply(m.expm1(m.minimum(x, 0)), alpha)),
+    # x < 0 picks the exponential branch, so the gradient at 0 is `scale` (TF's SeluGrad).
+    return m.multiply(m.where(m.less(x, 0), m.multiply(m.expm1(m.minimum(x, 0)), alpha), x),
                       scale)
 
 
@@ -92,9 +96,35 @@ def softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
 
 
 def log_softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
-    """x - logsumexp(x) along an axis (``tf.nn.log_softmax``)."""
+    """Log of softmax along an axis (``tf.nn.log_softmax``), in TF's max-shifted form
+    (x - max) - log(sum(exp(x - max))): x - logsumexp(x) would round the small log term
+    away next to large logits ([4194299., 4194303.] gives [-4.018, -0.018], not [-4, 0]).
+    Its gradient is TF's LogSoftmax rule, dy - sum(dy) * exp(out)."""
     x = to_tensor(logits)
-    return m.subtract(x, m.reduce_logsumexp(x, axis, keepdims=True))
+    ax = int(axis)
+    xa = x._a
+    if xa.ndim == 0:  # TF: logits must have at least one dimension
+        raise errors.InvalidArgumentError(
+            None, None, "logits must have >= 1 dimension, got [] [Op:LogSoftmax]")
+    if not -xa.ndim <= ax < xa.ndim:
+        raise errors.InvalidArgumentError(
+            None, None, f"`dim` must be in the range [{-xa.ndim}, {xa.ndim}) where {xa.ndim} "
+            f"is the number of dimensions in the input. Received: dim={ax}")
+    if xa.dtype_index > MAX_FLOAT_INDEX:
+        raise errors.InvalidArgumentError(
+            None, None, f"Value for attr 'T' of {x.dtype.name} is not in the list of allowed "
+            "values: half, bfloat16, float, double [Op:LogSoftmax]")
+    shifted = _core.sub(xa, _core.reduce("max", xa, [ax], True))
+    out = wrap(_core.sub(shifted, _core.log(_core.reduce("sum", _core.exp(shifted), [ax],
+                                                         True))))
+    if _tape.active:
+        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any]:
+            dy = dys[0]
+            return (m.subtract(dy, m.multiply(m.reduce_sum(dy, ax, keepdims=True),
+                                              m.exp(out))),)
+
+        _tape.record("LogSoftmax", (x,), (out,), backward, (ax,))
+    return out
 
 
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
