@@ -518,8 +518,8 @@ def _scan_axis(axis: Any, op_name: str) -> int:
     if t.dtype not in (dtypes.int32, dtypes.int64):
         name = _TF_TYPE_NAMES.get(t.dtype.name, t.dtype.name)
         raise errors.InvalidArgumentError(
-            None, None, f"Value for attr 'Tidx' of {name} is not in the list of allowed "
-            f"values: int32, int64 [Op:{op_name}]")
+            None, None, f"Value for attr 'Tidx' of {name} is not in the list of "
+            f"allowed values: int32, int64 [Op:{op_name}]")
     if t._a.ndim != 0:
         raise errors.InvalidArgumentError(
             None, None, f"ScanOp: axis must be a scalar, not {list(t._a.shape)} "
@@ -568,11 +568,11 @@ cumsum = _scan(_C.cumsum, "Cumsum", lambda x, y, dy, axis, exclusive, reverse: c
 cumprod = _scan(_C.cumprod, "Cumprod", _cumprod_grad)
 cumulative_logsumexp = _scan(_C.cumulative_logsumexp, "CumulativeLogsumexp",
                              _cumulative_logsumexp_grad)
-cumsum.__doc__ = """Cumulative sum along ``axis`` (``tf.math.cumsum``): float, int32, int64;
-    ``exclusive`` starts at 0, ``reverse`` sums from the end. A sequential scan in the
-    input dtype, as TF's kernel (so inf stays inf, and O(n) memory)."""
-cumprod.__doc__ = """Cumulative product along ``axis`` (``tf.math.cumprod``): float, int32,
-    int64; ``exclusive`` starts at 1, ``reverse`` multiplies from the end."""
+cumsum.__doc__ = """Cumulative sum along ``axis`` (``tf.math.cumsum``): float, int32,
+    int64; ``exclusive`` starts at 0, ``reverse`` sums from the end. A sequential scan
+    in the input dtype, as TF's kernel (so inf stays inf, and O(n) memory)."""
+cumprod.__doc__ = """Cumulative product along ``axis`` (``tf.math.cumprod``): float,
+    int32, int64; ``exclusive`` starts at 1, ``reverse`` multiplies from the end."""
 cumulative_logsumexp.__doc__ = """log(cumsum(exp(x))) along ``axis``, computed stably
     (``tf.math.cumulative_logsumexp``), float only; ``exclusive`` starts at -inf."""
 
