@@ -214,8 +214,10 @@ def test_float32_cumsum_accumulates_in_float32_sequentially() -> None:
 def test_axis_forms(name: str) -> None:
     x = np.arange(1.0, 7.0).reshape(2, 3)
     want = tf_op(name)(x, axis=1).numpy()
+    # TF reads bools as ints and truncates numpy floats (a Python float is an error).
     for axis in (-1, np.int64(1), np.int32(-1), tf.constant(1),
-                 tf.constant(-1, tf.int64)):
+                 tf.constant(-1, tf.int64), True, np.bool_(True), np.float64(1.5),
+                 np.array(1.0)):
         np.testing.assert_array_equal(tf_op(name)(x, axis=axis).numpy(), want)
     np.testing.assert_array_equal(tf_op(name)(x).numpy(),
                                   tf_op(name)(x, axis=0).numpy())

@@ -508,12 +508,16 @@ _TF_TYPE_NAMES = {"float32": "float", "float64": "double"}
 
 
 def _scan_axis(axis: Any, op_name: str) -> int:
-    """A scan's axis as an int, rejected as TF's ScanOp rejects it: a Python float is a
-    TypeError, a non-integer or non-scalar tensor an InvalidArgumentError."""
-    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+    """A scan's axis as an int, read as TF reads it: bools count as ints and numpy
+    floats truncate, but a Python float is a TypeError, and a non-integer or non-scalar
+    tensor an InvalidArgumentError."""
+    if isinstance(axis, (int, np.integer, np.bool_)):
         return int(axis)
     if isinstance(axis, float):
         convert_to_tensor(axis, dtype=dtypes.int32)  # raises TF's TypeError
+    if isinstance(axis, (np.floating, np.ndarray)):
+        axis = np.asarray(axis)
+        axis = axis.astype(np.int32) if axis.dtype.kind in "fb" else axis
     t = to_tensor(axis)
     if t.dtype not in (dtypes.int32, dtypes.int64):
         name = _TF_TYPE_NAMES.get(t.dtype.name, t.dtype.name)
