@@ -16,6 +16,7 @@ namespace {
 const char* const kUnaryNames[] = {TAPEFLOW_UNARY_OPS(TAPEFLOW_NAME_ENTRY)};
 const char* const kBinaryNames[] = {TAPEFLOW_BINARY_OPS(TAPEFLOW_NAME_ENTRY)};
 const char* const kReduceNames[] = {TAPEFLOW_REDUCE_OPS(TAPEFLOW_NAME_ENTRY)};
+const char* const kScanNames[] = {TAPEFLOW_SCAN_OPS(TAPEFLOW_NAME_ENTRY)};
 #undef TAPEFLOW_NAME_ENTRY
 #define TAPEFLOW_KIND_ENTRY(name, kind, ...) OpKind::kind,
 const OpKind kUnaryKinds[] = {TAPEFLOW_UNARY_OPS(TAPEFLOW_KIND_ENTRY)};
@@ -628,6 +629,72 @@ Array argmax(const Array& x, int64_t axis, DType out) {
 }
 Array argmin(const Array& x, int64_t axis, DType out) {
   return arg_reduce(ReduceOp::argmin, x, axis, out);
+}
+
+// ---- scans -------------------------------------------------------------------------
+
+const char* scan_name(ScanOp op) { return kScanNames[static_cast<int>(op)]; }
+
+Array scan(ScanOp op, const Array& x, int64_t axis, bool exclusive, bool reverse) {
+  const char* name = scan_name(op);
+  const Device dev = op_device({&x}, name);
+  if (x.device() != dev) return scan(op, to_device(x, dev), axis, exclusive, reverse);
+  const ScanFn fn = cpu::kernels().scan[static_cast<int>(op)][static_cast<int>(x.dtype())];
+  // TF's messages: the op's dtype list, then ScanOp's axis check (a 0-d x has none).
+  TAPEFLOW_CHECK(fn != nullptr, "[", name, "] Value for attr 'T' of ", dtype_name(x.dtype()),
+                 " is not in the list of allowed values: ",
+                 op == ScanOp::cumulative_logsumexp ? "float, double"
+                                                    : "float, double, int32, int64");
+  const int64_t nd = x.ndim();
+  TAPEFLOW_CHECK(axis >= -nd && axis < nd, "[", name, "] ScanOp: Expected scan axis in the "
+                 "range [", -nd, ", ", nd, "), but got ", axis);
+  const int64_t ax = axis < 0 ? axis + nd : axis;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < ax; ++d) outer *= x.dim(d);
+  for (int64_t d = ax + 1; d < nd; ++d) inner *= x.dim(d);
+  const int64_t len = x.dim(ax);
+  Array out = Array::empty(x.shape(), x.dtype(), dev);
+  if (out.size() == 0) return out;
+  const Array xc = contiguous(x);
+  if (on_gpu(dev)) {
+    cuda::scan(op, xc, out, outer, len, inner, exclusive, reverse);
+    return out;
+  }
+  const char* px = static_cast<const char*>(xc.raw_data());
+  char* po = static_cast<char*>(out.raw_data());
+  const int64_t isz = x.itemsize(), block = len * inner;
+  const int threads = num_threads();
+  if (x.size() <= cpu::kElementwiseGrain || threads == 1 || outer >= threads || inner < 512) {
+    // Whole (len, inner) blocks per thread. Lines are never split: each stays one
+    // sequential scan, as TF's, so the numbers do not depend on the thread count.
+    parallel_for(outer, std::max<int64_t>(1, cpu::kElementwiseGrain / block),
+                 [&](int64_t o0, int64_t o1) {
+                   fn(px + o0 * block * isz, po + o0 * block * isz, o1 - o0, len, inner,
+                      inner, exclusive, reverse);
+                 });
+    return out;
+  }
+  // Few wide blocks (a leading axis of a big array): split the columns too.
+  const int64_t width = (inner + threads - 1) / threads;
+  const int64_t parts = (inner + width - 1) / width;
+  parallel_for(outer * parts, 1, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t o = t / parts, j0 = (t % parts) * width;
+      const int64_t off = (o * block + j0) * isz;
+      fn(px + off, po + off, 1, len, inner, std::min(width, inner - j0), exclusive, reverse);
+    }
+  });
+  return out;
+}
+
+Array cumsum(const Array& x, int64_t axis, bool exclusive, bool reverse) {
+  return scan(ScanOp::cumsum, x, axis, exclusive, reverse);
+}
+Array cumprod(const Array& x, int64_t axis, bool exclusive, bool reverse) {
+  return scan(ScanOp::cumprod, x, axis, exclusive, reverse);
+}
+Array cumulative_logsumexp(const Array& x, int64_t axis, bool exclusive, bool reverse) {
+  return scan(ScanOp::cumulative_logsumexp, x, axis, exclusive, reverse);
 }
 
 // ---- matmul ------------------------------------------------------------------------

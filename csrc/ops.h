@@ -68,6 +68,17 @@ Array argmax(const Array& x, int64_t axis, DType out = DType::kInt64);
 Array argmin(const Array& x, int64_t axis, DType out = DType::kInt64);
 const char* reduce_name(ReduceOp op);
 
+// ---- scans (along one axis; negative axes count from the end) -----------------------
+// tf.math.cumsum / cumprod / cumulative_logsumexp: out[k] combines x[0..k] along `axis`
+// in order, in x's dtype (exclusive: x[0..k); reverse: from the end). Same shape as x.
+Array scan(ScanOp op, const Array& x, int64_t axis, bool exclusive = false,
+           bool reverse = false);
+Array cumsum(const Array& x, int64_t axis, bool exclusive = false, bool reverse = false);
+Array cumprod(const Array& x, int64_t axis, bool exclusive = false, bool reverse = false);
+Array cumulative_logsumexp(const Array& x, int64_t axis, bool exclusive = false,
+                           bool reverse = false);
+const char* scan_name(ScanOp op);
+
 // ---- linear algebra ---------------------------------------------------------------
 // Batched matmul: a (..., M, K), b (..., K, N), leading dims broadcast.
 Array matmul(const Array& a, const Array& b, bool transpose_a = false, bool transpose_b = false);

@@ -560,6 +560,25 @@ add(
          fixed((3, 4))),
     Case("cumsum/exclusive_reverse",
          lambda x: tf.cumsum(x, exclusive=True, reverse=True), fixed((4,))),
+    Case("cumprod/axis0", tf.math.cumprod, fixed((4, 3), domain=prod_domain)),
+    Case("cumprod/axis1_exclusive",
+         lambda x: tf.math.cumprod(x, axis=1, exclusive=True),
+         fixed((2, 4, 2), domain=prod_domain)),
+    Case("cumprod/reverse", lambda x: tf.math.cumprod(x, axis=-1, reverse=True),
+         fixed((3, 4), domain=prod_domain)),
+    Case("cumprod/exclusive_reverse",
+         lambda x: tf.math.cumprod(x, exclusive=True, reverse=True),
+         fixed((5,), domain=prod_domain)),
+    Case("cumulative_logsumexp/axis0", tf.math.cumulative_logsumexp, fixed((4, 3))),
+    # Exclusive outputs start at -inf: exp keeps the weighted loss finite.
+    Case("cumulative_logsumexp/axis1_exclusive",
+         lambda x: tf.exp(tf.math.cumulative_logsumexp(x, axis=1, exclusive=True)),
+         fixed((2, 4, 2))),
+    Case("cumulative_logsumexp/reverse",
+         lambda x: tf.math.cumulative_logsumexp(x, axis=-1, reverse=True), fixed((3, 4))),
+    Case("cumulative_logsumexp/exclusive_reverse",
+         lambda x: tf.exp(tf.math.cumulative_logsumexp(x, exclusive=True, reverse=True)),
+         fixed((5,))),
 )
 
 
@@ -825,6 +844,17 @@ SECOND_ORDER: List[SecondOrder] = [
     ("sigmoid_cross_entropy", _sigmoid_ce_fixed_labels, lambda r: nonzero(r, (3,))),
     ("gather_slice_square", lambda x: tf.square(tf.gather(x, [0, 0, 2])[1:]) * x[:2],
      lambda r: normal(r, (3,))),
+    ("cumsum_square", lambda x: tf.square(tf.cumsum(x, axis=1, reverse=True)),
+     lambda r: normal(r, (2, 3))),
+    ("cumprod", lambda x: tf.math.cumprod(x, axis=1), lambda r: prod_domain(r, (2, 4))),
+    ("cumprod_exclusive_reverse",
+     lambda x: tf.math.cumprod(x, exclusive=True, reverse=True),
+     lambda r: prod_domain(r, (4,))),
+    ("cumulative_logsumexp", lambda x: tf.math.cumulative_logsumexp(x, axis=1),
+     lambda r: normal(r, (2, 4))),
+    ("cumulative_logsumexp_exclusive_reverse",
+     lambda x: tf.math.cumulative_logsumexp(x, exclusive=True, reverse=True),
+     lambda r: normal(r, (4,))),
 ]
 
 

@@ -620,6 +620,13 @@ PYBIND11_MODULE(_core, m) {
   m.def("argmax", &ops::argmax, py::arg("x"), py::arg("axis"), py::arg("output_type") = DType::kInt64, rel);
   m.def("argmin", &ops::argmin, py::arg("x"), py::arg("axis"), py::arg("output_type") = DType::kInt64, rel);
 
+  m.def("cumsum", &ops::cumsum, py::arg("x"), py::arg("axis") = 0, py::arg("exclusive") = false,
+        py::arg("reverse") = false, rel);
+  m.def("cumprod", &ops::cumprod, py::arg("x"), py::arg("axis") = 0,
+        py::arg("exclusive") = false, py::arg("reverse") = false, rel);
+  m.def("cumulative_logsumexp", &ops::cumulative_logsumexp, py::arg("x"), py::arg("axis") = 0,
+        py::arg("exclusive") = false, py::arg("reverse") = false, rel);
+
   m.def("matmul", &ops::matmul, py::arg("a"), py::arg("b"), py::arg("transpose_a") = false,
         py::arg("transpose_b") = false, rel);
   m.def("concat", &ops::concat, py::arg("values"), py::arg("axis"), rel);

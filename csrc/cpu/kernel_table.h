@@ -16,6 +16,11 @@ using InnerLoop = void (*)(char** data, const int64_t* strides, int64_t n, const
 using ReduceRowsFn = void (*)(const void* in, int64_t rows, int64_t len, void* out);
 // out[j] = reduce over i < len of in[i * ld + j], for j < cols.
 using ReduceColsFn = void (*)(const void* in, int64_t len, int64_t cols, int64_t ld, void* out);
+// Scans `outer` contiguous blocks of (len, inner) elements along len, for the `cols`
+// columns starting at in/out (cols <= inner; a caller splits the columns of a block by
+// offsetting in/out). exclusive: out starts at the op's identity; reverse: from the end.
+using ScanFn = void (*)(const void* in, void* out, int64_t outer, int64_t len, int64_t inner,
+                        int64_t cols, bool exclusive, bool reverse);
 // C[M,N] = A[M,K] @ B[K,N], row-major with leading dimensions lda, ldb, ldc.
 using GemmFn = void (*)(int64_t M, int64_t N, int64_t K, const void* A, int64_t lda,
                         const void* B, int64_t ldb, void* C, int64_t ldc);
@@ -43,6 +48,7 @@ struct KernelTable {
   InnerLoop binary[kNumBinaryOps][kNumDTypes] = {};
   ReduceRowsFn reduce_rows[kNumReduceOps][kNumDTypes] = {};
   ReduceColsFn reduce_cols[kNumReduceOps][kNumDTypes] = {};  // not for argmax/argmin/logsumexp
+  ScanFn scan[kNumScanOps][kNumDTypes] = {};  // cumulative_logsumexp: float types only
   GemmFn gemm[kNumDTypes] = {};
   // The same with A transposed: C = A^T @ B, A stored K x M with leading dimension lda
   // (float types; for products whose B stays in L2, see ops::matmul).

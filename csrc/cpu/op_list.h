@@ -74,6 +74,12 @@
   X(argmax, Numeric)           \
   X(argmin, Numeric)
 
+// Scans along one axis (tf.math.cumsum, cumprod, cumulative_logsumexp): X(name, Kind).
+#define TAPEFLOW_SCAN_OPS(X)   \
+  X(cumsum, Numeric)           \
+  X(cumprod, Numeric)          \
+  X(cumulative_logsumexp, Float)
+
 namespace tapeflow {
 
 enum class OpKind : int { Float, Numeric, Bool, FloatPredicate, Compare, Integer };
@@ -82,10 +88,12 @@ enum class OpKind : int { Float, Numeric, Bool, FloatPredicate, Compare, Integer
 enum class UnaryOp : int { TAPEFLOW_UNARY_OPS(TAPEFLOW_ENUM_ENTRY) kCount };
 enum class BinaryOp : int { TAPEFLOW_BINARY_OPS(TAPEFLOW_ENUM_ENTRY) kCount };
 enum class ReduceOp : int { TAPEFLOW_REDUCE_OPS(TAPEFLOW_ENUM_ENTRY) kCount };
+enum class ScanOp : int { TAPEFLOW_SCAN_OPS(TAPEFLOW_ENUM_ENTRY) kCount };
 #undef TAPEFLOW_ENUM_ENTRY
 
 constexpr int kNumUnaryOps = static_cast<int>(UnaryOp::kCount);
 constexpr int kNumBinaryOps = static_cast<int>(BinaryOp::kCount);
 constexpr int kNumReduceOps = static_cast<int>(ReduceOp::kCount);
+constexpr int kNumScanOps = static_cast<int>(ScanOp::kCount);
 
 }  // namespace tapeflow

@@ -469,6 +469,56 @@ void launch_reduce(const Array& x, int64_t O, int64_t len, bool cols, const Arra
   check_launch("reduce kernel");
 }
 
+// ---- scans ---------------------------------------------------------------------------
+// The CPU's scan steps (cpu/kernels_impl.inc), in the same order: the same numbers.
+struct SCumsum {
+  template <class T> __device__ static T init() { return T(0); }
+  template <class T> __device__ static T step(T acc, T x) { return acc + x; }
+};
+struct SCumprod {
+  template <class T> __device__ static T init() { return T(1); }
+  template <class T> __device__ static T step(T acc, T x) { return acc * x; }
+};
+struct SCumulativeLogsumexp {
+  template <class T> __device__ static T init() { return lowest_of<T>(); }
+  template <class T> __device__ static T step(T acc, T x) {
+    const T mi = x < acc ? x : acc, ma = acc < x ? x : acc;
+    return ma == lowest_of<T>() ? ma : ma + tf_log1p(tf_exp(mi - ma));
+  }
+};
+
+// One thread per (outer, inner) line; neighbouring threads take neighbouring columns,
+// so every step's loads and stores coalesce when inner > 1.
+template <class S, class T>
+__global__ void scan_kernel(const T* __restrict__ x, T* __restrict__ y, int64_t outer,
+                            int64_t len, int64_t inner, bool exclusive, bool reverse) {
+  GRID_STRIDE(line, outer * inner) {
+    const int64_t o = line / inner, j = line - o * inner;
+    const int64_t step = reverse ? -inner : inner;
+    const int64_t first = o * len * inner + j + (reverse ? (len - 1) * inner : 0);
+    T acc = S::template init<T>();
+    for (int64_t k = 0; k < len; ++k) {
+      const int64_t at = first + k * step;
+      const T v = x[at];
+      if (exclusive) {
+        y[at] = acc;
+        acc = S::template step<T>(acc, v);
+      } else {
+        acc = S::template step<T>(acc, v);
+        y[at] = acc;
+      }
+    }
+  }
+}
+
+template <class S, class T>
+void launch_scan(const Array& x, const Array& out, int64_t outer, int64_t len, int64_t inner,
+                 bool exclusive, bool reverse) {
+  scan_kernel<S, T><<<blocks_for(outer * inner), kThreads>>>(x.data<T>(), out.data<T>(), outer,
+                                                            len, inner, exclusive, reverse);
+  check_launch("scan kernel");
+}
+
 // ---- matmul --------------------------------------------------------------------------
 // C (M, N) = A (M, K) @ B (K, N), all row-major contiguous. 128x128 tiles of C per block
 // of 256 threads, each thread an 8x8 register block; 8-deep slices of A (stored
@@ -1057,6 +1107,29 @@ void reduce(ReduceOp op, const Array& x, int64_t O, int64_t R, bool cols, const 
             arg_kernel<false, T><<<blocks_for(O, 1), threads>>>(x.data<T>(), O, R, out.data<int64_t>());
           check_launch("arg reduce kernel");
         }
+        break;
+      default: break;
+    }
+  });
+}
+
+void scan(ScanOp op, const Array& x, const Array& out, int64_t outer, int64_t len,
+          int64_t inner, bool exclusive, bool reverse) {
+  if (out.size() == 0) return;
+  visit_dtype(x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    switch (op) {
+      case ScanOp::cumsum:
+        if constexpr (Accepts<OpKind::Numeric, T>::value)
+          launch_scan<SCumsum, T>(x, out, outer, len, inner, exclusive, reverse);
+        break;
+      case ScanOp::cumprod:
+        if constexpr (Accepts<OpKind::Numeric, T>::value)
+          launch_scan<SCumprod, T>(x, out, outer, len, inner, exclusive, reverse);
+        break;
+      case ScanOp::cumulative_logsumexp:
+        if constexpr (Accepts<OpKind::Float, T>::value)
+          launch_scan<SCumulativeLogsumexp, T>(x, out, outer, len, inner, exclusive, reverse);
         break;
       default: break;
     }

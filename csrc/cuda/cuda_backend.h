@@ -44,6 +44,10 @@ void fill_int(const Array& out, int64_t value);
 // Reduces contiguous x seen as (O, R) over R into out (O); with `cols`, x is (R, O)
 // instead (the reduced axes lead). argmax/argmin write int64 indices.
 void reduce(ReduceOp op, const Array& x, int64_t O, int64_t R, bool cols, const Array& out);
+// Scans contiguous x, seen as (outer, len, inner), along len into out (same shape): one
+// thread per (outer, inner) line, in order, as the CPU kernel (see ops::scan).
+void scan(ScanOp op, const Array& x, const Array& out, int64_t outer, int64_t len,
+          int64_t inner, bool exclusive, bool reverse);
 // C[b] = A[aoff[b]] (M, K) @ B[boff[b]] (K, N) for contiguous A, B, C (offsets in
 // elements); cuBLAS for float/double when linked and allowed, else a tiled kernel.
 void matmul(const Array& A, const Array& B, const Array& C, int64_t M, int64_t N, int64_t K,

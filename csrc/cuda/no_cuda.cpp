@@ -27,6 +27,9 @@ void copy_cast(const Array&, const Array&) { no_cuda(); }
 void fill(const Array&, double) { no_cuda(); }
 void fill_int(const Array&, int64_t) { no_cuda(); }
 void reduce(ReduceOp, const Array&, int64_t, int64_t, bool, const Array&) { no_cuda(); }
+void scan(ScanOp, const Array&, const Array&, int64_t, int64_t, int64_t, bool, bool) {
+  no_cuda();
+}
 void matmul(const Array&, const Array&, const Array&, int64_t, int64_t, int64_t,
             const std::vector<int64_t>&, const std::vector<int64_t>&) { no_cuda(); }
 void set_use_cublas(bool) {}

@@ -3,11 +3,13 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <type_traits>
 #include <vector>
 
+#include "core/thread_pool.h"
 #include "cpu/cpu_backend.h"
 #include "ops.h"
 
@@ -283,6 +285,111 @@ TEST_P(PerIsa, ReduceRowsAndColsAgree) {
   }
 }
 
+// Every scan kernel against a long-double reference (and, bit for bit, the sequential
+// scan in the element type, which is TF's order): lines along the last axis, rows of
+// columns wider than the kernel's 2048-column chunk, and a column range of a block.
+template <class T>
+void check_scan(const KernelTable& t, ScanOp op, int64_t outer, int64_t len, int64_t inner,
+                int64_t j0, int64_t cols, bool exclusive, bool reverse, unsigned seed) {
+  const DType dt = dtype_of<T>::value;
+  const bool prod = op == ScanOp::cumprod;
+  const Array x = std::is_integral_v<T> ? random_array({outer, len, inner}, dt, -4, 5, seed)
+                  : prod ? random_array({outer, len, inner}, dt, 0.9, 1.1, seed)
+                         : random_array({outer, len, inner}, dt, -3, 3, seed);
+  Array y = ops::full({outer, len, inner}, dt, -7);
+  const ScanFn fn = t.scan[static_cast<int>(op)][static_cast<int>(dt)];
+  ASSERT_NE(fn, nullptr);
+  fn(x.data<T>() + j0, y.data<T>() + j0, outer, len, inner, cols, exclusive, reverse);
+  const T* px = x.data<T>();
+  const T* py = y.data<T>();
+  const std::string what = std::string(ops::scan_name(op)) + " " + dtype_name(dt) +
+                           " (" + std::to_string(outer) + ", " + std::to_string(len) + ", " +
+                           std::to_string(inner) + ") cols " + std::to_string(j0) + "+" +
+                           std::to_string(cols) + (exclusive ? " exclusive" : "") +
+                           (reverse ? " reverse" : "");
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t j = 0; j < inner; ++j) {
+      const bool in_range = j >= j0 && j < j0 + cols;
+      long double ref = op == ScanOp::cumsum ? 0.0L : prod ? 1.0L : -INFINITY;
+      long double abs_sum = 0;
+      T seq = op == ScanOp::cumsum ? T(0) : prod ? T(1) : T(-INFINITY);
+      for (int64_t k = 0; k < len; ++k) {
+        const int64_t i = (o * len + (reverse ? len - 1 - k : k)) * inner + j;
+        if (!in_range) {
+          ASSERT_EQ(py[i], T(-7)) << what << ": wrote outside its columns";
+          continue;
+        }
+        const long double v = px[i];
+        const long double before = ref;
+        const T seq_before = seq;
+        if (op == ScanOp::cumsum) {
+          ref += v;
+          abs_sum += std::fabs(v);
+          if constexpr (std::is_integral_v<T>) {  // wraps, as TF's
+            seq = static_cast<T>(static_cast<std::make_unsigned_t<T>>(seq) + static_cast<std::make_unsigned_t<T>>(px[i]));
+          } else {
+            seq = seq + px[i];
+          }
+        } else if (prod) {
+          ref *= v;
+          if constexpr (std::is_integral_v<T>) {
+            seq = static_cast<T>(static_cast<std::make_unsigned_t<T>>(seq) * static_cast<std::make_unsigned_t<T>>(px[i]));
+          } else {
+            seq = seq * px[i];
+          }
+        } else {
+          const long double m = std::max(ref, v);
+          ref = m + std::log(std::exp(ref - m) + std::exp(v - m));
+        }
+        const long double want = exclusive ? before : ref;
+        const T got = py[i];
+        if (op != ScanOp::cumulative_logsumexp) {
+          ASSERT_EQ(got, exclusive ? seq_before : seq) << what << " at " << i;
+        }
+        if (std::is_integral_v<T>) continue;
+        if (std::isinf(want)) {
+          ASSERT_EQ(static_cast<long double>(got), want) << what << " at " << i;
+          continue;
+        }
+        // Sequential rounding: at most one half-ulp per step of the running magnitude.
+        const long double eps = std::numeric_limits<T>::epsilon();
+        const long double scale = op == ScanOp::cumsum ? abs_sum : std::fabs(want) + 1;
+        ASSERT_LE(std::fabs(static_cast<long double>(got) - want), 4 * eps * (k + 1) * scale)
+            << what << " at " << i << ": " << static_cast<double>(got) << " vs "
+            << static_cast<double>(want);
+      }
+    }
+  }
+}
+
+TEST_P(PerIsa, ScansMatchLongDoubleReference) {
+  const KernelTable& t = cpu::kernels_for(GetParam());
+  struct Layout { int64_t outer, len, inner, j0, cols; };
+  const Layout layouts[] = {{3, 37, 1, 0, 1}, {2, 17, 5, 0, 5}, {2, 9, 2500, 0, 2500},
+                            {1, 6, 300, 40, 200}, {2, 1, 7, 0, 7}, {1, 300, 1, 0, 1}};
+  unsigned seed = 1;
+  for (const Layout& l : layouts) {
+    for (int ex = 0; ex < 2; ++ex) {
+      for (int rv = 0; rv < 2; ++rv) {
+        for (ScanOp op : {ScanOp::cumsum, ScanOp::cumprod, ScanOp::cumulative_logsumexp}) {
+          const auto run = [&](auto type_tag) {
+            using T = decltype(type_tag);
+            check_scan<T>(t, op, l.outer, l.len, l.inner, l.j0, l.cols, ex, rv, ++seed);
+          };
+          run(float{});
+          run(double{});
+          if (op == ScanOp::cumulative_logsumexp) {
+            EXPECT_EQ(t.scan[static_cast<int>(op)][static_cast<int>(DType::kInt32)], nullptr);
+            continue;
+          }
+          run(int32_t{});
+          run(int64_t{});
+        }
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllIsas, PerIsa, ::testing::Values(Isa::kGeneric, Isa::kAvx2, Isa::kAvx512),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
 
@@ -322,6 +429,44 @@ TEST(Ops, MatmulThreadSplitsMatchNaive) {
           ASSERT_NEAR(get(c, (x * M + i) * N + j), s, 1e-12) << B << "x" << M << "x" << N << "x" << K;
         }
   }
+}
+
+// ops::scan splits big scans over threads by blocks or by columns, never within a line:
+// the numbers are those of one thread. Bad axes and dtypes are InvalidArgument errors.
+TEST(Ops, ScanThreadSplitsMatchOneThreadAndArgumentsAreChecked) {
+  for (const auto& [shape, axis] : std::vector<std::pair<Shape, int64_t>>{
+           {{1, 64, 2048}, 1}, {{300, 400}, 1}, {{300, 400}, 0}, {{4, 100, 700}, -2}}) {
+    const Array x = random_array(shape, DType::kFloat32, -2, 2, 11);
+    for (ScanOp op : {ScanOp::cumsum, ScanOp::cumprod, ScanOp::cumulative_logsumexp}) {
+      const Array many = ops::scan(op, x, axis, false, true);
+      set_num_threads(1);
+      const Array one = ops::scan(op, x, axis, false, true);
+      set_num_threads(0);
+      ASSERT_EQ(many.shape(), x.shape());
+      for (int64_t i = 0; i < x.size(); ++i) {
+        const float a = many.data<float>()[i], b = one.data<float>()[i];
+        ASSERT_TRUE(a == b || (std::isnan(a) && std::isnan(b))) << ops::scan_name(op) << " at " << i;
+      }
+    }
+  }
+  const Array v = ops::full({3}, DType::kFloat32, 1);
+  const auto kind_of = [](auto&& f) {
+    try {
+      f();
+    } catch (const Error& e) {
+      return e.kind();
+    }
+    return ErrorKind::kInternal;
+  };
+  EXPECT_EQ(kind_of([&] { ops::cumsum(ops::full({}, DType::kFloat32, 1), 0); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([&] { ops::cumsum(v, 1); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([&] { ops::cumprod(v, -2); }), ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([&] { ops::cumsum(ops::full({3}, DType::kBool, 1), 0); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(kind_of([&] { ops::cumulative_logsumexp(ops::full({3}, DType::kInt64, 1), 0); }),
+            ErrorKind::kInvalidArgument);
+  EXPECT_EQ(ops::cumsum(v, -1, true).data<float>()[2], 2.0f);
 }
 
 TEST(Ops, ConcatGatherTilePad) {

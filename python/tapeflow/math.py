@@ -9,3 +9,4 @@ from tapeflow.ops.math_ops import (  # noqa: F401
     reduce_max, reduce_mean, reduce_min, reduce_prod, reduce_std, reduce_sum,
     reduce_variance, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square,
     squared_difference, subtract, tanh, truediv)
+from tapeflow.ops.math_ops import cumprod, cumulative_logsumexp  # noqa: F401,E402

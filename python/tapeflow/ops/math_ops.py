@@ -545,21 +545,82 @@ def l2_normalize(x: Any, axis: Axis = None, epsilon: float = 1e-12,
     return multiply(x, rsqrt(maximum(ss, epsilon)))
 
 
-def cumsum(x: Any, axis: int = 0, exclusive: bool = False, reverse: bool = False,
-           name: Optional[str] = None) -> Tensor:
-    """Cumulative sum along an axis (``tf.math.cumsum``) as a matmul with a triangular
-    matrix, so it is differentiable; O(n^2) in the axis length."""
+# ---- scans -------------------------------------------------------------------------
+_TF_TYPE_NAMES = {"float32": "float", "float64": "double"}
 
-    x = to_tensor(x)
-    n = x._a.shape[axis]
-    tri = np.tril(np.ones((n, n)), -1 if exclusive else 0)
-    if reverse:
-        tri = tri[::-1, ::-1]
-    m = convert_to_tensor(tri.astype(x.dtype._np))
-    moved = array_ops.moveaxis_last(x, axis)
-    out = matmul(moved, m, transpose_b=True) if moved._a.ndim >= 2 else \
-        array_ops.reshape(matmul(array_ops.reshape(moved, (1, n)), m, transpose_b=True), (n,))
-    return array_ops.moveaxis_from_last(out, axis)
+
+def _scan_axis(axis: Any, op_name: str) -> int:
+    """A scan's axis as an int, read as TF reads it: bools count as ints and numpy
+    floats truncate, but a Python float is a TypeError, and a non-integer or non-scalar
+    tensor an InvalidArgumentError."""
+    if isinstance(axis, (int, np.integer, np.bool_)):
+        return int(axis)
+    if isinstance(axis, float):
+        convert_to_tensor(axis, dtype=dtypes.int32)  # raises TF's TypeError
+    if isinstance(axis, (np.floating, np.ndarray)):
+        axis = np.asarray(axis)
+        axis = axis.astype(np.int32) if axis.dtype.kind in "fb" else axis
+    t = to_tensor(axis)
+    if t.dtype not in (dtypes.int32, dtypes.int64):
+        name = _TF_TYPE_NAMES.get(t.dtype.name, t.dtype.name)
+        raise errors.InvalidArgumentError(
+            None, None, f"Value for attr 'Tidx' of {name} is not in the list of "
+            f"allowed values: int32, int64 [Op:{op_name}]")
+    if t._a.ndim != 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"ScanOp: axis must be a scalar, not {list(t._a.shape)} "
+            f"[Op:{op_name}]")
+    return int(t.numpy())
+
+
+def _scan(core_fn: Any, op_name: str, grad: Any) -> Any:
+    def scan_fn(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
+                name: Optional[str] = None) -> Tensor:
+        x = to_tensor(x)
+        ax, ex, rev = _scan_axis(axis, op_name), bool(exclusive), bool(reverse)
+        out = wrap(core_fn(x._a, ax, ex, rev))
+        if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
+            _tape.record(op_name, (x,), (out,),
+                         lambda dys, needs: (grad(x, out, dys[0], ax, ex, rev),))
+        return out
+
+    return scan_fn
+
+
+def _cumprod_grad(x: Tensor, y: Tensor, dy: Tensor, axis: int, exclusive: bool,
+                  reverse: bool) -> Tensor:
+    """TF's rule: cumsum(y * dy) the other way, divided by x; 0 where x == 0 (TF's
+    div_no_nan), whatever the true derivative there."""
+    return div_no_nan(cumsum(multiply(y, dy), axis, exclusive, not reverse), x)
+
+
+def _cumulative_logsumexp_grad(x: Tensor, y: Tensor, dy: Tensor, axis: int,
+                               exclusive: bool, reverse: bool) -> Tensor:
+    """TF's rule: the positive and negative parts of dy in log space (dtype.min where
+    a part is empty), scanned the other way, times exp(x)."""
+    lowest = convert_to_tensor(dy.dtype.min, dtype=dy.dtype)
+
+    def part(mask: Tensor, mag: Tensor) -> Tensor:
+        # log of 1 off the mask: the same values as TF, and no NaN in higher orders.
+        log_mag = where(mask, log(where(mask, mag, ones_like(mag))), lowest)
+        return exp(add(cumulative_logsumexp(subtract(log_mag, y), axis, exclusive,
+                                            not reverse), x))
+
+    return subtract(part(greater(dy, 0), dy), part(less(dy, 0), negative(dy)))
+
+
+cumsum = _scan(_C.cumsum, "Cumsum", lambda x, y, dy, axis, exclusive, reverse: cumsum(
+    dy, axis, exclusive, not reverse))
+cumprod = _scan(_C.cumprod, "Cumprod", _cumprod_grad)
+cumulative_logsumexp = _scan(_C.cumulative_logsumexp, "CumulativeLogsumexp",
+                             _cumulative_logsumexp_grad)
+cumsum.__doc__ = """Cumulative sum along ``axis`` (``tf.math.cumsum``): float, int32,
+    int64; ``exclusive`` starts at 0, ``reverse`` sums from the end. A sequential scan
+    in the input dtype, as TF's kernel (so inf stays inf, and O(n) memory)."""
+cumprod.__doc__ = """Cumulative product along ``axis`` (``tf.math.cumprod``): float,
+    int32, int64; ``exclusive`` starts at 1, ``reverse`` multiplies from the end."""
+cumulative_logsumexp.__doc__ = """log(cumsum(exp(x))) along ``axis``, computed stably
+    (``tf.math.cumulative_logsumexp``), float only; ``exclusive`` starts at -inf."""
 
 
 def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
