@@ -715,7 +715,8 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   // take the caller runs itself, so a late worker never makes a product slower than
   // serial. Products whose B fits the kernel's in-place (L2) path use many pieces; larger
   // ones pack B per piece, so they use one piece per thread. Below ~7 MFLOP a hand-off
-  // cannot pay back.
+  // cannot pay back. Pieces start at multiples of the kernel's MR rows and 32 columns,
+  // and every GEMM path sums K in the same blocks, so the split never changes a bit.
   constexpr double kThreadWork = 192.0 * 192 * 192;    // M*N*K below which: one thread
   constexpr double kPieceWork = 1024.0 * 1024;         // M*N*K per piece, at least
   constexpr double kInPlaceB = 768.0 * 1024;           // bytes of B the kernel reads in place
