@@ -514,6 +514,10 @@ Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Arra
 
 // ---- reductions ---------------------------------------------------------------------
 
+// Elements per block of a long single-row reduction (one block per parallel task).
+// A constant, so results are bit-identical at any thread count.
+constexpr int64_t kReduceBlock = 1 << 16;
+
 Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool keepdims) {
   const char* name = reduce_name(op);
   const Device dev = op_device({&x}, name);
@@ -579,19 +583,20 @@ Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool 
   const Array xc = contiguous(x.view(perm_shape, perm_strides, x.offset()));
   const char* px = static_cast<const char*>(xc.raw_data());
   const bool splittable = cols_fn != nullptr && op != ReduceOp::logsumexp;
-  const int threads = num_threads();
-  if (O == 1 && splittable && threads > 1 && R >= 2 * cpu::kElementwiseGrain) {
-    // One long row: partial results per thread, then reduce the partials.
-    const int64_t chunks = std::min<int64_t>(threads, R / cpu::kElementwiseGrain);
-    Array partial = Array::empty({chunks}, x.dtype());
+  if (O == 1 && splittable && R > kReduceBlock) {
+    // One long row: fixed blocks of kReduceBlock (the last one shorter), each reduced
+    // alone, then the block results reduced in order. The blocks never depend on the
+    // thread count, so neither do the bits of the result.
+    const int64_t blocks = (R + kReduceBlock - 1) / kReduceBlock;
+    Array partial = Array::empty({blocks}, x.dtype());
     char* pp = static_cast<char*>(partial.raw_data());
-    parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    parallel_for(blocks, 1, [&](int64_t c0, int64_t c1) {
       for (int64_t c = c0; c < c1; ++c) {
-        const int64_t b = R * c / chunks, e = R * (c + 1) / chunks;
+        const int64_t b = c * kReduceBlock, e = std::min(R, b + kReduceBlock);
         rows_fn(px + b * isz, 1, e - b, pp + c * isz);
       }
     });
-    rows_fn(pp, 1, chunks, po);
+    rows_fn(pp, 1, blocks, po);
     return out;
   }
   parallel_for(O, std::max<int64_t>(1, cpu::kElementwiseGrain / std::max<int64_t>(R, 1)),
@@ -777,7 +782,8 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
   // take the caller runs itself, so a late worker never makes a product slower than
   // serial. Products whose B fits the kernel's in-place (L2) path use many pieces; larger
   // ones pack B per piece, so they use one piece per thread. Below ~7 MFLOP a hand-off
-  // cannot pay back.
+  // cannot pay back. Pieces start at multiples of the kernel's MR rows and 32 columns,
+  // and every GEMM path sums K in the same blocks, so the split never changes a bit.
   constexpr double kThreadWork = 192.0 * 192 * 192;    // M*N*K below which: one thread
   constexpr double kPieceWork = 1024.0 * 1024;         // M*N*K per piece, at least
   constexpr double kInPlaceB = 768.0 * 1024;           // bytes of B the kernel reads in place
@@ -805,13 +811,17 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
       cb = std::max<int64_t>((N + want - 1) / want, 64);
       cb = (cb + 31) / 32 * 32;
       col_bands = (N + cb - 1) / cb;
+      // A last band under 16 columns joins the one before: alone, it could take the
+      // narrow-output kernel (N < W / 2), whose sums differ from the wide one's.
+      if (col_bands > 1 && N - (col_bands - 1) * cb < 16) --col_bands;
     }
   }
   const int64_t per_matrix = row_bands * col_bands, pieces = nb * per_matrix;
   auto run_piece = [&](int64_t t) {
     const int64_t bi = t / per_matrix, p = t % per_matrix;
     const int64_t r0 = (p / col_bands) * rb, c0 = (p % col_bands) * cb;
-    const int64_t r1 = std::min(M, r0 + rb), c1 = std::min(N, c0 + cb);
+    const int64_t r1 = std::min(M, r0 + rb);
+    const int64_t c1 = p % col_bands == col_bands - 1 ? N : std::min(N, c0 + cb);
     if (r0 >= r1 || c0 >= c1) return;
     if (a_in_place)  // rows r0.. of A^T are columns r0.. of the stored K x M matrix
       gemm_at(r1 - r0, c1 - c0, K, pa + (aoff[bi] + r0) * isz, M, pb + (boff[bi] + c0) * isz,

@@ -19,6 +19,8 @@ void set_num_threads(int n);
 // Runs fn(ctx, begin, end) over [0, n) split into chunks of at least `grain` items.
 // Runs inline when n <= grain, when there is one thread, when called from a worker,
 // or when another thread is already using the pool. Rethrows the first exception.
+// Chunks follow the thread count: never combine floating-point partials per chunk;
+// reduce fixed blocks instead (as ops::reduce does), so results do not depend on it.
 void parallel_for(int64_t n, int64_t grain, RangeFn fn, void* ctx);
 
 template <class F>

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <numeric>
 
 #include "core/isa.h"
@@ -153,6 +154,60 @@ TEST(ThreadPool, CapIsHonoured) {
   EXPECT_EQ(num_threads(), 1);
   set_num_threads(0);
   EXPECT_GE(num_threads(), 1);
+}
+
+// Reductions and matmul sum in blocks fixed by the shapes alone, so their bits are the
+// same at every thread count (sizes cross the 65536-element reduction block, the
+// threading grains, and matmul's row/column bands, narrow tails and K blocks).
+TEST(ThreadPool, ResultsAreBitIdenticalAtAnyThreadCount) {
+  auto filled = [](const Shape& shape, DType dt, uint32_t seed) {
+    Array a = Array::empty(shape, dt);
+    visit_dtype(dt, [&](auto t) {
+      using T = decltype(t);
+      uint32_t s = seed;
+      for (int64_t i = 0; i < a.size(); ++i) {
+        s = s * 1664525u + 1013904223u;  // LCG: values in [-1, 1)
+        a.data<T>()[i] = static_cast<T>(static_cast<int32_t>(s) * (1.0 / 2147483648.0));
+      }
+    });
+    return a;
+  };
+  auto run_all = [&] {
+    std::vector<Array> outs;
+    for (const DType dt : {DType::kFloat32, DType::kFloat64}) {
+      for (const int64_t n : {int64_t{65536}, int64_t{65537}, int64_t{300001}}) {
+        const Array x = filled({n}, dt, static_cast<uint32_t>(n));
+        for (const ReduceOp op : {ReduceOp::sum, ReduceOp::prod, ReduceOp::max,
+                                  ReduceOp::logsumexp})
+          outs.push_back(ops::reduce(op, x, std::nullopt, false));
+        outs.push_back(ops::mean(x));
+      }
+      const Array m = filled({300, 1001}, dt, 7);
+      outs.push_back(ops::sum(m, ops::Axes{0}));
+      outs.push_back(ops::sum(m, ops::Axes{1}));
+      const int64_t shapes[][3] = {{300, 1000, 380}, {100, 1200, 193}, {64, 2048, 1000},
+                                   {257, 300, 301}};
+      for (const auto& s : shapes) {
+        const Array a = filled({s[0], s[1]}, dt, 1), b = filled({s[1], s[2]}, dt, 2);
+        outs.push_back(ops::matmul(a, b));
+        outs.push_back(ops::matmul(filled({s[1], s[0]}, dt, 3), b, true, false));
+      }
+    }
+    return outs;
+  };
+  set_num_threads(1);
+  const std::vector<Array> want = run_all();
+  for (const int threads : {2, 3, 7}) {
+    set_num_threads(threads);
+    const std::vector<Array> got = run_all();
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_EQ(got[i].nbytes(), want[i].nbytes());
+      EXPECT_EQ(std::memcmp(got[i].raw_data(), want[i].raw_data(), want[i].nbytes()), 0)
+          << "result " << i << " differs at " << threads << " threads";
+    }
+  }
+  set_num_threads(0);
 }
 
 TEST(Isa, ActiveNeverAboveDetected) {
