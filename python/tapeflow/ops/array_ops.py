@@ -322,9 +322,22 @@ def rank(input: Any, name: Optional[str] = None) -> Tensor:
 def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     """``tf.reshape`` (one -1 allowed); a view when the input is contiguous."""
     x = to_tensor(tensor)
-    out = wrap(_C.reshape(x._a, _shape_arg(shape, "Reshape")))
+    dims = _shape_arg(shape, "Reshape")
+    if x._a.size == 0 and list(dims).count(-1) == 1 and 0 in dims:
+        dims = _infer_empty(x._a.shape, list(dims))
+    out = wrap(_C.reshape(x._a, dims))
     in_shape = x._a.shape
     return _record1("Reshape", x, out, lambda dy: reshape(dy, in_shape))
+
+
+def _infer_empty(in_shape: Tuple[int, ...], dims: List[int]) -> List[int]:
+    """TF's reshape of an empty tensor to a shape with a 0 and a -1: the -1 is the
+    product of the input's nonzero dims over the target's (e.g. (0, 2) -> [0, -1]
+    gives (0, 2); rounded down, as TF), where numpy refuses."""
+    have = int(np.prod([d for d in in_shape if d != 0]))
+    known = int(np.prod([d for d in dims if d not in (0, -1)]))
+    dims[dims.index(-1)] = have // known if known else 0
+    return dims
 
 
 def transpose(a: Any, perm: Optional[Sequence[int]] = None, conjugate: bool = False,
@@ -332,7 +345,15 @@ def transpose(a: Any, perm: Optional[Sequence[int]] = None, conjugate: bool = Fa
     """Permutes the axes (``tf.transpose``; default reverses them)."""
     x = to_tensor(a)
     p = list(builtins.range(x._a.ndim))[::-1] if perm is None else _shape_arg(perm, "Transpose")
-    p = [d % builtins.max(x._a.ndim, 1) if d < 0 else d for d in p]
+    if len(p) != x._a.ndim:  # (the core reads an empty perm as "reverse")
+        raise errors.InvalidArgumentError(
+            None, None, f"transpose expects a vector of size {x._a.ndim}. But input(1) is "
+            f"a vector of size {len(p)} [Op:Transpose]")
+    for d in p:
+        if not -x._a.ndim <= d < x._a.ndim:
+            raise errors.InvalidArgumentError(
+                None, None, f"{d} is out of range [0 .. {x._a.ndim}) [Op:Transpose]")
+    p = [d % x._a.ndim if d < 0 else d for d in p]
     out = wrap(_C.transpose(x._a, p))
     inverse = list(np.argsort(p)) if p else []
     return _record1("Transpose", x, out, lambda dy: transpose(dy, inverse), p)
@@ -583,7 +604,8 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any
     op = "Pad" if upper == "CONSTANT" else "MirrorPad"
     pads = _paddings(paddings, x, op)
     if upper == "CONSTANT":
-        out = wrap(_C.pad(x._a, pads, float(to_tensor(constant_values).numpy())))
+        fill = convert_to_tensor(constant_values, dtype=x.dtype)  # TF's TypeError for "a"
+        out = wrap(_C.pad(x._a, pads, float(fill.numpy())))
         key = tuple(slice(a, a + d) for (a, _), d in zip(pads, x._a.shape))
         return _record1("Pad", x, out, lambda dy: slice_helper(dy, key),
                         tuple(p for pair in pads for p in pair))
