@@ -234,6 +234,13 @@ INVALID = [
      "at least 2D"),
     ("bias-format", lambda: tf.nn.bias_add(T, tf.ones([3]), data_format="XYZ"), ValueError,
      "data_format"),
+    ("clip-bounds-beyond-t", lambda: tf.clip_by_value(tf.ones([3]), tf.zeros([2, 3]), 2.),
+     ValueError, r"Shapes \(3,\) and \(2, 3\) are incompatible"),
+    ("transpose-short-perm", lambda: tf.transpose(tf.ones([2]), []), IA,
+     "expects a vector of size 1"),
+    ("transpose-perm-range", lambda: tf.transpose(tf.ones([2]), [-2]), IA, "out of range"),
+    ("pad-constant-str", lambda: tf.pad(T, [[1, 1], [1, 1]], constant_values="a"),
+     TypeError, "Cannot convert 'a' to EagerTensor of dtype float"),
     ("jacobian-twice", _jacobian_twice, RuntimeError, "non-persistent GradientTape"),
     ("batch-jacobian-twice", _batch_jacobian_twice, RuntimeError, "non-persistent"),
     ("gradient-none", _gradient_of_none, TypeError, "received None"),
@@ -300,6 +307,9 @@ def test_sizes_beyond_memory_raise_resource_exhausted(call):
                             data_format="NCHW"),
      np.ones([2, 3, 4], np.float32) + np.array([1., 2., 3.], np.float32)[:, None]),
     (lambda: T[0, True], np.float32(1.0)),  # a bool inside a tuple is the index 1
+    # TF infers the -1 of an empty reshape from the input's nonzero dims (rounded down)
+    (lambda: tf.reshape(tf.zeros([0, 2]), [0, -1]), np.zeros([0, 2], np.float32)),
+    (lambda: tf.reshape(tf.zeros([0, 2, 3]), [0, -1, 4]), np.zeros([0, 1, 4], np.float32)),
 ])
 def test_edge_cases_match_tf(call, expected):
     got = call()

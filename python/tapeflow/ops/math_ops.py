@@ -270,7 +270,10 @@ def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
     """Clamps t to [min, max] (``tf.clip_by_value``); the gradient passes inside. As
     in TF, min(t, max) is taken first, so where min > max the result is min."""
     t = to_tensor(t)
-    return maximum(minimum(t, clip_value_max), clip_value_min)
+    out = maximum(minimum(t, clip_value_max), clip_value_min)
+    if out._a.shape != t._a.shape:  # bounds may broadcast to t, not beyond it
+        raise ValueError(f"Shapes {t.shape} and {out.shape} are incompatible")
+    return out
 
 
 def add_n(inputs: Sequence[Any], name: Optional[str] = None) -> Tensor:
