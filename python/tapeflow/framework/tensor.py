@@ -356,8 +356,8 @@ def _leaf_kind(t: type) -> str:
 
 
 def _scan(value: Any) -> Tuple[list, set]:
-    """The leaves of a nested list/tuple and their kinds, walked one level at a time;
-    raises TF's errors for ragged or too deep sequences."""
+    """The leaves of a nested list/tuple and their kinds, walked one level at a time
+    (C-speed per level); raises TF's errors for ragged or too deep sequences."""
     level, depth = [value], 0
     while True:
         types = set(map(type, level))
@@ -383,7 +383,7 @@ def _infer_python(value: Any, dtype: Optional[dtypes.DType] = None) -> np.ndarra
     None, mixed or ragged sequences, integers beyond int64, lossy kinds."""
     if value is None:
         raise _none_error(value)
-    leaves, kinds = _scan(value)
+    _, kinds = _scan(value)
     if "o" in kinds:  # Tensors, arrays or other objects inside: numpy decides
         try:
             arr = np.asarray(value)
@@ -413,18 +413,17 @@ def _infer_python(value: Any, dtype: Optional[dtypes.DType] = None) -> np.ndarra
     if want == "b" or (want == "i" and kinds - {"i"}):
         raise _cannot_convert(value, dtype)
     if kinds == {"i"}:
-        lo, hi = min(leaves), max(leaves)
-        if want == "f":
-            try:
+        try:
+            if want == "f":
                 return np.asarray(value, dtype=np.float64).astype(dtype._np)
-            except OverflowError:  # beyond float64
-                raise ValueError(_OUT_OF_RANGE) from None
-        if lo < _INT64_MIN or hi > _INT64_MAX:
-            raise ValueError(_OUT_OF_RANGE)
-        arr = np.asarray(value, dtype=np.int64)
+            arr = np.asarray(value, dtype=np.int64)
+        except OverflowError:  # beyond int64 (or float64)
+            raise ValueError(_OUT_OF_RANGE) from None
         if dtype is not None:
             return arr.astype(dtype._np)  # int32 wraps, as TF's conversion does
-        return arr.astype(np.int32) if _INT32_MIN <= lo and hi <= _INT32_MAX else arr
+        if arr.size and (arr.min() < _INT32_MIN or arr.max() > _INT32_MAX):
+            return arr
+        return arr.astype(np.int32)
     # floats (and ints among them); empty sequences are float32, as in TF
     try:
         arr = np.asarray(value, dtype=np.float64)
