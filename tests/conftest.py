@@ -20,6 +20,11 @@ settings.register_profile(
 settings.register_profile(
     "thorough", parent=settings.get_profile("fast"), max_examples=1000
 )
+# The nightly run (TAPEFLOW_HYPOTHESIS_PROFILE=nightly): a long search with fresh
+# examples, for the property tests that CI replays with a small fixed budget.
+settings.register_profile(
+    "nightly", parent=settings.get_profile("fast"), max_examples=2000
+)
 # CI replays the same examples every run, so a landing never hinges on a lucky draw;
 # local runs keep exploring new ones.
 settings.register_profile("ci", parent=settings.get_profile("fast"), derandomize=True)

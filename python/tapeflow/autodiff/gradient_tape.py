@@ -156,12 +156,11 @@ class GradientTape:
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
                  unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
         """d(sum of target) / d(sources), in the sources' structure."""
-        if self._used and not self._persistent:
-            raise RuntimeError("A non-persistent GradientTape can only be used to compute "
-                               "one set of gradients (or jacobians)")
-        if self._state is None:
-            raise RuntimeError("GradientTape.gradient can only be called once on "
-                               "non-persistent tapes.")
+        self._check_usable()
+        if target is None:
+            raise TypeError("Argument `target` should be a list or nested structure of "
+                            "Tensors, Variables or CompositeTensors to be differentiated, "
+                            "but received None.")
         unconnected = unconnected_gradients if unconnected_gradients is \
             UnconnectedGradients.NONE else UnconnectedGradients(unconnected_gradients)
         flat_sources = [_handle_or_self(s) for s in _flatten(sources)]
@@ -189,6 +188,16 @@ class GradientTape:
                      for s, g in zip(flat_sources, grads)]
         return _pack_as(sources, grads)
 
+    def _check_usable(self) -> None:
+        """TF's RuntimeError for a second use of a non-persistent tape (gradient,
+        jacobian and batch_jacobian alike)."""
+        if self._used and not self._persistent:
+            raise RuntimeError("A non-persistent GradientTape can only be used to compute "
+                               "one set of gradients (or jacobians)")
+        if self._state is None:
+            raise RuntimeError("GradientTape.gradient can only be called once on "
+                               "non-persistent tapes.")
+
     def jacobian(self, target: Any, sources: Any, unconnected_gradients: Any =
                  UnconnectedGradients.NONE, parallel_iterations: Any = None,
                  experimental_use_pfor: bool = True) -> Any:
@@ -196,6 +205,7 @@ class GradientTape:
         pass per target element with a one-hot output gradient (TF's loop fallback)."""
         from tapeflow.ops import array_ops, math_ops
 
+        self._check_usable()
         target = convert_to_tensor(target)
         flat_sources = _flatten(sources)
         n = target._a.size
@@ -232,8 +242,13 @@ class GradientTape:
         per inner target element, all rows at once (rows must not interact, as in TF)."""
         from tapeflow.ops import array_ops
 
+        self._check_usable()
         target = convert_to_tensor(target)
         src = convert_to_tensor(source)
+        if target._a.ndim == 0 or src._a.ndim == 0 or \
+                target._a.shape[0] != src._a.shape[0]:
+            raise ValueError(f"Need first dimension of target shape ({target.shape}) and "
+                             f"source shape ({src.shape}) to match.")
         batch = target._a.shape[0]
         inner = target._a.size // batch if batch else 0
         out_shape = [batch] + list(target._a.shape[1:]) + list(src._a.shape[1:])

@@ -142,6 +142,15 @@ def as_dtype(value: Any) -> DType:
 
 
 
+# TF's C type names, used in its conversion and kernel-signature errors.
+_C_NAMES = {"float32": "float", "float64": "double"}
+
+
+def c_name(dtype: DType) -> str:
+    """TF's name of a dtype in error messages ("expected to be a float tensor")."""
+    return _C_NAMES.get(dtype.name, dtype.name)
+
+
 def from_core(core_dtype: Any) -> DType:
     """The DType of a ``_core.DType``."""
     return _BY_CORE[core_dtype]

@@ -11,13 +11,14 @@ other integer/float widths are widened (uint8 -> int32, float16 -> float32).
 
 from __future__ import annotations
 
+import itertools
 import numbers
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Tuple
 
 import numpy as np
 
 from tapeflow import _core
-from tapeflow.framework import dtypes
+from tapeflow.framework import dtypes, errors
 from tapeflow.framework.device import to_host
 from tapeflow.framework.tensor_shape import TensorShape
 
@@ -306,40 +307,170 @@ def _from_numpy(arr: np.ndarray) -> Tensor:
     return wrap(_core.from_numpy(arr))
 
 
-def _infer_python(value: Any) -> np.ndarray:
-    """numpy array of a Python value with TF's inference (float -> float32, ...)."""
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# numpy's (and so tapeflow's conversion's) rank limit; TF names it in its own error.
+MAX_RANK = 64
+_SEQ = (list, tuple)
+_OUT_OF_RANGE = "Can't convert Python sequence with out-of-range integer to Tensor."
+_MIXED = "Can't convert Python sequence with mixed types to Tensor."
+_RAGGED = "Can't convert non-rectangular Python sequence to Tensor."
+
+
+def _none_error(value: Any) -> ValueError:
+    return ValueError(f"Attempt to convert a value ({value!r}) with an unsupported type "
+                      f"({type(value)!r}) to a Tensor.")
+
+
+def _cannot_convert(value: Any, dtype: dtypes.DType) -> TypeError:
+    """TF's message for a value that does not fit a requested dtype."""
+    return TypeError(f"Cannot convert {value!r} to EagerTensor of dtype "
+                     f"{dtypes.c_name(dtype)}")
+
+
+def _unsupported(value: Any, kind: str) -> errors.InvalidArgumentError:
+    """A value TF would hold in a dtype tapeflow lacks (string, complex, unsigned): TF
+    rejects it in the op that receives it with InvalidArgumentError, so do we."""
+    return errors.InvalidArgumentError(
+        None, None, f"tapeflow has no {kind} dtype (it has float32, float64, int32, "
+        f"int64 and bool): cannot convert {value!r} to a Tensor")
+
+
+def _leaf_kind(t: type) -> str:
+    """b(ool), i(nt), f(loat), d (np.float64, kept by TF), n(one), s(tring),
+    c(omplex), o(ther: left to numpy)."""
+    if issubclass(t, (bool, np.bool_)):
+        return "b"
+    if issubclass(t, (int, np.integer)):
+        return "i"
+    if t is np.float64:
+        return "d"
+    if issubclass(t, (float, np.floating)):
+        return "f"
+    if t is type(None):
+        return "n"
+    if issubclass(t, (str, bytes, np.str_, np.bytes_)):
+        return "s"
+    if issubclass(t, (complex, np.complexfloating)):
+        return "c"
+    return "o"
+
+
+def _scan(value: Any) -> Tuple[list, set]:
+    """The leaves of a nested list/tuple and their kinds, walked one level at a time
+    (C-speed per level); raises TF's errors for ragged or too deep sequences."""
+    level, depth = [value], 0
+    while True:
+        types = set(map(type, level))
+        n_seq = sum(1 for t in types if issubclass(t, _SEQ))
+        if not n_seq:
+            return level, {_leaf_kind(t) for t in types}
+        if n_seq != len(types):
+            raise ValueError(_RAGGED if isinstance(level[0], _SEQ) else _MIXED)
+        if len(set(map(len, level))) > 1:
+            raise ValueError(_RAGGED)
+        depth += 1
+        if depth > MAX_RANK:
+            raise errors.InvalidArgumentError(
+                None, None, f"Cannot convert a Python sequence nested more than "
+                f"{MAX_RANK} deep to a Tensor: tensors can have at most {MAX_RANK} "
+                "dimensions")
+        level = list(itertools.chain.from_iterable(level))
+
+
+def _infer_python(value: Any, dtype: Optional[dtypes.DType] = None) -> np.ndarray:
+    """numpy array of a Python value with TF's inference (float -> float32, int ->
+    int32, or int64 when a value needs it), or as `dtype`, refusing what TF refuses:
+    None, mixed or ragged sequences, integers beyond int64, lossy kinds."""
     if value is None:
-        raise ValueError("Attempt to convert a value (None) with an unsupported type "
-                         "(<class 'NoneType'>) to a Tensor.")
+        raise _none_error(value)
+    _, kinds = _scan(value)
+    if "o" in kinds:  # Tensors, arrays or other objects inside: numpy decides
+        try:
+            arr = np.asarray(value)
+        except ValueError:
+            raise ValueError(_RAGGED) from None
+        if arr.dtype.kind == "O":
+            if arr.ndim == 0:
+                raise _none_error(value)
+            raise ValueError(_MIXED)
+        return _numpy_as(arr, value, dtype) if dtype is not None else _from_numpy_kind(
+            arr, value)
+    if "n" in kinds:
+        if len(kinds) > 1:
+            raise ValueError(_MIXED)
+        raise _none_error(None)
+    if len(kinds) > 1 and kinds & {"b", "s", "c"}:
+        raise ValueError(_MIXED)
+    want = None if dtype is None else dtype._np.kind
+    if "s" in kinds or "c" in kinds:
+        if dtype is not None:
+            raise _cannot_convert(value, dtype)
+        raise _unsupported(value, "string" if "s" in kinds else "complex")
+    if kinds == {"b"}:
+        if want not in (None, "b"):
+            raise _cannot_convert(value, dtype)
+        return np.asarray(value, dtype=np.bool_)
+    if want == "b" or (want == "i" and kinds - {"i"}):
+        raise _cannot_convert(value, dtype)
+    if kinds == {"i"}:
+        try:
+            if want == "f":
+                return np.asarray(value, dtype=np.float64).astype(dtype._np)
+            arr = np.asarray(value, dtype=np.int64)
+        except OverflowError:  # beyond int64 (or float64)
+            raise ValueError(_OUT_OF_RANGE) from None
+        if dtype is not None:
+            return arr.astype(dtype._np)  # int32 wraps, as TF's conversion does
+        if arr.size and (arr.min() < _INT32_MIN or arr.max() > _INT32_MAX):
+            return arr
+        return arr.astype(np.int32)
+    # floats (and ints among them); empty sequences are float32, as in TF
     try:
-        arr = np.asarray(value)
-    except ValueError:
-        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.") from None
+        arr = np.asarray(value, dtype=np.float64)
+    except OverflowError:  # an int beyond float64 among floats
+        raise ValueError(_OUT_OF_RANGE) from None
+    if dtype is not None:
+        return arr.astype(dtype._np)
+    return arr if "d" in kinds else arr.astype(np.float32)
+
+
+def _from_numpy_kind(arr: np.ndarray, value: Any) -> np.ndarray:
+    """numpy's inference for nested objects, narrowed as TF infers Python values."""
     kind = arr.dtype.kind
     if kind == "f":
         return arr.astype(np.float32)
     if kind in "iu":
         if arr.size and (arr.min() < _INT32_MIN or arr.max() > _INT32_MAX):
-            return arr.astype(np.int64)
+            return _checked_ints(arr)
         return arr.astype(np.int32)
-    if kind == "b":
+    if kind in "fb":
         return arr
-    if kind == "O":
-        raise ValueError("Can't convert non-rectangular Python sequence to Tensor.")
-    raise TypeError(f"Cannot convert {value!r} to a Tensor: unsupported type "
-                    f"{arr.dtype} (tapeflow has float32, float64, int32, int64, bool)")
+    raise _unsupported(value, arr.dtype.name)
+
+
+def _checked_ints(arr: np.ndarray) -> np.ndarray:
+    """Integers as int64, refusing unsigned values beyond int64 (no uint64 dtype)."""
+    if arr.dtype == np.uint64 and arr.size and arr.max() > _INT64_MAX:
+        raise ValueError(
+            f"Can't convert uint64 values above {_INT64_MAX} to a Tensor: tapeflow has "
+            "no unsigned dtypes (int64 is the widest)")
+    return arr.astype(np.int64)
+
+
+def _numpy_as(arr: np.ndarray, value: Any, dtype: dtypes.DType) -> np.ndarray:
+    """A numpy array cast to a requested dtype (a cast, as TF's: ints wrap), refusing
+    kinds that do not convert (strings, objects) with TF's TypeError."""
+    if arr.dtype.kind in "USOcMmV":
+        try:
+            return arr.astype(dtype._np)
+        except (TypeError, ValueError, OverflowError):
+            raise _cannot_convert(value, dtype) from None
+    return arr.astype(dtype._np, copy=False)
 
 
 def _python_to(value: Any, dtype: dtypes.DType) -> np.ndarray:
     """A Python value as `dtype`, refusing lossy kinds as TF does."""
-    with np.errstate(over="ignore"):  # floats are read again below in the wanted width
-        arr = _infer_python(value)
-    kind, want = arr.dtype.kind, dtype._np.kind
-    if (kind == "f" and want != "f") or (kind == "b") != (want == "b"):
-        raise TypeError(f"Cannot convert {value!r} to EagerTensor of dtype {dtype.name}")
-    if kind == "f" and dtype._np != arr.dtype:  # from the Python floats, not their float32s
-        return np.asarray(value, dtype=dtype._np)
-    return arr.astype(dtype._np)
+    return _infer_python(value, dtype)
 
 
 # Scalar constants made from Python numbers, shared (Tensors are immutable). Keyed by
@@ -359,10 +490,15 @@ def _scalar_fast(value: Any, dtype: dtypes.DType) -> Optional[Tensor]:
     if t is float and dtype.is_floating:
         out = wrap(_core.full((), dtype._core, value))
     elif t is int and (dtype.is_floating or dtype.is_integer):
-        if dtype is dtypes.int32 and not _INT32_MIN <= value <= _INT32_MAX:
+        if not (_INT32_MIN <= value <= _INT32_MAX if dtype is dtypes.int32 else
+                _INT64_MIN <= value <= _INT64_MAX):
+            return None  # the slow path wraps int32 as TF does, or raises TF's error
+        if dtype.is_integer:
+            out = wrap(_core.full_int((), dtype._core, value))
+        elif -2**1023 < value < 2**1023:  # float() of larger ints overflows
+            out = wrap(_core.full((), dtype._core, float(value)))
+        else:
             return None
-        out = wrap(_core.full_int((), dtype._core, value)) if dtype.is_integer else \
-            wrap(_core.full((), dtype._core, float(value)))
     else:
         return None
     if len(_scalar_cache) > 1024:
@@ -394,7 +530,7 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
         if fast is not None:
             return fast
         if isinstance(value, (np.ndarray, np.generic)):
-            return _from_numpy(np.asarray(value).astype(dt._np, copy=False))
+            return _from_numpy(_numpy_as(np.asarray(value), value, dt))
         return _from_numpy(_python_to(value, dt))
     if dtype_hint is not None:
         try:
@@ -403,12 +539,17 @@ def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
             pass
     if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value)
+        if arr.dtype == np.uint64:
+            arr = _checked_ints(arr)
         widened = _WIDEN.get(arr.dtype)
         if widened is not None:
             arr = arr.astype(widened)
+        elif arr.dtype.kind == "O":  # TF's message names the first element's type
+            first = type(arr.flat[0]).__name__ if arr.size else "object"
+            raise ValueError("Failed to convert a NumPy array to a Tensor (Unsupported "
+                             f"object type {first}).")
         elif arr.dtype.kind not in "fib":
-            raise TypeError(f"Cannot convert a numpy array of dtype {arr.dtype} to a Tensor "
-                            "(tapeflow has float32, float64, int32, int64, bool)")
+            raise _unsupported(value, arr.dtype.name)
         return _from_numpy(arr)
     if isinstance(value, float):
         return wrap(_core.full((), _core.DType.float32, value))

@@ -7,7 +7,25 @@ batch dimension) and ``TensorShape(None)`` an unknown rank.
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterator, List, Optional, Sequence, Union
+
+
+def _dim(d: Any) -> Optional[int]:
+    """One dimension as TF's Dimension checks it: None, or an integer >= 0 (anything
+    with ``__index__``: ints, numpy ints, integer scalar tensors; not floats)."""
+    if d is None:
+        return None
+    if type(d) is int:
+        v = d
+    elif isinstance(d, (float, str, bytes)) or not hasattr(d, "__index__"):
+        raise TypeError("Dimension value must be integer or None or have an __index__ "
+                        f"method, got value '{d!r}' with type '{type(d)!r}'")
+    else:
+        v = operator.index(d)
+    if v < 0:
+        raise ValueError(f"Dimension {v} must be >= 0")
+    return v
 
 
 class TensorShape:
@@ -21,9 +39,10 @@ class TensorShape:
         elif isinstance(dims, TensorShape):
             self._dims = dims._dims
         else:
-            if isinstance(dims, (int,)) or hasattr(dims, "__index__") and not hasattr(dims, "__len__"):
+            if not hasattr(dims, "__iter__") or hasattr(dims, "__index__") and not \
+                    hasattr(dims, "__len__"):
                 dims = [dims]
-            self._dims = tuple(None if d is None else int(d) for d in dims)
+            self._dims = tuple(map(_dim, dims))
 
     @property
     def rank(self) -> Optional[int]:

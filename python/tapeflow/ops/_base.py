@@ -14,10 +14,6 @@ from tapeflow.framework.tensor import (
 MAX_FLOAT_INDEX = dtypes.MAX_FLOAT_INDEX
 _new = object.__new__
 
-# TF's names of dtypes in kernel-signature errors ("expected to be a float tensor").
-_TF_TYPE_NAMES = {"float32": "float", "float64": "double"}
-
-
 def to_tensor(x: Any) -> Tensor:
     """x as a Tensor (Variables are read, Python values converted)."""
     return x if type(x) is Tensor else convert_to_tensor(x)
@@ -63,8 +59,7 @@ def binary_operands(x: Any, y: Any, tf_name: str, strict: bool = True) -> Tuple[
 
 
 def _tf_type(t: Tensor) -> str:
-    name = t.dtype.name
-    return _TF_TYPE_NAMES.get(name, name)
+    return dtypes.c_name(t.dtype)
 
 
 def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Tensor, ...],

@@ -16,7 +16,7 @@ from tapeflow.framework.device import to_host
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
-from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow.framework.tensor import Tensor, convert_to_tensor, is_tensor, wrap
 from tapeflow.framework.tensor_shape import TensorShape, dims_of
 from tapeflow.ops import math_ops
 from tapeflow.ops._base import MAX_FLOAT_INDEX, to_tensor, unbroadcast
@@ -25,16 +25,132 @@ _C = _core
 newaxis = None
 
 
-def _shape_arg(shape: Any) -> Any:
-    """A shape given as list, tuple, TensorShape, int or int Tensor."""
-    if type(shape) is tuple and all(type(d) is int for d in shape):
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+# The type attr TF names when an op's integer tensor input is given floats or strings.
+_INDEX_ATTR = {"Fill": "index_type", "Reshape": "Tshape", "BroadcastTo": "Tidx",
+               "Tile": "Tmultiples", "Transpose": "Tperm", "Pad": "Tpaddings",
+               "GatherV2": "Taxis"}
+
+
+def _attr_error(op: str, kind: str) -> errors.InvalidArgumentError:
+    return errors.InvalidArgumentError(
+        None, None, f"Value for attr '{_INDEX_ATTR.get(op, 'T')}' of {kind} is not in the "
+        f"list of allowed values: int32, int64 [Op:{op}]")
+
+
+def _bad_int(value: Any, whole: Any, op: Optional[str]) -> Exception:
+    """TF's error for a non-integer where an integer (vector) is expected: ops that
+    convert the argument as int32 (``op=None``) raise TypeError; ops that take it as a
+    tensor input raise InvalidArgumentError naming the attr."""
+    if value is None:
+        return ValueError("Attempt to convert a value (None) with an unsupported type "
+                          "(<class 'NoneType'>) to a Tensor.")
+    if op is None:
+        return TypeError(f"Cannot convert {whole!r} to EagerTensor of dtype int32")
+    kind = "string" if isinstance(value, (str, bytes)) else "float"
+    return _attr_error(op, kind)
+
+
+def _int_arg(value: Any, op: Optional[str] = None, whole: Any = None) -> int:
+    """One integer argument (axis, count, dimension) as a Python int: ints, numpy ints,
+    bools and integer scalar tensors; anything else raises TF's error (see _bad_int),
+    and values beyond int64 TF's ValueError."""
+    t = type(value)
+    if t is int or isinstance(value, (int, np.integer)):
+        v = int(value)
+    elif isinstance(value, Tensor) or hasattr(value, "_as_tensor"):
+        x = to_tensor(value)
+        if x._a.ndim != 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"Expected a scalar, got a tensor of shape {x.shape}")
+        if not (x.dtype.is_integer or x.dtype.is_bool):
+            raise _bad_int(1.0, value, op) if op else TypeError(
+                f"Cannot convert {value!r} to EagerTensor of dtype int32")
+        v = int(x._numpy())
+    elif isinstance(value, np.ndarray) and value.ndim == 0:
+        return _int_arg(value[()], op, value if whole is None else whole)
+    else:
+        raise _bad_int(value, value if whole is None else whole, op)
+    if not _INT64_MIN <= v <= _INT64_MAX:
+        raise ValueError("Can't convert Python sequence with out-of-range integer to Tensor.")
+    return v
+
+
+def _shape_arg(shape: Any, op: Optional[str] = None) -> Any:
+    """A shape-like argument (list, tuple, TensorShape, int, numpy array, int Tensor or
+    Variable) as a list of Python ints, validated as TF validates it: floats, strings
+    and None raise TF's error for the op (see _bad_int), values beyond int64 raise
+    ValueError, and anything but a vector InvalidArgumentError. (Negative sizes and
+    shapes too large are the consumer's to refuse.)"""
+    if type(shape) is tuple and all(type(d) is int for d in shape) and (
+            not shape or _INT64_MIN <= min(shape) and max(shape) <= _INT64_MAX):
         return shape  # shapes taken from arrays (the gradient hot path)
+    if isinstance(shape, TensorShape):
+        return [int(d) for d in dims_of(shape)]
     if isinstance(shape, Tensor) or hasattr(shape, "_as_tensor"):
-        shape = to_tensor(shape).numpy().tolist()
-    if isinstance(shape, (int, np.integer)):
-        return [int(shape)]
-    return [int(d) for d in dims_of(shape)] if isinstance(shape, TensorShape) else \
-        [int(d) for d in shape]
+        t = to_tensor(shape)
+        if not (t.dtype.is_integer or t.dtype.is_bool):
+            raise _attr_error(op or "Fill", dtypes.c_name(t.dtype))
+        shape = t._numpy()
+    if isinstance(shape, np.ndarray):
+        if shape.dtype.kind in "iub":
+            shape = shape.tolist()
+        elif shape.dtype.kind == "f" and op is None and np.all(np.mod(shape, 1) == 0):
+            shape = shape.astype(np.int64).tolist()  # TF casts integral numpy floats
+        else:
+            raise _bad_int(shape.flat[0] if shape.size else 0.5, shape, op)
+    if not isinstance(shape, (list, tuple)):
+        if isinstance(shape, (float, np.floating)) or shape is None or isinstance(
+                shape, (str, bytes)) or hasattr(shape, "__index__"):
+            return [_int_arg(shape, op, shape)]
+        raise _bad_int(shape, shape, op)
+    out = []
+    for d in shape:
+        if isinstance(d, (list, tuple, np.ndarray)):
+            raise errors.InvalidArgumentError(
+                None, None, f"shape must be a vector, got a nested sequence {shape!r}"
+                + (f" [Op:{op}]" if op else ""))
+        out.append(_int_arg(d, op, shape))
+    return out
+
+
+_ELEMENT_LIMIT = 2**63 - 1
+_PHYSICAL_BYTES = None
+
+
+def _check_new_shape(dims: Sequence[int], dtype: dtypes.DType, op: str,
+                     check_memory: bool = False) -> None:
+    """TF's checks of a shape an op creates: dimensions >= 0, at most 2**63 - 1
+    elements (InvalidArgumentError). With `check_memory` (broadcast views, which TF
+    materializes, and results built in numpy), more bytes than this machine has is
+    TF's OOM (ResourceExhaustedError) now, rather than numpy's error later."""
+    global _PHYSICAL_BYTES
+    n = 1
+    for d in dims:
+        if d < 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"Dimension {d} must be >= 0 [Op:{op}]")
+        n *= d
+    if n > _ELEMENT_LIMIT:
+        raise errors.InvalidArgumentError(
+            None, None, f"Shape [{','.join(map(str, dims))}] would have more than "
+            f"2**63 - 1 elements [Op:{op}]")
+    if not check_memory:
+        return
+    if _PHYSICAL_BYTES is None:
+        import os
+        try:
+            _PHYSICAL_BYTES = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            _PHYSICAL_BYTES = 2**48
+    if n * dtype.size > _PHYSICAL_BYTES:
+        raise errors.ResourceExhaustedError(
+            None, None, f"OOM when allocating tensor with shape[{','.join(map(str, dims))}]"
+            f" and type {dtypes.c_name(dtype)} on {_host()} [Op:{op}]")
+
+
+def _host() -> str:
+    return "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
 def _record1(name: str, x: Tensor, out: Tensor, grad: Any, attrs: Any = None) -> Tensor:
@@ -47,12 +163,19 @@ def _record1(name: str, x: Tensor, out: Tensor, grad: Any, attrs: Any = None) ->
 # ---- creation -------------------------------------------------------------------------
 def zeros(shape: Any, dtype: Any = dtypes.float32, name: Optional[str] = None) -> Tensor:
     """A tensor of zeros (``tf.zeros``)."""
-    return wrap(_C.full(_shape_arg(shape), dtypes.as_dtype(dtype)._core, 0.0))
+    return _full(shape, dtype, 0.0)
 
 
 def ones(shape: Any, dtype: Any = dtypes.float32, name: Optional[str] = None) -> Tensor:
     """A tensor of ones (``tf.ones``)."""
-    return wrap(_C.full(_shape_arg(shape), dtypes.as_dtype(dtype)._core, 1.0))
+    return _full(shape, dtype, 1.0)
+
+
+def _full(shape: Any, dtype: Any, value: float) -> Tensor:
+    """zeros/ones: the shape is converted as int32 (TypeError for floats, as TF)."""
+    dims, dt = _shape_arg(shape), dtypes.as_dtype(dtype)
+    _check_new_shape(dims, dt, "Fill")
+    return wrap(_C.full(dims, dt._core, value))
 
 
 zeros_like = math_ops.zeros_like
@@ -62,41 +185,107 @@ ones_like = math_ops.ones_like
 def fill(dims: Any, value: Any, name: Optional[str] = None) -> Tensor:
     """A tensor of `dims` filled with a scalar (``tf.fill``); dtype from the value."""
     v = to_tensor(value)
+    shape = _shape_arg(dims, "Fill")
     if v._a.ndim != 0:
-        raise errors.InvalidArgumentError(None, None, "value must be a scalar")
-    return broadcast_to(v, _shape_arg(dims))
+        raise errors.InvalidArgumentError(
+            None, None, f"value must be a scalar, got shape {v.shape} [Op:Fill]")
+    _check_new_shape(shape, v.dtype, "Fill", check_memory=True)
+    return broadcast_to(v, shape)
 
 
 def eye(num_rows: int, num_columns: Optional[int] = None, batch_shape: Any = None,
         dtype: Any = dtypes.float32, name: Optional[str] = None) -> Tensor:
-    """An identity matrix (``tf.eye``)."""
-    m = np.eye(num_rows, num_columns, dtype=dtypes.as_dtype(dtype)._np)
-    if batch_shape is not None:
-        m = np.broadcast_to(m, tuple(_shape_arg(batch_shape)) + m.shape)
+    """An identity matrix (``tf.eye``), optionally batched."""
+    cols = num_rows if num_columns is None else num_columns
+    if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+               for n in (num_rows, cols)):
+        raise TypeError("Arguments `num_rows` and `num_columns` must be positive integer "
+                        f"values. Received: num_rows={num_rows}, num_columns={cols}")
+    dt = dtypes.as_dtype(dtype)
+    batch = [] if batch_shape is None else _shape_arg(batch_shape)
+    dims = batch + [_int_arg(num_rows), _int_arg(cols)]
+    _check_new_shape(dims, dt, "MatrixDiagV3", check_memory=True)
+    m = np.eye(dims[-2], dims[-1], dtype=dt._np)
+    if batch:
+        m = np.broadcast_to(m, tuple(dims))
     return convert_to_tensor(np.ascontiguousarray(m))
 
 
 def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # noqa: A001
           name: Optional[str] = None) -> Tensor:
-    """``tf.range``: int32 for ints, float32 if any argument is a float (or ``dtype``)."""
+    """``tf.range``: float32 if any argument is a float, else int32, or int64 when a
+    bound needs it (or an argument is an int64 tensor); ``dtype`` converts the
+    arguments as TF does (TypeError for floats asked to be ints)."""
     if limit is None:
         start, limit = 0, start
-    vals = [v.numpy() if isinstance(v, Tensor) else v for v in (start, limit, delta)]
-    if dtype is None:
-        dtype = dtypes.float32 if any(isinstance(v, (float, np.floating)) for v in vals) \
-            else dtypes.int32
-    dt = dtypes.as_dtype(dtype)
-    if vals[2] == 0:
-        raise errors.InvalidArgumentError(None, None, "Requires delta != 0: 0")
-    return convert_to_tensor(np.arange(vals[0], vals[1], vals[2]).astype(dt._np))
+    args = (start, limit, delta)
+    if dtype is not None:
+        dt = dtypes.as_dtype(dtype)
+        ts = [convert_to_tensor(v, dtype=dt) for v in args]
+    else:
+        ts = [to_tensor(v) for v in args]
+        kinds = [t.dtype for t in ts]
+        if any(k.is_floating for k in kinds):
+            dt = dtypes.float64 if dtypes.float64 in kinds else dtypes.float32
+        elif any(k is dtypes.int64 for k in kinds):
+            dt = dtypes.int64
+        elif all(k.is_integer for k in kinds):
+            dt = dtypes.int32
+        else:
+            raise TypeError(f"tf.range takes numbers, got dtypes {[k.name for k in kinds]}")
+        ts = [math_ops.cast(t, dt) if t.dtype is not dt else t for t in ts]
+    for t, what in zip(ts, ("start", "limit", "delta")):
+        if t._a.ndim != 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"{what} must be a scalar, not shape {t.shape} [Op:Range]")
+    s0, s1, d = (t._numpy() for t in ts)
+    if d == 0:
+        raise errors.InvalidArgumentError(None, None, f"Requires delta != 0: {d} [Op:Range]")
+    if d > 0 and not s0 <= s1:
+        raise errors.InvalidArgumentError(
+            None, None, f"Requires start <= limit when delta > 0: {s0}/{s1} [Op:Range]")
+    if d < 0 and not s0 >= s1:
+        raise errors.InvalidArgumentError(
+            None, None, f"Requires start >= limit when delta < 0: {s0}/{s1} [Op:Range]")
+    if dt.is_integer:
+        a, b, step = int(s0), int(s1), int(d)
+        n = (abs(b - a) + abs(step) - 1) // abs(step)
+    else:
+        span = np.ceil(np.abs((np.float64(s1) - np.float64(s0)) / np.float64(d)))
+        if not np.isfinite(span) or span > _ELEMENT_LIMIT:
+            raise errors.InvalidArgumentError(
+                None, None, "Requires ((limit - start) / delta) <= 9223372036854775807 "
+                "[Op:Range]")
+        n = int(span)
+    _check_new_shape([n], dt, "Range", check_memory=True)
+    if dt.is_integer:
+        out = np.arange(n, dtype=np.int64) * step + a  # exact in int64
+    else:
+        out = np.arange(s0, s1, d, dtype=np.float64)[:n]
+    return convert_to_tensor(out.astype(dt._np))
 
 
-def linspace(start: Any, stop: Any, num: int, name: Optional[str] = None,
+def linspace(start: Any, stop: Any, num: Any, name: Optional[str] = None,
              axis: int = 0) -> Tensor:
     """``num`` evenly spaced values (``tf.linspace``); integer inputs give float64."""
     s, e = to_tensor(start), to_tensor(stop)
+    nt = to_tensor(num)
+    if not nt.dtype.is_integer:
+        raise TypeError(f"Argument `tensor` (name: num) must be of type integer. Received "
+                        f"`tensor` = {num} of dtype: {nt.dtype}")
+    n = _int_arg(nt)
+    if n < 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"Requires num >= 0: {n} [Op:LinSpace]")
     dt = dtypes.float64 if not s.dtype.is_floating else s.dtype
-    out = np.linspace(s.numpy(), e.numpy(), int(num), axis=axis).astype(dt._np)
+    shape = np.broadcast_shapes(s._a.shape, e._a.shape)
+    ax = axis % (len(shape) + 1) if -len(shape) - 1 <= axis <= len(shape) else None
+    if ax is None:
+        raise errors.InvalidArgumentError(
+            None, None, f"axis {axis} out of range for rank {len(shape) + 1} [Op:LinSpace]")
+    _check_new_shape(list(shape[:ax]) + [n] + list(shape[ax:]), dt, "LinSpace",
+                     check_memory=True)
+    out = np.linspace(s.numpy(), e.numpy(), n, axis=ax).astype(dt._np)
     return convert_to_tensor(out)
 
 
@@ -133,17 +322,38 @@ def rank(input: Any, name: Optional[str] = None) -> Tensor:
 def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     """``tf.reshape`` (one -1 allowed); a view when the input is contiguous."""
     x = to_tensor(tensor)
-    out = wrap(_C.reshape(x._a, _shape_arg(shape)))
+    dims = _shape_arg(shape, "Reshape")
+    if x._a.size == 0 and list(dims).count(-1) == 1 and 0 in dims:
+        dims = _infer_empty(x._a.shape, list(dims))
+    out = wrap(_C.reshape(x._a, dims))
     in_shape = x._a.shape
     return _record1("Reshape", x, out, lambda dy: reshape(dy, in_shape))
+
+
+def _infer_empty(in_shape: Tuple[int, ...], dims: List[int]) -> List[int]:
+    """TF's reshape of an empty tensor to a shape with a 0 and a -1: the -1 is the
+    product of the input's nonzero dims over the target's (e.g. (0, 2) -> [0, -1]
+    gives (0, 2); rounded down, as TF), where numpy refuses."""
+    have = int(np.prod([d for d in in_shape if d != 0]))
+    known = int(np.prod([d for d in dims if d not in (0, -1)]))
+    dims[dims.index(-1)] = have // known if known else 0
+    return dims
 
 
 def transpose(a: Any, perm: Optional[Sequence[int]] = None, conjugate: bool = False,
               name: Optional[str] = None) -> Tensor:
     """Permutes the axes (``tf.transpose``; default reverses them)."""
     x = to_tensor(a)
-    p = list(builtins.range(x._a.ndim))[::-1] if perm is None else _shape_arg(perm)
-    p = [d % builtins.max(x._a.ndim, 1) if d < 0 else d for d in p]
+    p = list(builtins.range(x._a.ndim))[::-1] if perm is None else _shape_arg(perm, "Transpose")
+    if len(p) != x._a.ndim:  # (the core reads an empty perm as "reverse")
+        raise errors.InvalidArgumentError(
+            None, None, f"transpose expects a vector of size {x._a.ndim}. But input(1) is "
+            f"a vector of size {len(p)} [Op:Transpose]")
+    for d in p:
+        if not -x._a.ndim <= d < x._a.ndim:
+            raise errors.InvalidArgumentError(
+                None, None, f"{d} is out of range [0 .. {x._a.ndim}) [Op:Transpose]")
+    p = [d % x._a.ndim if d < 0 else d for d in p]
     out = wrap(_C.transpose(x._a, p))
     inverse = list(np.argsort(p)) if p else []
     return _record1("Transpose", x, out, lambda dy: transpose(dy, inverse), p)
@@ -152,7 +362,7 @@ def transpose(a: Any, perm: Optional[Sequence[int]] = None, conjugate: bool = Fa
 def expand_dims(input: Any, axis: int, name: Optional[str] = None) -> Tensor:
     """Inserts a dimension of size 1 (``tf.expand_dims``)."""
     x = to_tensor(input)
-    out = wrap(_C.expand_dims(x._a, int(axis)))
+    out = wrap(_C.expand_dims(x._a, _int_arg(axis)))
     in_shape = x._a.shape
     return _record1("ExpandDims", x, out, lambda dy: reshape(dy, in_shape))
 
@@ -161,17 +371,25 @@ def squeeze(input: Any, axis: Union[None, int, Sequence[int]] = None,
             name: Optional[str] = None) -> Tensor:
     """Removes size-1 dimensions (``tf.squeeze``), all of them or those in `axis`."""
     x = to_tensor(input)
-    axes = [] if axis is None else [int(axis)] if isinstance(axis, (int, np.integer)) \
-        else [int(a) for a in axis]
+    axes = [] if axis is None else [_squeeze_axis(axis)] if not isinstance(
+        axis, (list, tuple, np.ndarray)) else [_squeeze_axis(a) for a in axis]
     out = wrap(_C.squeeze(x._a, axes))
     in_shape = x._a.shape
     return _record1("Squeeze", x, out, lambda dy: reshape(dy, in_shape))
 
 
+def _squeeze_axis(a: Any) -> int:
+    return _int_arg(int(a) if isinstance(a, float) else a)  # TF takes 1.0 here
+
+
 def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor:
-    """Broadcasts to a shape (``tf.broadcast_to``), as a view."""
+    """Broadcasts to a shape (``tf.broadcast_to``), as a view; a view larger than
+    memory is refused as TF's allocation of it would be."""
     x = to_tensor(input)
-    out = wrap(_C.broadcast_to(x._a, _shape_arg(shape)))
+    dims = _shape_arg(shape, "BroadcastTo")
+    out = wrap(_C.broadcast_to(x._a, dims))
+    if out._a.size > x._a.size:
+        _check_new_shape(dims, x.dtype, "BroadcastTo", check_memory=True)
     if out._a.shape == x._a.shape:
         return out if not _tape.active else identity(x)
     in_shape = x._a.shape
@@ -203,9 +421,10 @@ def moveaxis_from_last(x: Tensor, axis: int) -> Tensor:
 def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tensor:
     """Joins tensors along an existing axis (``tf.concat``)."""
     xs = [to_tensor(v) for v in values]
-    out = wrap(_C.concat([x._a for x in xs], int(axis)))
+    axis = _int_arg(axis)
+    out = wrap(_C.concat([x._a for x in xs], axis))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        ax = int(axis) % out._a.ndim
+        ax = axis % out._a.ndim
         sizes = [x._a.shape[ax] for x in xs]
 
         def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> List[Any]:
@@ -230,12 +449,16 @@ def unstack(value: Any, num: Optional[int] = None, axis: int = 0,
             name: Optional[str] = None) -> List[Tensor]:
     """Splits a tensor into its slices along an axis (``tf.unstack``)."""
     x = to_tensor(value)
-    if x._a.ndim == 0:
-        raise ValueError("Input shape axis 0 must have rank at least 1")
-    ax = axis % x._a.ndim
+    nd = x._a.ndim
+    axis = _int_arg(axis)
+    if not -nd <= axis < nd:
+        raise ValueError(f"Argument `axis` = {axis} not in range [{-nd}, {nd})")
+    ax = axis % nd
     n = x._a.shape[ax]
-    if num is not None and num != n:
-        raise ValueError(f"num={num} does not match the axis length {n}")
+    if num is not None and _int_arg(num) != n:
+        raise errors.InvalidArgumentError(
+            None, None, f"Input shape axis {ax} must equal {num}, got shape "
+            f"[{','.join(map(str, x._a.shape))}] [Op:Unpack]")
     key = (slice(None),) * ax
     return [slice_helper(x, key + (i,)) for i in builtins.range(n)]
 
@@ -244,18 +467,42 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Optional[int]
           name: Optional[str] = None) -> List[Tensor]:
     """Splits into equal parts or given sizes along an axis (``tf.split``)."""
     x = to_tensor(value)
-    ax = int(axis) % x._a.ndim
+    nd = x._a.ndim
+    axis = _int_arg(axis)
+    splits = num_or_size_splits
+    if isinstance(splits, (int, np.integer)) and not isinstance(splits, bool):
+        k = _int_arg(splits)
+        if k < 1:
+            raise errors.InvalidArgumentError(
+                None, None, f"Value for attr 'num_split' of {k} must be at least minimum "
+                "1 [Op:Split]")
+    elif isinstance(splits, (float, np.floating)) or (
+            is_tensor(splits) and to_tensor(splits)._a.ndim == 0):
+        raise ValueError("Rank-0 tensors are not supported as the num_or_size_splits "
+                         f"argument to split. Argument provided: {splits}")
+    op = "Split" if isinstance(splits, (int, np.integer)) else "SplitV"
+    if not -nd <= axis < nd:
+        raise errors.InvalidArgumentError(
+            None, None, f"-input rank(-{nd}) <= split_dim < input rank ({nd}), but got "
+            f"{axis} [Op:{op}]")
+    ax = axis % nd
     n = x._a.shape[ax]
-    if isinstance(num_or_size_splits, (int, np.integer)):
-        k = int(num_or_size_splits)
-        if k <= 0 or n % k:
+    if op == "Split":
+        if n % k:
             raise errors.InvalidArgumentError(
                 None, None, f"Number of ways to split should evenly divide the split "
                 f"dimension, but got split_dim {ax} (size = {n}) and num_split {k}")
         sizes = [n // k] * k
     else:
-        sizes = [int(s) for s in (num_or_size_splits.numpy() if isinstance(
-            num_or_size_splits, Tensor) else num_or_size_splits)]
+        sizes = _shape_arg(splits, "SplitV")
+        for i, sz in enumerate(sizes):
+            if sz < -1:
+                raise errors.InvalidArgumentError(
+                    None, None, f"Split size at index {i} must be >= 0. Got: {sz} "
+                    "[Op:SplitV]")
+        if sizes.count(-1) > 1:
+            raise errors.InvalidArgumentError(
+                None, None, "There can only be one -1 in the input. [Op:SplitV]")
         if sizes.count(-1) == 1:
             sizes[sizes.index(-1)] = n - (sum(sizes) + 1)
         if sum(sizes) != n or any(s < 0 for s in sizes):
@@ -274,7 +521,7 @@ def split(value: Any, num_or_size_splits: Any, axis: int = 0, num: Optional[int]
 def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:
     """Repeats a tensor along each axis (``tf.tile``)."""
     x = to_tensor(input)
-    mult = _shape_arg(multiples)
+    mult = _shape_arg(multiples, "Tile")
     out = wrap(_C.tile(x._a, mult))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         in_shape = x._a.shape
@@ -288,35 +535,97 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:
     return out
 
 
-def repeat(input: Any, repeats: int, axis: Optional[int] = None,
+def repeat(input: Any, repeats: Any, axis: Optional[int] = None,
            name: Optional[str] = None) -> Tensor:
-    """Repeats each element (``tf.repeat``) with a scalar count."""
+    """Repeats each element (``tf.repeat``): a scalar count, or one count per slice
+    along `axis` (the input flattened when `axis` is None)."""
     x = to_tensor(input)
     if axis is None:
         x, axis = reshape(x, [-1]), 0
-    ax = axis % x._a.ndim
-    idx = np.repeat(np.arange(x._a.shape[ax]), int(repeats))
+    elif not isinstance(axis, (int, np.integer)) or isinstance(axis, bool):
+        raise TypeError(f"Argument `axis` must be an int. Received `axis` = {axis} of "
+                        f"type {type(axis).__name__}")
+    if x._a.ndim == 0:
+        x = reshape(x, [1])
+    nd = x._a.ndim
+    if not -nd <= axis < nd:
+        raise ValueError(f"axis={axis} out of bounds: expected {-nd}<=axis<{nd}")
+    ax = int(axis) % nd
+    r = to_tensor(repeats)
+    if not r.dtype.is_integer:
+        raise TypeError(f"Argument `tensor` (name: repeats) must be of type integer. "
+                        f"Received `tensor` = {repeats} of dtype: {r.dtype}")
+    counts = np.asarray(r._numpy(), dtype=np.int64)
+    n = x._a.shape[ax]
+    if counts.ndim > 1 or (counts.ndim == 1 and counts.shape[0] not in (1, n)):
+        raise ValueError(f"Dimensions {n} and {counts.size} are not compatible")
+    if counts.size and counts.min() < 0:
+        bad = int(counts.min())
+        raise errors.InvalidArgumentError(
+            None, None, f"Expected multiples[1] >= 0, but got {bad} [Op:Tile]")
+    total = int(counts.sum()) if counts.ndim == 1 and counts.shape[0] == n else \
+        n * int(counts.reshape(-1)[0])
+    # the index vector (int64) is built here: refuse one larger than memory, as TF's OOM
+    _check_new_shape([total], dtypes.int64, "Repeat", check_memory=True)
+    idx = np.repeat(np.arange(n), counts.reshape(-1) if counts.size == n else
+                    int(counts.reshape(-1)[0]))
     return gather(x, idx, axis=ax)
+
+
+def _paddings(paddings: Any, x: Tensor, op: str) -> List[Tuple[int, int]]:
+    """Paddings as (before, after) pairs, one per axis of x (TF's checks)."""
+    if isinstance(paddings, Tensor) or hasattr(paddings, "_as_tensor"):
+        t = to_tensor(paddings)
+        if not t.dtype.is_integer:
+            raise _attr_error(op, dtypes.c_name(t.dtype))
+        paddings = t._numpy()
+    rows = paddings.tolist() if isinstance(paddings, np.ndarray) else paddings
+    if not isinstance(rows, (list, tuple)) or not all(
+            isinstance(r, (list, tuple, np.ndarray)) and len(r) == 2 for r in rows):
+        raise errors.InvalidArgumentError(
+            None, None, f"paddings must be a matrix with 2 columns: {paddings!r} [Op:{op}]")
+    pads = [(_int_arg(a, op, paddings), _int_arg(b, op, paddings)) for a, b in rows]
+    if len(pads) != x._a.ndim:
+        raise errors.InvalidArgumentError(
+            None, None, "The first dimension of paddings must be the rank of inputs"
+            f"[{len(pads)},2] {list(x._a.shape)} [Op:{op}]")
+    return pads
 
 
 def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any = 0,
         name: Optional[str] = None) -> Tensor:
-    """Pads a tensor (``tf.pad``): CONSTANT, REFLECT or SYMMETRIC."""
+    """Pads a tensor (``tf.pad``): CONSTANT, REFLECT or SYMMETRIC (any case); mirrored
+    padding must be smaller than the axis (REFLECT) or no larger (SYMMETRIC), as TF."""
     x = to_tensor(tensor)
-    pads = [(int(a), int(b)) for a, b in (paddings.numpy() if isinstance(paddings, Tensor)
-                                         else paddings)]
-    mode = mode.upper()
-    if mode == "CONSTANT":
-        out = wrap(_C.pad(x._a, pads, float(to_tensor(constant_values).numpy())))
+    upper = mode.upper() if isinstance(mode, str) else mode
+    if upper not in ("CONSTANT", "REFLECT", "SYMMETRIC"):
+        raise ValueError('Value of argument `mode` expected to be one of "CONSTANT", '
+                         f'"REFLECT", or "SYMMETRIC". Received `mode` = {mode}')
+    op = "Pad" if upper == "CONSTANT" else "MirrorPad"
+    pads = _paddings(paddings, x, op)
+    if upper == "CONSTANT":
+        fill = convert_to_tensor(constant_values, dtype=x.dtype)  # TF's TypeError for "a"
+        out = wrap(_C.pad(x._a, pads, float(fill.numpy())))
         key = tuple(slice(a, a + d) for (a, _), d in zip(pads, x._a.shape))
         return _record1("Pad", x, out, lambda dy: slice_helper(dy, key),
                         tuple(p for pair in pads for p in pair))
-    if mode not in ("REFLECT", "SYMMETRIC"):
-        raise ValueError(f"Unknown padding mode: {mode}")
+    reflect = upper == "REFLECT"
+    for (a, b), d in zip(pads, x._a.shape):
+        if a < 0 or b < 0:
+            raise errors.InvalidArgumentError(
+                None, None, f"Paddings must be non-negative: {a} {b} [Op:MirrorPad]")
+        if reflect and (a >= d or b >= d):
+            raise errors.InvalidArgumentError(
+                None, None, f"paddings must be less than the dimension size: {a}, {b} "
+                f"not less than {d} [Op:MirrorPad]")
+        if not reflect and (a > d or b > d):
+            raise errors.InvalidArgumentError(
+                None, None, f"paddings must be no greater than the dimension size: {a}, "
+                f"{b} greater than {d} [Op:MirrorPad]")
     out = x
     for ax, (a, b) in enumerate(pads):
         if a or b:
-            idx = np.pad(np.arange(x._a.shape[ax]), (a, b), mode=mode.lower())
+            idx = np.pad(np.arange(x._a.shape[ax]), (a, b), mode=upper.lower())
             out = gather(out, idx, axis=ax)
     return out
 
@@ -331,7 +640,7 @@ def gather(params: Any, indices: Any, validate_indices: Any = None,
         raise NotImplementedError("gather with batch_dims is not supported yet")
     x = to_tensor(params)
     idx = to_tensor(indices)
-    ax = 0 if axis is None else int(axis)
+    ax = 0 if axis is None else _int_arg(axis, "GatherV2")
     out = wrap(_C.gather(x._a, idx._a, ax))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
         in_shape = x._a.shape
@@ -371,7 +680,11 @@ def one_hot(indices: Any, depth: int, on_value: Any = None, off_value: Any = Non
         to_tensor(on_value).dtype if on_value is not None else dtypes.float32)
     on = 1.0 if on_value is None else float(to_tensor(on_value).numpy())
     off = 0.0 if off_value is None else float(to_tensor(off_value).numpy())
-    return wrap(_C.one_hot(idx._a, int(depth), on, off, -1 if axis is None else int(axis),
+    n = _int_arg(depth)
+    if n < 0:
+        raise errors.InvalidArgumentError(
+            None, None, f"depth must be non-negative, got: {n} [Op:OneHot]")
+    return wrap(_C.one_hot(idx._a, n, on, off, -1 if axis is None else _int_arg(axis),
                            dt._core))
 
 
@@ -408,10 +721,11 @@ def _index_items(x: Tensor, key: Any) -> Tuple[Tuple[Any, ...], List[int]]:
 
 
 def _index_int(v: Any) -> Any:
-    if v is None or isinstance(v, int):
-        return v
-    if isinstance(v, np.integer):
-        return int(v)
+    if v is None or isinstance(v, (int, np.integer)):
+        if v is not None and not _INT64_MIN <= v <= _INT64_MAX:
+            raise ValueError(
+                "Can't convert Python sequence with out-of-range integer to Tensor.")
+        return v if v is None else int(v)
     if isinstance(v, Tensor) or hasattr(v, "_as_tensor"):
         t = to_tensor(v)
         if t._a.ndim == 0 and t.dtype.is_integer:
@@ -424,7 +738,10 @@ def slice_helper(tensor: Any, key: Any) -> Tensor:
     """``tensor[key]`` as TF: ints, slices (any step), ``...``, ``None``/``tf.newaxis``,
     scalar int tensors, and a bool mask (via boolean_mask)."""
     x = to_tensor(tensor)
-    if isinstance(key, (Tensor, np.ndarray)) and to_tensor(key).dtype is dtypes.bool:
+    if isinstance(key, bool) or isinstance(key, (Tensor, np.ndarray)) and \
+            to_tensor(key).dtype is dtypes.bool:
+        if np.ndim(key) == 0:
+            raise ValueError("mask cannot be scalar.")
         return boolean_mask(x, key)
     if isinstance(key, list):
         key = tuple(key)

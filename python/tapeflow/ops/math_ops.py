@@ -309,9 +309,13 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
                   name: Optional[str] = None) -> Tensor:
-    """Clamps t to [min, max] (``tf.clip_by_value``); the gradient passes inside."""
+    """Clamps t to [min, max] (``tf.clip_by_value``); the gradient passes inside. As
+    in TF, min(t, max) is taken first, so where min > max the result is min."""
     t = to_tensor(t)
-    return minimum(maximum(t, clip_value_min), clip_value_max)
+    out = maximum(minimum(t, clip_value_max), clip_value_min)
+    if out._a.shape != t._a.shape:  # bounds may broadcast to t, not beyond it
+        raise ValueError(f"Shapes {t.shape} and {out.shape} are incompatible")
+    return out
 
 
 def add_n(inputs: Sequence[Any], name: Optional[str] = None) -> Tensor:

@@ -197,8 +197,33 @@ def moments(x: Any, axes: Any, keepdims: bool = False, name: Optional[str] = Non
 
 def bias_add(value: Any, bias: Any, data_format: Optional[str] = None,
              name: Optional[str] = None) -> Tensor:
-    """value + bias along the last axis (``tf.nn.bias_add``)."""
-    return m.add(value, bias)
+    """value + bias along the channel axis (``tf.nn.bias_add``): the last one, or the
+    second for an ``NC...`` data_format; TF's checks: value at least 2-D, bias 1-D
+    with one entry per channel, both of one dtype."""
+    x, b = to_tensor(value), to_tensor(bias)
+    fmt = data_format or "N...C"
+    if not (fmt.startswith("N") and (fmt.endswith("C") or fmt[1:2] == "C")):
+        raise ValueError("`data_format` must be of the form `N...C` or `NC...`. "
+                         f"Received: data_format={data_format}")
+    channels_first = not fmt.endswith("C")
+
+    def dims(t: Any) -> str:
+        return "[" + ",".join(map(str, t._a.shape)) + "]"
+
+    if x._a.ndim < 2:
+        raise errors.InvalidArgumentError(
+            None, None, f"Input tensor must be at least 2D: {dims(x)} [Op:BiasAdd]")
+    if b._a.ndim != 1:
+        raise errors.InvalidArgumentError(
+            None, None, f"Biases must be 1D: {dims(b)} [Op:BiasAdd]")
+    c = x._a.shape[1] if channels_first else x._a.shape[-1]
+    if b._a.shape[0] != c:
+        raise errors.InvalidArgumentError(
+            None, None, "Must provide as many biases as the last dimension of the input "
+            f"tensor: {dims(b)} vs. {dims(x)} [Op:BiasAdd]")
+    if channels_first and x._a.ndim > 2:
+        b = array_ops.reshape(b, [c] + [1] * (x._a.ndim - 2))
+    return m.add(x, b)
 
 
 def dropout(x: Any, rate: float, noise_shape: Any = None, seed: Optional[int] = None,
