@@ -417,3 +417,108 @@ def test_stream_is_the_same_for_every_isa(isa, digests_here):
     assert digests.keys() == digests_here.keys()
     mismatched = sorted(k for k in digests if digests[k] != digests_here[k])
     assert not mismatched, mismatched
+
+
+# ---- the stateful ops' kernel counters: TF's numbers, bounded tables ----------------
+
+
+@pytest.fixture
+def counters_reset():
+    """tapeflow's random module, its global seed reset before and after the test."""
+    from tapeflow.ops import random_ops
+
+    random_ops.set_seed(None)
+    yield random_ops
+    random_ops.set_seed(None)
+
+
+def _normals(tf, n: int) -> list:
+    return [tf.random.normal([2]).numpy().tolist() for _ in range(n)]
+
+
+def test_global_seed_draws_a_new_op_seed_per_call(counters_reset):
+    """TF 2.21: set_seed(1), then tf.random.normal([2]) three times."""
+    import tapeflow as tf
+
+    tf.random.set_seed(1)
+    np.testing.assert_allclose(_normals(tf, 3), [
+        [-1.1012202501296997, 1.545751690864563],
+        [0.40308788418769836, -1.0880208015441895],
+        [-0.45701223611831665, -0.40686726570129395]], rtol=4e-6, atol=2e-7)
+
+
+def test_repeated_auto_op_seed_continues_its_stream(counters_reset):
+    """After set_seed(15189) the 130th and 261st calls draw the same op seed
+    (1604569635): TF 2.21's cached kernel goes on from where the first left off."""
+    import tapeflow as tf
+
+    tf.random.set_seed(15189)
+    got = _normals(tf, 261)
+    np.testing.assert_allclose(got[0], [0.4569467604160309, 0.3490215837955475],
+                               rtol=4e-6, atol=2e-7)
+    np.testing.assert_allclose(got[129], [1.0605201721191406, 0.8089585900306702],
+                               rtol=4e-6, atol=2e-7)
+    np.testing.assert_allclose(got[260], [1.5212843418121338, -2.1257987022399902],
+                               rtol=4e-6, atol=2e-7)
+
+
+def test_auto_op_seed_table_is_bounded(counters_reset, monkeypatch):
+    """With room for fewer counters than the 131 calls between the two draws of op
+    seed 1604569635, the second restarts its stream (the documented difference)."""
+    import tapeflow as tf
+
+    monkeypatch.setattr(counters_reset, "_MAX_KERNELS", 100)
+    tf.random.set_seed(15189)
+    got = _normals(tf, 261)
+    assert got[260] == got[129]
+    assert len(counters_reset._auto_counters) == 100
+    assert len(counters_reset._kernel_counters) == 0
+
+
+def test_explicit_op_seed_outlives_auto_draws(counters_reset, monkeypatch):
+    """TF 2.21: set_seed(1); uniform([2], seed=5); 300 normal([2]) with drawn op seeds;
+    uniform([2], seed=5) twice. The explicit seed's stream is not evicted by them."""
+    import tapeflow as tf
+
+    monkeypatch.setattr(counters_reset, "_MAX_KERNELS", 16)
+    tf.random.set_seed(1)
+    a = tf.random.uniform([2], seed=5)
+    _normals(tf, 300)
+    b = tf.random.uniform([2], seed=5)
+    c = tf.random.uniform([2], seed=5)
+    np.testing.assert_allclose([a, b, c], [
+        [0.19560599327087402, 0.029860854148864746],
+        [0.2899724245071411, 0.18651282787322998],
+        [0.37081360816955566, 0.14327168464660645]], rtol=1e-6)
+    assert len(counters_reset._kernel_counters) == 1
+    assert len(counters_reset._auto_counters) == 16
+
+
+def test_explicit_op_seed_table_is_bounded(counters_reset, monkeypatch):
+    """seed=i for more distinct i than the table holds: the oldest are dropped, so
+    reusing seed 0 afterwards restarts its stream; the latest ones go on."""
+    import tapeflow as tf
+
+    monkeypatch.setattr(counters_reset, "_MAX_KERNELS", 8)
+    first = [tf.random.uniform([2], seed=i).numpy() for i in range(20)]
+    assert len(counters_reset._kernel_counters) == 8
+    np.testing.assert_array_equal(tf.random.uniform([2], seed=0), first[0])
+    assert not np.array_equal(tf.random.uniform([2], seed=19).numpy(), first[19])
+
+
+def test_unseeded_calls_store_nothing(counters_reset):
+    """No seed anywhere: every call is a fresh stream (TF 2.21 without a global seed:
+    uniform([2], seed=5) twice still continues, [0.3883..] then [0.4290..])."""
+    import tapeflow as tf
+
+    draws = {tuple(tf.random.uniform([2]).numpy().tolist()) for _ in range(500)}
+    draws |= {tuple(tf.random.normal([2]).numpy().tolist()) for _ in range(500)}
+    assert len(draws) == 1000
+    assert len(counters_reset._kernel_counters) == 0
+    assert len(counters_reset._auto_counters) == 0
+    a = tf.random.uniform([2], seed=5)
+    b = tf.random.uniform([2], seed=5)
+    np.testing.assert_allclose([a, b], [[0.3883112668991089, 0.6636828184127808],
+                                        [0.42907261848449707, 0.9582782983779907]],
+                               rtol=1e-6)
+    assert len(counters_reset._kernel_counters) == 1

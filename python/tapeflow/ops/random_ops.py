@@ -8,13 +8,24 @@ seed give (seed, seed2); the kernel for each pair keeps a counter that advances 
 derive their key as TF's GenerateKey does (``stateless_uniform`` is bit-exact), and
 ``Generator.from_seed`` follows TF's state layout. Difference: ``shuffle`` is
 deterministic but not TF's permutation.
+
+Memory: TF keeps every op kernel it ever made (its eager kernel cache grows by one per
+call that draws a new op seed); here the counters are bounded. A call with no seed at
+all draws fresh 64-bit seeds, whose stream starts at 0 and never recurs, so nothing is
+stored. Counters of explicit op seeds and of op seeds drawn from the global seed's
+sequence live in two least-recently-used tables of ``_MAX_KERNELS`` entries each.
+Every number stays TF's unless a key comes back after more than ``_MAX_KERNELS``
+other keys of its table were used: an auto-drawn op seed repeats one drawn that far
+back (TF continues that stream, this restarts it), or a program cycles through more
+explicit op seeds than that before reusing one.
 """
 
 from __future__ import annotations
 
 import os
 import random as _pyrandom
-from typing import Any, Dict, Optional, Tuple
+from collections import OrderedDict
+from typing import Any, Optional, Tuple
 
 import numpy as np
 
@@ -31,7 +42,11 @@ _SAMPLES_PER_OUTPUT = 256  # TF reserves this many Philox blocks per output elem
 
 _global_seed: Optional[int] = None
 _op_seed_rng: Optional[_pyrandom.Random] = None
-_kernel_counters: Dict[Tuple[str, int, int], int] = {}
+_MAX_KERNELS = 1 << 16  # per table; 65,536 counters take about 14 MB
+# (kernel, seed, seed2) -> reserved-samples offset, most recently used last; for
+# explicit op seeds, and for op seeds drawn from the global seed's sequence.
+_kernel_counters: "OrderedDict[Tuple[str, int, int], int]" = OrderedDict()
+_auto_counters: "OrderedDict[Tuple[str, int, int], int]" = OrderedDict()
 
 
 def set_seed(seed: Optional[int]) -> None:
@@ -41,6 +56,7 @@ def set_seed(seed: Optional[int]) -> None:
     _global_seed = None if seed is None else int(seed)
     _op_seed_rng = None if seed is None else _pyrandom.Random(_global_seed)
     _kernel_counters.clear()
+    _auto_counters.clear()
 
 
 def get_global_seed() -> Optional[int]:
@@ -72,16 +88,35 @@ def _stateful_key_counter(seed: Optional[int], n: int, kernel: str) -> Tuple[Any
     (seed, seed2) plus the reserved-samples offset of that op kernel, which TF caches
     per (op, dtype, seed, seed2)."""
     s1, s2 = get_seed(seed)
-    if s1 is None:  # no seed anywhere: fresh random seeds, as TF
+    if s1 is None:  # no seed anywhere: fresh random seeds (as TF), kept nowhere
         s1 = int.from_bytes(os.urandom(8), "little")
         s2 = int.from_bytes(os.urandom(8), "little")
-    k = (kernel, s1, s2)
-    offset = _kernel_counters.get(k, 0)
-    _kernel_counters[k] = offset + max(n, 1) * _SAMPLES_PER_OUTPUT
+        offset = 0
+    else:
+        offset = _advance((kernel, s1, s2), max(n, 1) * _SAMPLES_PER_OUTPUT,
+                          explicit=seed is not None)
     key = _split64(s1)
     lo, hi = _split64(s2)
     counter = [0, 0, lo, hi]
     return key, _add_counter(counter, offset)
+
+
+def _advance(k: Tuple[str, int, int], step: int, explicit: bool) -> int:
+    """Returns the offset of kernel k's stream and advances it by step. A key used
+    with an explicit op seed stays in that table; the least recently used key of a full
+    table is dropped (TF's cache keeps it: see the module's docstring)."""
+    offset = _kernel_counters.pop(k, None)
+    if offset is not None or explicit:
+        table = _kernel_counters
+        if offset is None:
+            offset = _auto_counters.pop(k, 0)
+    else:
+        table = _auto_counters
+        offset = table.pop(k, 0)
+    table[k] = offset + step  # (re)inserted as the most recently used
+    if len(table) > _MAX_KERNELS:
+        table.popitem(last=False)
+    return offset
 
 
 def _add_counter(counter: Any, n: int) -> Any:

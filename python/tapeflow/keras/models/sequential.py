@@ -39,13 +39,16 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise ValueError(f"Only instances of `keras.Layer` can be added to a Sequential "
                              f"model. Received: {layer} (of type {type(layer)})")
-        if any(existing.name == layer.name for existing in self._stack):
+        # The names added so far, kept beside _stack: a scan per add is O(n^2) to load.
+        names = self.__dict__.setdefault("_stack_names", set())
+        if layer.name in names and any(e.name == layer.name for e in self._stack):
             raise ValueError(f"All layers added to a Sequential model should have unique "
                              f"names. Name '{layer.name}' is already the name of a layer in "
                              "this model. Update the `name` argument to pass a unique name.")
         if not self._stack and self._input_shape is None and layer._build_shape_hint:
             self._input_shape = layer._build_shape_hint
         self._stack.append(layer)
+        names.add(layer.name)
         self._sublayers.append(layer)
         if rebuild:
             self.built = False
@@ -53,6 +56,7 @@ class Sequential(Model):
 
     def pop(self) -> Layer:
         layer = self._stack.pop()
+        self.__dict__.get("_stack_names", set()).discard(layer.name)
         self._sublayers.remove(layer)
         self.built = False
         self._maybe_build_from_input()
@@ -70,11 +74,12 @@ class Sequential(Model):
         self._input_shape = shape
         x: Any = KerasTensor(shape)
         _scope.append(self.name)
+        # Set once, filled in place: setting it per layer rescans it each time (O(n^2)).
+        self._output_shapes = shapes = getattr(self, "_output_shapes", {})
         try:
             for layer in self._stack:
                 x = layer(x)
-                self._output_shapes = getattr(self, "_output_shapes", {})
-                self._output_shapes[layer.name] = x.shape
+                shapes[layer.name] = x.shape
         finally:
             _scope.pop()
         self.built = True

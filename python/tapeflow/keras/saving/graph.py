@@ -11,6 +11,8 @@ libraries whatever order the layers were called in.
 
 from __future__ import annotations
 
+import collections
+import heapq
 from typing import Any, Dict, List, Optional, Tuple
 
 from tapeflow.keras.saving.serialization_lib import (
@@ -296,7 +298,7 @@ def sequential_from_config(config: Dict[str, Any], custom_objects: Optional[Dict
 
 
 class _NotReady(Exception):
-    pass
+    """A call's input comes from a layer call not made yet (args: that layer)."""
 
 
 def _is_ref(x: Any) -> bool:
@@ -336,7 +338,7 @@ def functional_from_config(config: Dict[str, Any], custom_objects: Optional[Dict
             nodes = entry.get("inbound_nodes") or []
             if not isinstance(nodes, list):
                 raise ValueError(f"Invalid inbound_nodes for layer '{name}'.")
-            pending[name] = list(nodes)
+            pending[name] = collections.deque(nodes)
 
     def tensor(ref: Any) -> Any:
         lname, ni, ti = ref
@@ -344,7 +346,7 @@ def functional_from_config(config: Dict[str, Any], custom_objects: Optional[Dict
             raise ValueError(f"Invalid functional config: unknown layer '{lname}'.")
         outs = outputs.get(lname, [])
         if ni >= len(outs):
-            raise _NotReady
+            raise _NotReady(lname)
         if ti >= len(outs[ni]):
             raise ValueError(f"Invalid functional config: layer '{lname}' has no output "
                              f"{ti}.")
@@ -388,23 +390,39 @@ def functional_from_config(config: Dict[str, Any], custom_objects: Optional[Dict
             return [tensors[0] if len(tensors) == 1 else tensors], kwargs
         raise ValueError(f"Invalid inbound node: {node!r:.200}")
 
-    while any(pending.values()):
-        progressed = False
-        for name in order:
-            nodes = pending.get(name)
-            while nodes:
-                try:
-                    args, kwargs = call_args(nodes[0])
-                except _NotReady:
-                    break
-                out = created[name](*args, **kwargs)
-                outputs.setdefault(name, []).append(_flat(out))
-                nodes.pop(0)
-                progressed = True
-        if not progressed:
-            stuck = [n for n, v in pending.items() if v]
-            raise ValueError("Invalid functional config: cannot compute the inputs of "
-                             f"layers {stuck} (missing or cyclic connections).")
+    # Keras's replay: passes over the layers in order, each making every call whose
+    # inputs exist. Done as a queue keyed (pass, position), where a layer waiting for
+    # another's output is queued again only when that layer makes a call: the same
+    # calls in the same order, in O(n log n) where rescanning passes is O(n^2).
+    position = {name: i for i, name in enumerate(order)}
+    queue = [(0, i) for i, name in enumerate(order) if pending.get(name)]
+    queued = set(queue)
+    waiting: Dict[str, Dict[str, None]] = {}  # layer -> the layers waiting for it
+    while queue:
+        rnd, pos = heapq.heappop(queue)
+        queued.discard((rnd, pos))
+        name = order[pos]
+        nodes = pending[name]
+        start = len(nodes)
+        while nodes:
+            try:
+                args, kwargs = call_args(nodes[0])
+            except _NotReady as e:
+                waiting.setdefault(e.args[0], {})[name] = None
+                break
+            out = created[name](*args, **kwargs)
+            outputs.setdefault(name, []).append(_flat(out))
+            nodes.popleft()
+        if len(nodes) < start:
+            for w in waiting.pop(name, {}):
+                item = (rnd if position[w] > pos else rnd + 1, position[w])
+                if item not in queued:
+                    queued.add(item)
+                    heapq.heappush(queue, item)
+    stuck = [n for n, v in pending.items() if v]
+    if stuck:
+        raise ValueError("Invalid functional config: cannot compute the inputs of "
+                         f"layers {stuck} (missing or cyclic connections).")
 
     def io(spec: Any, what: str) -> Any:
         if _is_ref(spec):

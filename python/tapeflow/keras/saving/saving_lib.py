@@ -15,7 +15,11 @@ attributes holding layers or lists of layers add their attribute name
 (``b/ds/dense_1``); a compiled model's optimizer is ``optimizer``.
 
 Loading reads the archive into memory, never extracts anything, and refuses members
-whose names are absolute or contain ``..``.
+whose names are absolute or contain ``..``. Members are decompressed in chunks up to a
+cap, checked first against their declared size: ``config.json`` up to
+``_MAX_CONFIG_BYTES``; the weights file up to what the model built from the config can
+hold (``_weights_allowance``). A file that declares or inflates to more is refused
+with a ValueError naming the member and the sizes, before the excess is read.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import math
 import os
 import tempfile
 import warnings
@@ -47,6 +52,13 @@ VARS_NPZ = "model.weights.npz"
 
 _ZIP_BOMB_FLOOR_BYTES = 1 << 32  # as Keras: 4 GiB, and 100x the stored size
 _ZIP_MAX_EXPANSION = 100
+_READ_CHUNK_BYTES = 1 << 20
+# The weights file may hold this many times the bytes of the model's variables (an
+# optimizer's slots, when the file has them and the model is loaded uncompiled) plus,
+# for HDF5's own structures, so much per variable and per file.
+_WEIGHTS_BYTES_FACTOR = 8
+_WEIGHTS_BYTES_PER_VARIABLE = 64 << 10
+_WEIGHTS_BYTES_FLOOR = 1 << 20
 
 # Attributes of tapeflow's Layer/Model/Sequential/Functional that hold internal state
 # (Keras skips its base classes' attributes the same way).
@@ -219,8 +231,12 @@ def _load_own(obj: Any, entry: Any, path: str, owner: Any) -> None:
         if pair is not None and len(entry) == len(obj.variables):
             fresh, old = pair
             for i, v in enumerate(fresh.variables):
-                _assign(old[v.name], entry[str(i)], f"{path}/vars/{i}")
+                where, var = f"{path}/vars/{i}", old[v.name]
+                _assign(var, _read_for(entry, var, str(i), where), where)
             return
+        if type(obj).load_own_variables is Optimizer.load_own_variables:
+            # It reads "<i>" into variables[i]: check each header before reading it.
+            entry.expected.update((str(i), v) for i, v in enumerate(obj.variables))
     if hasattr(obj, "load_own_variables"):
         obj.load_own_variables(entry)
         return
@@ -238,16 +254,23 @@ def _load_own(obj: Any, entry: Any, path: str, owner: Any) -> None:
                          f"variables, but received {len(entry)} variables during loading. "
                          f"Expected: {[v.name for v in variables]}")
     for i, v in enumerate(variables):
-        _assign(v, entry[str(i)], f"{path}/vars/{i}" if path else f"vars/{i}")
+        where = f"{path}/vars/{i}" if path else f"vars/{i}"
+        _assign(v, _read_for(entry, v, str(i), where), where)
 
 
 def _assign(variable: Any, value: Any, where: str) -> None:
-    shape = tuple(variable.shape.as_list()) if hasattr(variable.shape, "as_list") else \
-        tuple(variable.shape)
-    if tuple(value.shape) != shape:
-        raise ValueError(f"Weight '{where}' has shape {tuple(value.shape)}, but the model's "
-                         f"variable '{variable.name}' has shape {shape}.")
+    if tuple(value.shape) != stores.variable_shape(variable):
+        raise stores.shape_mismatch(where, value.shape, variable)
     variable.assign(value.astype(variable.dtype.as_numpy_dtype, copy=False))
+
+
+def _read_for(entry: Any, variable: Any, key: str, where: str) -> Any:
+    """The array for ``variable``, its shape checked before its data is read."""
+    if key not in entry:
+        raise ValueError(f"The weights file has no '{where}' for the model's variable "
+                         f"'{variable.name}' (it has {sorted(entry.keys())}).")
+    entry.expected[key] = variable
+    return entry[key]
 
 
 def save_state(model: Any, writer: stores.WeightsWriter) -> None:
@@ -259,6 +282,23 @@ def save_state(model: Any, writer: stores.WeightsWriter) -> None:
 def load_state(model: Any, reader: stores.WeightsReader) -> None:
     for path, obj, owner in walk(model):
         _load_own(obj, reader.get(path), path, owner)
+
+
+def _weights_allowance(model: Any) -> Tuple[int, str]:
+    """The most bytes a weights file for ``model`` may hold, and why: a multiple of
+    its variables' bytes plus room per variable (see the constants above)."""
+    from tapeflow.keras.optimizers import Optimizer
+
+    nbytes = count = 0
+    for _, obj, _ in walk(model):
+        variables = obj.variables if isinstance(obj, Optimizer) else _own_variables(obj)
+        for v in variables:
+            count += 1
+            nbytes += math.prod(stores.variable_shape(v)) * v.dtype.size
+    allowance = (_WEIGHTS_BYTES_FACTOR * nbytes + _WEIGHTS_BYTES_PER_VARIABLE * count
+                 + _WEIGHTS_BYTES_FLOOR)
+    return allowance, (f"the model's {count} variables of {nbytes} bytes allow "
+                       f"({allowance} bytes)")
 
 
 # ---------------------------------------------------------------------------------
@@ -313,6 +353,10 @@ def write_file_atomically(filepath: str, data: bytes) -> None:
         raise
 
 
+class _TooLarge(ValueError):
+    """A member that declares or decompresses to more than its cap."""
+
+
 class Archive:
     """A ``.keras`` zip read fully into memory, with every member name checked."""
 
@@ -338,7 +382,9 @@ class Archive:
             seen.add(name)
         self.names = seen
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, cap: int, why: str) -> bytes:
+        """Member ``name``, refused if it declares or decompresses to more than
+        ``cap`` bytes (``why``: what sets the cap, for the message)."""
         try:
             info = self.zip.getinfo(name)
         except KeyError:
@@ -349,20 +395,45 @@ class Archive:
             raise ValueError(f"Not allowed: ZIP member '{name}' declares {info.file_size} "
                              f"bytes but stores {info.compress_size}; refusing to load a "
                              "potential decompression bomb.")
+        if info.file_size > cap:
+            raise _TooLarge(f"{self.what}: member '{name}' declares {info.file_size} "
+                             f"bytes uncompressed ({info.compress_size} stored), more "
+                             f"than the {cap} bytes {why}; refusing to read it.")
+        chunks, total = [], 0
         try:
-            with self.zip.open(info) as f:
-                return f.read()
+            with self.zip.open(info) as f:  # the declared size is not trusted either
+                while True:
+                    chunk = f.read(min(_READ_CHUNK_BYTES, cap + 1 - total))
+                    if not chunk:
+                        break
+                    total += len(chunk)
+                    if total > cap:
+                        raise _TooLarge(
+                            f"{self.what}: member '{name}' decompresses to more than "
+                            f"the {cap} bytes {why} (it declares {info.file_size}); "
+                            "refusing to read further.")
+                    chunks.append(chunk)
+        except _TooLarge:
+            raise
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error, ValueError,
                 NotImplementedError) as e:
             raise ValueError(f"{self.what} is damaged: cannot read {name}: {e}") from None
+        return b"".join(chunks)
 
-    def weights_reader(self) -> stores.WeightsReader:
+    def weights_reader(self, model: Any) -> stores.WeightsReader:
+        """The weights member's reader, capped by what ``model`` can hold."""
+        cap, why = _weights_allowance(model)
         if VARS_H5 in self.names:
-            return stores.H5Reader(self.read(VARS_H5), f"{self.what}: {VARS_H5}")
-        if VARS_NPZ in self.names:
-            return stores.NpzReader(self.read(VARS_NPZ), f"{self.what}: {VARS_NPZ}")
-        raise ValueError(f"{self.what} is not a valid .keras file: expected a {VARS_H5} or "
-                         f"{VARS_NPZ} file.")
+            reader: stores.WeightsReader = stores.H5Reader(
+                self.read(VARS_H5, cap, "that " + why), f"{self.what}: {VARS_H5}")
+        elif VARS_NPZ in self.names:
+            reader = stores.NpzReader(self.read(VARS_NPZ, cap, "that " + why),
+                                      f"{self.what}: {VARS_NPZ}")
+        else:
+                raise ValueError(f"{self.what} is not a valid .keras file: expected a "
+                             f"{VARS_H5} or {VARS_NPZ} file.")
+        reader.limit(cap, why)
+        return reader
 
 
 def _unsafe_member(name: str) -> bool:
@@ -377,11 +448,7 @@ _MAX_CONFIG_BYTES = 128 << 20  # a model's config is KBs to a few MBs
 
 
 def read_config(archive: Archive) -> Dict[str, Any]:
-    if archive.zip.getinfo(CONFIG_FILENAME).file_size > _MAX_CONFIG_BYTES \
-            if CONFIG_FILENAME in archive.names else False:
-        raise ValueError(f"{archive.what}: config.json is larger than "
-                         f"{_MAX_CONFIG_BYTES >> 20} MiB; refusing to read it.")
-    raw = archive.read(CONFIG_FILENAME)
+    raw = archive.read(CONFIG_FILENAME, _MAX_CONFIG_BYTES, "allowed for a config")
     try:
         config = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as e:
@@ -413,11 +480,12 @@ def model_from_bytes(data: bytes, what: str, custom_objects: Optional[Dict[str, 
     if not isinstance(model, Model):
         raise ValueError(f"{what} does not hold a model (config.json describes a "
                          f"{type(model).__name__}).")
-    reader = archive.weights_reader()
+    reader = None
     try:
+        reader = archive.weights_reader(model)
         load_state(model, reader)
     except ValueError as e:
-        if model.built or "never built" not in str(e):
+        if model.built or not ("never built" in str(e) or isinstance(e, _TooLarge)):
             raise
         raise ValueError(
             f"{e}\nThe model '{model.name}' ({type(model).__name__}) is not built after "
@@ -426,16 +494,18 @@ def model_from_bytes(data: bytes, what: str, custom_objects: Optional[Dict[str, 
             "{'input_shape': [None, 3]}) or `build_from_config(config)`, or re-create "
             "and build the model in code and use `load_weights()`.") from None
     finally:
-        reader.close()
+        if reader is not None:
+            reader.close()
     return model
 
 
 def load_weights_from_bytes(model: Any, data: bytes, what: str, is_keras_archive: bool
                             ) -> None:
     if is_keras_archive:
-        reader = Archive(data, what).weights_reader()
+        reader = Archive(data, what).weights_reader(model)
     else:
         reader = stores.H5Reader(data, what)
+        reader.limit(*_weights_allowance(model))
     try:
         load_state(model, reader)
     finally:

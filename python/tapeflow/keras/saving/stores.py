@@ -5,7 +5,10 @@
 Everything is read from bytes in memory; nothing is extracted to disk. Reading refuses
 what a hostile file could use: HDF5 soft/external links, external or virtual datasets,
 non-numeric dtypes, object arrays (``allow_pickle=False``), and arrays whose declared
-size is far larger than the bytes stored (decompression/shape bombs).
+size is far larger than the bytes stored (decompression/shape bombs). Each array's
+declared shape and dtype are checked before its data is read: against the variable it
+is for, when the reader knows it, and against the reader's byte budget (what the
+model's variables can hold), so a tiny file declaring a huge array is refused unread.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+import zlib
 from typing import Any, Dict, Iterator, List, Optional
 
 import numpy as np
@@ -112,6 +116,7 @@ class _ReadEntry:
 
     def __init__(self, reader: "WeightsReader", path: str, keys: List[str]) -> None:
         self._reader, self._path, self._keys = reader, path, keys
+        self.expected: Dict[str, Any] = {}  # key -> the variable its array is for
 
     def keys(self) -> List[str]:
         return list(self._keys)
@@ -128,16 +133,52 @@ class _ReadEntry:
     def __getitem__(self, key: str) -> np.ndarray:
         if key not in self._keys:
             raise KeyError(key)
-        return self._reader.read(self._path, key)
+        return self._reader.read(self._path, key, self.expected.get(key))
+
+
+def variable_shape(variable: Any) -> tuple:
+    shape = variable.shape
+    return tuple(shape.as_list()) if hasattr(shape, "as_list") else tuple(shape)
+
+
+def shape_mismatch(where: str, shape: Any, variable: Any) -> ValueError:
+    return ValueError(f"Weight '{where}' has shape {tuple(shape)}, but the model's "
+                      f"variable '{variable.name}' has shape "
+                      f"{variable_shape(variable)}.")
 
 
 class WeightsReader:
-    """Base: ``get(path)`` returns the entry of one saveable."""
+    """Base: ``get(path)`` returns the entry of one saveable; ``read`` one array.
+
+    ``budget`` (bytes, None for no limit) is what all arrays read may declare together;
+    ``limit`` sets it from what the model's variables hold."""
+
+    what = "the weights file"
+    budget: Optional[int] = None
+    budget_why = ""
+
+    def limit(self, budget: int, why: str) -> None:
+        self.budget, self.budget_why = int(budget), why
+
+    def _admit(self, shape: Any, dtype: np.dtype, where: str, expect: Any) -> None:
+        """Checks an array's header before its data is read."""
+        _check_array_dtype(dtype, where)
+        if expect is not None and tuple(shape) != variable_shape(expect):
+            raise shape_mismatch(where, shape, expect)
+        declared = math.prod(shape) * dtype.itemsize
+        if self.budget is not None:
+            if declared > self.budget:
+                raise ValueError(
+                    f"{self.what}: weight '{where}' declares {declared} bytes (shape "
+                    f"{tuple(shape)}, {dtype}), more than the {self.budget} bytes left "
+                    f"of what {self.budget_why}; refusing to read it.")
+            self.budget -= declared
 
     def get(self, path: str) -> _ReadEntry:
         raise NotImplementedError
 
-    def read(self, path: str, key: str) -> np.ndarray:
+    def read(self, path: str, key: str, expect: Any = None) -> np.ndarray:
+        """The array ``<path>/vars/<key>``; ``expect``: the variable it must fit."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -185,7 +226,17 @@ class H5Reader(WeightsReader):
         keys = list(group.keys()) if group is not None else []
         return _ReadEntry(self, path, keys)
 
-    def read(self, path: str, key: str) -> np.ndarray:
+    def read(self, path: str, key: str, expect: Any = None) -> np.ndarray:
+        ds = self._dataset(path, key)
+        where = f"{_vars_path(path)}/{key}"
+        self._admit(ds.shape, ds.dtype, where, expect)
+        try:
+            return np.asarray(ds[()])
+        except (KeyError, OSError, RuntimeError, TypeError) as e:
+            raise ValueError(f"{self.what}: cannot read '{where}' (damaged file?): "
+                             f"{e}") from None
+
+    def _dataset(self, path: str, key: str) -> Any:
         h5py = self._h5py
         where = f"{_vars_path(path)}/{key}"
         try:
@@ -201,6 +252,8 @@ class H5Reader(WeightsReader):
                 raise ValueError(f"Not allowed: H5 file with external dataset '{where}'")
             if ds.is_virtual:
                 raise ValueError(f"Not allowed: H5 file with virtual dataset '{where}'")
+            if ds.shape is None:
+                raise ValueError(f"Invalid H5 file: dataset '{where}' holds no data")
             _check_array_dtype(ds.dtype, where)
             declared = math.prod(ds.shape or ()) * ds.dtype.itemsize
             stored = ds.id.get_storage_size()
@@ -208,7 +261,7 @@ class H5Reader(WeightsReader):
                 raise ValueError(f"Not allowed: H5 dataset '{where}' declares {declared} "
                                  f"bytes but stores {stored}: refusing a potential "
                                  "decompression/shape bomb.")
-            return np.asarray(ds[()])
+            return ds
         except (KeyError, OSError, RuntimeError, TypeError) as e:
             raise ValueError(f"{self.what}: cannot read '{where}' (damaged file?): "
                              f"{e}") from None
@@ -230,14 +283,15 @@ class NpzReader(WeightsReader):
             raise ValueError(f"{what} is not a valid .npz file (damaged or truncated): "
                              f"{e}") from None
         self.keys = {n[:-4]: n for n in names if n.endswith(".npy")}
+        self.by_group: Dict[str, List[str]] = {}  # "<path>/vars" -> its keys, in order
+        for k in self.keys:
+            group, _, key = k.rpartition("/")
+            self.by_group.setdefault(group, []).append(key)
 
     def get(self, path: str) -> _ReadEntry:
-        prefix = _vars_path(path) + "/"
-        keys = [k[len(prefix):] for k in self.keys
-                if k.startswith(prefix) and "/" not in k[len(prefix):]]
-        return _ReadEntry(self, path, keys)
+        return _ReadEntry(self, path, list(self.by_group.get(_vars_path(path), [])))
 
-    def read(self, path: str, key: str) -> np.ndarray:
+    def read(self, path: str, key: str, expect: Any = None) -> np.ndarray:
         from numpy.lib import format as npy_format
 
         where = f"{_vars_path(path)}/{key}"
@@ -256,12 +310,19 @@ class NpzReader(WeightsReader):
                     raise ValueError(f"Not allowed: npz weight '{where}' declares "
                                      f"{declared} bytes but stores {stored}: refusing a "
                                      "potential decompression bomb.")
-            with self.zip.open(info) as f:
-                return np.lib.format.read_array(f, allow_pickle=False)
         except (zipfile.BadZipFile, OSError, EOFError, KeyError) as e:
             raise ValueError(f"{self.what}: cannot read '{where}' (damaged file?): "
                              f"{e}") from None
         except ValueError as e:
             if str(e).startswith("Not allowed"):
                 raise
+            raise ValueError(f"{self.what}: cannot read '{where}': {e}") from None
+        self._admit(shape, dtype, where, expect)
+        try:
+            with self.zip.open(info) as f:
+                return np.lib.format.read_array(f, allow_pickle=False)
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError, zlib.error) as e:
+            raise ValueError(f"{self.what}: cannot read '{where}' (damaged file?): "
+                             f"{e}") from None
+        except ValueError as e:
             raise ValueError(f"{self.what}: cannot read '{where}': {e}") from None
