@@ -18,7 +18,7 @@ from tapeflow import config, dtypes, errors, linalg, math, nn, random, raw_ops  
 from tapeflow.autodiff.gradient_tape import (  # noqa: E402
     GradientTape, UnconnectedGradients, custom_gradient)
 from tapeflow.framework.device import device  # noqa: E402
-from tapeflow import nest, train  # noqa: E402
+from tapeflow import nest  # noqa: E402
 from tapeflow.framework.module import Module  # noqa: E402
 from tapeflow.framework.name_scope import name_scope  # noqa: E402
 from tapeflow.framework.tensor_spec import TensorSpec  # noqa: E402
@@ -51,11 +51,12 @@ version = __version__
 
 
 def __getattr__(name: str) -> object:
-    """Loads ``tf.keras`` on first use, so ``import tapeflow`` stays light."""
-    if name == "keras":
+    """Loads ``tf.keras`` and ``tf.train`` on first use, so ``import tapeflow`` stays
+    light."""
+    if name in ("keras", "train"):
         import importlib
 
-        return importlib.import_module("tapeflow.keras")
+        return importlib.import_module(f"tapeflow.{name}")
     raise AttributeError(f"module 'tapeflow' has no attribute {name!r}")
 
 
