@@ -256,3 +256,25 @@ def test_checkpoint_manager(tmp_path):
     ck2 = tf.train.Checkpoint(step=tf.Variable(0))
     ck2.restore(tf.train.latest_checkpoint(d))
     assert int(ck2.step) == 5 and int(ck2.save_counter) == 5
+
+
+def test_manager_ignores_state_entries_outside_its_directory(tmp_path):
+    ck = tf.train.Checkpoint(v=tf.Variable(1.0))
+    outside = ck.write(str(tmp_path / "outside"))
+    d = tmp_path / "m"
+    d.mkdir()
+    (d / "checkpoint").write_text(f'model_checkpoint_path: "{outside}"\n'
+                                  f'all_model_checkpoint_paths: "../outside"\n')
+    m = tf.train.CheckpointManager(ck, str(d), max_to_keep=1)
+    assert m.checkpoints == []
+    m.save()
+    m.save()
+    assert os.path.exists(outside + ".index")
+
+
+def test_empty_object_graph_is_data_loss(tmp_path):
+    good = tf.train.Checkpoint(v=tf.Variable(1.0)).write(str(tmp_path / "e"))
+    (tmp_path / "e.index").write_text(
+        '{"format": "tapeflow-checkpoint", "version": 1, "keys": [], "nodes": []}')
+    with pytest.raises(tf.errors.DataLossError):
+        tf.train.Checkpoint(v=tf.Variable(1.0)).restore(good)

@@ -131,7 +131,8 @@ class _Reader:
                 raise ValueError("not a tapeflow checkpoint index")
             self.nodes: List[Dict[str, Any]] = meta["nodes"]
             keys = meta["keys"]
-            if not isinstance(self.nodes, list) or not isinstance(keys, list):
+            if not isinstance(self.nodes, list) or not self.nodes \
+                    or not isinstance(keys, list):
                 raise ValueError("malformed object graph")
             for node in self.nodes:
                 for child in node["children"].values():
@@ -510,9 +511,12 @@ class CheckpointManager:
         self._max_to_keep = max_to_keep
         self._prefix = os.path.join(self._directory, checkpoint_name)
         state = _read_state(self._directory)
+        inside = os.path.realpath(self._directory) + os.sep
+        # Only files in the directory: a tampered state file must not make save()
+        # delete anything elsewhere.
         kept = [(p, s) for p, s in zip(state["paths"], state["stamps"] or
                                        [time.time()] * len(state["paths"]))
-                if os.path.exists(p + ".index")]
+                if os.path.realpath(p).startswith(inside) and os.path.exists(p + ".index")]
         self._kept: List[Tuple[str, float]] = kept
         self._preserved = state["preserved"] if state["preserved"] is not None \
             else time.time()
