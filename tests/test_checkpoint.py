@@ -53,7 +53,8 @@ def test_write_keys_and_round_trip(tmp_path):
     tf.train.Checkpoint(model=S()).read(path).assert_consumed()
     reader = tf.train.load_checkpoint(path)
     np.testing.assert_array_equal(
-        reader.get_tensor("model/dense_2/w/.ATTRIBUTES/VARIABLE_VALUE"), m.dense_2.w.numpy())
+        reader.get_tensor("model/dense_2/w/.ATTRIBUTES/VARIABLE_VALUE"),
+        m.dense_2.w.numpy())
 
 
 def test_containers_keys(tmp_path):
@@ -72,7 +73,8 @@ def test_save_counter_and_state_file(tmp_path):
     assert ck.save(prefix) == prefix + "-2"
     assert int(ck.save_counter) == 2
     text = open(tmp_path / "ck" / "checkpoint").read()
-    assert text == 'model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-2"\n'
+    assert text == ('model_checkpoint_path: "ckpt-2"\n'
+                    'all_model_checkpoint_paths: "ckpt-2"\n')
     assert tf.train.latest_checkpoint(str(tmp_path / "ck")) == prefix + "-2"
     assert tf.train.latest_checkpoint(str(tmp_path / "nonexistent")) is None
     fresh = tf.train.Checkpoint(model=S())
@@ -117,8 +119,9 @@ def test_shape_mismatch(tmp_path):
     p = tf.train.Checkpoint(model=S()).write(str(tmp_path / "c"))
     with pytest.raises(ValueError) as e:
         tf.train.Checkpoint(model=Bad()).restore(p)
-    assert str(e.value) == ("Received incompatible tensor with shape (3,) when attempting "
-                            "to restore variable with shape (4,) and name b:0.")
+    assert str(e.value) == ("Received incompatible tensor with shape (3,) when "
+                            "attempting to restore variable with shape (4,) and name "
+                            "b:0.")
 
 
 def test_bad_arguments_and_files(tmp_path):
@@ -132,11 +135,11 @@ def test_bad_arguments_and_files(tmp_path):
     missing = str(tmp_path / "nope")
     with pytest.raises(tf.errors.NotFoundError) as e:
         ck.restore(missing)
-    assert str(e.value).startswith(f"Error when restoring from checkpoint or SavedModel "
-                                   f"at {missing}: Unsuccessful TensorSliceReader "
-                                   f"constructor: Failed to find any matching files for "
-                                   f"{missing}\nPlease double-check that the path is "
-                                   "correct.")
+    assert str(e.value).startswith("Error when restoring from checkpoint or "
+                                   f"SavedModel at {missing}: Unsuccessful "
+                                   "TensorSliceReader constructor: Failed to find any "
+                                   f"matching files for {missing}\nPlease "
+                                   "double-check that the path is correct.")
     with pytest.raises(tf.errors.NotFoundError):
         ck.read(missing)
     with pytest.raises(tf.errors.DataLossError, match="Is a directory"):
@@ -248,10 +251,11 @@ def test_checkpoint_manager(tmp_path):
     m3 = tf.train.CheckpointManager(ck, str(tmp_path / "m3"), max_to_keep=None)
     for _ in range(3):
         m3.save()
-    assert [os.path.basename(p) for p in m3.checkpoints] == ["ckpt-6", "ckpt-7", "ckpt-8"]
+    assert [os.path.basename(p) for p in m3.checkpoints] == [
+        "ckpt-6", "ckpt-7", "ckpt-8"]
     for bad in (0, -1):
-        with pytest.raises(ValueError, match="Expected a positive integer or `None` for "
-                           f"`max_to_keep`, got {bad}."):
+        with pytest.raises(ValueError, match="Expected a positive integer or `None` "
+                           f"for `max_to_keep`, got {bad}."):
             tf.train.CheckpointManager(ck, d, max_to_keep=bad)
     ck2 = tf.train.Checkpoint(step=tf.Variable(0))
     ck2.restore(tf.train.latest_checkpoint(d))

@@ -48,8 +48,9 @@ def test_names():
     for bad in ["1abc", "a b", "", "a/b", "a-b", "a.b"]:
         with pytest.raises(ValueError) as e:
             tf.Module(name=bad)
-        assert str(e.value) == (f"{bad!r} is not a valid module name. Module names must "
-                                "be valid Python identifiers (e.g. a valid class name).")
+        assert str(e.value) == (f"{bad!r} is not a valid module name. Module names "
+                                "must be valid Python identifiers (e.g. a valid "
+                                "class name).")
 
 
 def test_variables_and_submodules_in_tf_order():

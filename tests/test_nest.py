@@ -37,14 +37,14 @@ def test_pack_sequence_as():
     with pytest.raises(ValueError) as e:
         tf.nest.pack_sequence_as({"b": 0, "a": [0, 0]}, [1, 2])
     assert str(e.value) == ("Could not pack sequence. Structure had 3 atoms, but "
-                            "flat_sequence had 2 items.  Structure: {'b': 0, 'a': [0, 0]}, "
-                            "flat_sequence: [1, 2].")
+                            "flat_sequence had 2 items.  Structure: "
+                            "{'b': 0, 'a': [0, 0]}, flat_sequence: [1, 2].")
     with pytest.raises(ValueError, match="nest cannot guarantee that it is safe"):
         tf.nest.pack_sequence_as(1, [5, 6])
     with pytest.raises(TypeError) as e:
         tf.nest.pack_sequence_as([1], 5)
-    assert str(e.value) == ("Attempted to pack value:\n  5\ninto a structure, but found "
-                            "incompatible type `<class 'int'>` instead.")
+    assert str(e.value) == ("Attempted to pack value:\n  5\ninto a structure, but "
+                            "found incompatible type `<class 'int'>` instead.")
 
 
 def test_assert_same_structure_messages():
@@ -53,14 +53,16 @@ def test_assert_same_structure_messages():
     assert str(e.value) == (
         "The two structures don't have the same nested structure.\n\nFirst structure: "
         "type=list str=[1, 2]\n\nSecond structure: type=list str=[1, 2, 3]\n\nMore "
-        "specifically: The two structures don't have the same number of elements. First "
-        "structure: type=list str=[1, 2]. Second structure: type=list str=[1, 2, 3]\n"
+        "specifically: The two structures don't have the same number of elements. "
+        "First structure: type=list str=[1, 2]. Second structure: type=list "
+        "str=[1, 2, 3]\n"
         "Entire first structure:\n[., .]\nEntire second structure:\n[., ., .]")
     with pytest.raises(TypeError) as e:
         tf.nest.assert_same_structure(P(1, 2), (1, 2))
     assert "The two namedtuples don't have the same sequence type. First structure " \
         "type=P str=P(x=1, y=2) has type P, while second structure type=tuple " \
-        "str=(1, 2) has type tuple\nEntire first structure:\nP(x=., y=.)" in str(e.value)
+        "str=(1, 2) has type tuple\nEntire first structure:\nP(x=., y=.)" \
+        in str(e.value)
     tf.nest.assert_same_structure([1, 2], (1, 2), check_types=False)
     with pytest.raises(ValueError, match="The two dictionaries don't have the same set "
                        r"of keys. First structure has keys type=list str=\['a'\]"):

@@ -7,13 +7,16 @@ import tapeflow as tf
 
 def test_repr_and_fields():
     s = tf.TensorSpec((None, 3))
-    assert repr(s) == str(s) == "TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)"
-    assert s.shape == tf.TensorShape([None, 3]) and s.dtype == tf.float32 and s.name is None
+    assert repr(s) == str(s) == \
+        "TensorSpec(shape=(None, 3), dtype=tf.float32, name=None)"
+    assert s.shape == tf.TensorShape([None, 3])
+    assert s.dtype == tf.float32 and s.name is None
     assert repr(tf.TensorSpec([2], tf.int32, name="x")) == \
         "TensorSpec(shape=(2,), dtype=tf.int32, name='x')"
     assert repr(tf.TensorSpec(None)) == \
         "TensorSpec(shape=<unknown>, dtype=tf.float32, name=None)"
-    assert repr(tf.TensorSpec(())) == "TensorSpec(shape=(), dtype=tf.float32, name=None)"
+    assert repr(tf.TensorSpec(())) == \
+        "TensorSpec(shape=(), dtype=tf.float32, name=None)"
     assert tf.TensorSpec([2], "float64").dtype == tf.float64
 
 
@@ -40,7 +43,8 @@ def test_from_tensor_and_most_specific():
         "TensorSpec(shape=(2, 3), dtype=tf.float32, name=None)"
     assert tf.TensorSpec.from_tensor(tf.ones([2]), name="q").name == "q"
     assert repr(tf.TensorSpec([2, 3]).most_specific_compatible_type(
-        tf.TensorSpec([2, 4]))) == "TensorSpec(shape=(2, None), dtype=tf.float32, name=None)"
+        tf.TensorSpec([2, 4]))) == \
+        "TensorSpec(shape=(2, None), dtype=tf.float32, name=None)"
 
 
 def test_bad_arguments():

@@ -78,7 +78,7 @@ def _flatten_into(x: Any, out: List[Any]) -> None:
 
 
 def _rebuild(like: Any, children: List[Any]) -> Any:
-    """A container of ``like``'s type holding ``children`` (given in flattening order)."""
+    """A container of ``like``'s type holding ``children`` (in flattening order)."""
     if isinstance(like, Mapping):
         by_key = dict(zip(_sorted_keys(like), children))
         if isinstance(like, collections.defaultdict):
@@ -108,22 +108,24 @@ def pack_sequence_as(structure: Any, flat_sequence: Any,
             structure) and _all_leaves(structure):
         return flat_sequence  # the common flat case (a fresh list from flatten)
     if not _is_nested(flat_sequence):
-        raise TypeError(f"Attempted to pack value:\n  {flat_sequence!r}\ninto a structure, "
-                        f"but found incompatible type `{type(flat_sequence)}` instead.")
+        raise TypeError(f"Attempted to pack value:\n  {flat_sequence!r}\ninto a "
+                        "structure, but found incompatible type "
+                        f"`{type(flat_sequence)}` instead.")
     if not _is_nested(structure):
         if len(flat_sequence) != 1:
             raise ValueError(
-                f"The target structure is of type `{type(structure)}`\n  {structure!r}\n"
+                f"The target structure is of type `{type(structure)}`\n"
+                f"  {structure!r}\n"
                 f"However the input is a sequence ({type(flat_sequence)}) of length "
-                f"{len(flat_sequence)}.\n  {flat_sequence!r}\nnest cannot guarantee that "
-                "it is safe to map one to the other.")
+                f"{len(flat_sequence)}.\n  {flat_sequence!r}\nnest cannot guarantee "
+                "that it is safe to map one to the other.")
         return flat_sequence[0]
     flat = list(flat_sequence)
     n = len(flatten(structure))
     if n != len(flat):
         raise ValueError(f"Could not pack sequence. Structure had {n} atoms, but "
-                         f"flat_sequence had {len(flat)} items.  Structure: {structure}, "
-                         f"flat_sequence: {flat_sequence}.")
+                         f"flat_sequence had {len(flat)} items.  Structure: "
+                         f"{structure}, flat_sequence: {flat_sequence}.")
     it = iter(flat)
 
     def build(s: Any) -> Any:
@@ -173,7 +175,8 @@ def _mismatch(a: Any, b: Any, check_types: bool) -> Tuple[type, str] | None:
                 f"has keys {_describe(list(a))}, while second structure has keys "
                 f"{_describe(list(b))}")
     if len(a) != len(b):
-        return ValueError, ("The two structures don't have the same number of elements. "
+        return ValueError, ("The two structures don't have the same number of "
+                            "elements. "
                             f"First structure: {_describe(a)}. Second structure: "
                             f"{_describe(b)}")
     for ca, cb in zip(_children(a), _children(b)):
@@ -186,7 +189,8 @@ def _mismatch(a: Any, b: Any, check_types: bool) -> Tuple[type, str] | None:
 def assert_same_structure(nest1: Any, nest2: Any, check_types: bool = True,
                           expand_composites: bool = False) -> None:
     """Raises TF's ValueError (shape of the nest) or TypeError (container types, with
-    ``check_types``) if the two structures differ (``tf.nest.assert_same_structure``)."""
+    ``check_types``) if the two structures differ
+    (``tf.nest.assert_same_structure``)."""
     found = _mismatch(nest1, nest2, check_types)
     if found is None:
         return
@@ -216,7 +220,8 @@ def map_structure(func: Callable[..., Any], *structure: Any, **kwargs: Any) -> A
     return pack_sequence_as(structure[0], [func(*leaves) for leaves in zip(*flats)])
 
 
-def _paths(structure: Any, prefix: Tuple[Any, ...]) -> Iterator[Tuple[Tuple[Any, ...], Any]]:
+def _paths(structure: Any,
+           prefix: Tuple[Any, ...]) -> Iterator[Tuple[Tuple[Any, ...], Any]]:
     if isinstance(structure, Mapping):
         for k in _sorted_keys(structure):
             yield from _paths(structure[k], prefix + (k,))

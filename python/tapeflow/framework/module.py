@@ -37,8 +37,9 @@ class Module(AutoTrackable):
         if name is None:
             name = _snake_case(type(self).__name__)
         elif not isinstance(name, str) or not _VALID_NAME.match(name):
-            raise ValueError(f"{name!r} is not a valid module name. Module names must be "
-                             "valid Python identifiers (e.g. a valid class name).")
+            raise ValueError(f"{name!r} is not a valid module name. Module names "
+                             "must be valid Python identifiers (e.g. a valid class "
+                             "name).")
         self._name = name
         with name_scope(name) as scope:  # nested in the scope the module is made in
             self._name_scope = name_scope(scope)
@@ -76,7 +77,8 @@ class Module(AutoTrackable):
     def _flatten(self, recursive: bool = True,
                  predicate: Optional[Callable[[Any], bool]] = None,
                  attribute_traversal_key: Optional[Callable[[str], Any]] = None,
-                 with_path: bool = False, expand_composites: bool = False) -> Iterator[Any]:
+                 with_path: bool = False,
+                 expand_composites: bool = False) -> Iterator[Any]:
         """The objects under this module's attributes for which ``predicate`` holds
         (all of them without one); with ``with_path``, ``(path, object)`` pairs."""
         return _walk(self, recursive, predicate or (lambda _: True),
@@ -122,7 +124,8 @@ def _walk(module: Module, recursive: bool, predicate: Callable[[Any], bool],
         try:
             leaves = nest._flatten_with_tuple_paths(attributes[name])
         except Exception as cause:
-            raise ValueError(f"Error processing property {name!r} of {module!r}") from cause
+            raise ValueError(
+                f"Error processing property {name!r} of {module!r}") from cause
         for leaf_path, leaf in leaves:
             leaf_path = (name,) + leaf_path
             if not with_path:
@@ -135,5 +138,6 @@ def _walk(module: Module, recursive: bool, predicate: Callable[[Any], bool],
                 found.append((path + leaf_path, leaf))
     stack.append(id(module))
     for sub_path, sub in found:
-        yield from _walk(sub, recursive, predicate, key, with_path, sub_path, seen, stack)
+        yield from _walk(sub, recursive, predicate, key, with_path, sub_path, seen,
+                         stack)
     stack.pop()

@@ -19,9 +19,9 @@ def _to_shape(shape: Any) -> TensorShape:
         return TensorShape(shape)
     except (TypeError, ValueError):
         raise TypeError(
-            f"Failed to convert '{shape!r}' to a shape: '{shape!r}'could not be converted "
-            "to a dimension. A shape should either be single dimension (e.g. 10), or an "
-            "iterable of dimensions (e.g. [1, 10, None]).") from None
+            f"Failed to convert '{shape!r}' to a shape: '{shape!r}'could not be "
+            "converted to a dimension. A shape should either be single dimension (e.g. "
+            "10), or an iterable of dimensions (e.g. [1, 10, None]).") from None
 
 
 class TensorSpec:
@@ -57,7 +57,8 @@ class TensorSpec:
         other = spec_or_tensor
         if not isinstance(other, (Tensor, TensorSpec)):
             return False
-        return other.dtype == self._dtype and self._shape.is_compatible_with(other.shape)
+        return (other.dtype == self._dtype
+                and self._shape.is_compatible_with(other.shape))
 
     def most_specific_compatible_type(self, other: "TensorSpec") -> "TensorSpec":
         """The spec both fit: dims that differ become ``None`` (as TF)."""

@@ -44,7 +44,7 @@ _DATA_SUFFIX = ".data-00000-of-00001"
 _VALUE_SUFFIX = ".ATTRIBUTES/VARIABLE_VALUE"
 
 
-# -- the object graph --------------------------------------------------------------------
+# -- the object graph ------------------------------------------------------------------
 def _is_trackable(x: Any) -> bool:
     return isinstance(x, (Variable, tracking.AutoTrackable))
 
@@ -104,7 +104,7 @@ def _build_graph(root: Any) -> Tuple[List[Dict[str, Any]], List[Any]]:
     return nodes, objects
 
 
-# -- files ------------------------------------------------------------------------------
+# -- files -----------------------------------------------------------------------------
 def _not_found(path: str) -> errors.NotFoundError:
     return errors.NotFoundError(
         None, None, "Unsuccessful TensorSliceReader constructor: Failed to find any "
@@ -184,7 +184,7 @@ def _write(path: str, root: Any) -> str:
     return path
 
 
-# -- restoring --------------------------------------------------------------------------
+# -- restoring -------------------------------------------------------------------------
 class _Restore:
     """Matches a saved graph onto live objects, now and as they appear later."""
 
@@ -216,7 +216,8 @@ class _Restore:
                 self._defer(obj, child_name, child_id)
 
     def _defer(self, owner: Any, name: str, node_id: int) -> None:
-        tracking.defer(owner, name, lambda value: self._arrived(node_id, value, owner, name))
+        tracking.defer(owner, name,
+                       lambda value: self._arrived(node_id, value, owner, name))
 
     def _arrived(self, node_id: int, value: Any, owner: Any, name: str) -> None:
         if _holds_trackables(value):
@@ -237,7 +238,9 @@ class _Restore:
 
 def _shape_text(shape: Any) -> str:
     shape = tuple(shape)
-    return f"({shape[0]},)" if len(shape) == 1 else "(" + ", ".join(map(str, shape)) + ")"
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "(" + ", ".join(map(str, shape)) + ")"
 
 
 class CheckpointLoadStatus:
@@ -295,8 +298,8 @@ class InitializationOnlyStatus:
     """What ``restore(None)`` returns: nothing was restored."""
 
     def assert_consumed(self) -> Any:
-        raise AssertionError("No checkpoint specified (save_path=None); nothing is being "
-                             "restored.")
+        raise AssertionError("No checkpoint specified (save_path=None); nothing is "
+                             "being restored.")
 
     assert_existing_objects_matched = assert_consumed
     assert_nontrivial_match = assert_consumed
@@ -311,14 +314,14 @@ class InitializationOnlyStatus:
         """Nothing to run: Variables are initialized when created."""
 
 
-# -- tf.train.Checkpoint --------------------------------------------------------------
+# -- tf.train.Checkpoint ---------------------------------------------------------------
 def _check_trackable(name: str, value: Any) -> None:
     if not (_is_trackable(value) or isinstance(value, (list, tuple, dict))):
         raise ValueError(
             f"`Checkpoint` was expecting {name} to be a trackable object (an object "
-            f"derived from `Trackable`), got {value}. If you believe this object should "
-            "be trackable (i.e. it is part of the TensorFlow Python API and manages "
-            "state), please open an issue.")
+            f"derived from `Trackable`), got {value}. If you believe this object "
+            "should be trackable (i.e. it is part of the TensorFlow Python API and "
+            "manages state), please open an issue.")
 
 
 class Checkpoint(tracking.AutoTrackable):
@@ -336,8 +339,8 @@ class Checkpoint(tracking.AutoTrackable):
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name == "save_counter":
-            raise AttributeError("property 'save_counter' of 'Checkpoint' object has no "
-                                 "setter")
+            raise AttributeError("property 'save_counter' of 'Checkpoint' object has "
+                                 "no setter")
         if not name.startswith("_"):
             _check_trackable(name, value)
             self._kids[name] = value
@@ -391,12 +394,12 @@ class Checkpoint(tracking.AutoTrackable):
         except errors.NotFoundError as e:
             raise errors.NotFoundError(
                 None, None, "Error when restoring from checkpoint or SavedModel at "
-                f"{os.fspath(save_path)}: {e.message}\nPlease double-check that the path "
-                "is correct. You may be missing the checkpoint suffix (e.g. the '-1' in "
-                "'path/to/ckpt-1').") from None
+                f"{os.fspath(save_path)}: {e.message}\nPlease double-check that the "
+                "path is correct. You may be missing the checkpoint suffix (e.g. the "
+                "'-1' in 'path/to/ckpt-1').") from None
 
 
-# -- the directory's state file -----------------------------------------------------------
+# -- the directory's state file --------------------------------------------------------
 def _write_state(directory: str, latest: str, paths: List[str], stamps: List[float],
                  preserved: Optional[float]) -> None:
     def rel(p: str) -> str:
@@ -442,7 +445,8 @@ def _read_state(directory: str) -> Dict[str, Any]:
     return out
 
 
-def latest_checkpoint(checkpoint_dir: Any, latest_filename: Optional[str] = None) -> Any:
+def latest_checkpoint(checkpoint_dir: Any,
+                      latest_filename: Optional[str] = None) -> Any:
     """The newest checkpoint recorded in ``checkpoint_dir``'s ``checkpoint`` file, or
     None (no file, or its checkpoint is gone), as ``tf.train.latest_checkpoint``."""
     latest = _read_state(checkpoint_dir)["latest"]
@@ -494,13 +498,14 @@ def load_checkpoint(ckpt_dir_or_file: Any) -> CheckpointReader:
     return CheckpointReader(path)
 
 
-# -- tf.train.CheckpointManager -------------------------------------------------------------
+# -- tf.train.CheckpointManager --------------------------------------------------------
 class CheckpointManager:
     """Numbered saves of one Checkpoint in a directory, keeping the newest
     ``max_to_keep`` (``tf.train.CheckpointManager``)."""
 
-    def __init__(self, checkpoint: Checkpoint, directory: Any, max_to_keep: Optional[int],
-                 keep_checkpoint_every_n_hours: Any = None, checkpoint_name: str = "ckpt",
+    def __init__(self, checkpoint: Checkpoint, directory: Any,
+                 max_to_keep: Optional[int], keep_checkpoint_every_n_hours: Any = None,
+                 checkpoint_name: str = "ckpt",
                  step_counter: Any = None, checkpoint_interval: Any = None,
                  init_fn: Any = None) -> None:
         if max_to_keep is not None and max_to_keep <= 0:
@@ -516,7 +521,8 @@ class CheckpointManager:
         # delete anything elsewhere.
         kept = [(p, s) for p, s in zip(state["paths"], state["stamps"] or
                                        [time.time()] * len(state["paths"]))
-                if os.path.realpath(p).startswith(inside) and os.path.exists(p + ".index")]
+                if os.path.realpath(p).startswith(inside)
+                and os.path.exists(p + ".index")]
         self._kept: List[Tuple[str, float]] = kept
         self._preserved = state["preserved"] if state["preserved"] is not None \
             else time.time()
@@ -545,7 +551,8 @@ class CheckpointManager:
         number = int(counter.numpy()) if checkpoint_number is None else int(
             checkpoint_number)
         path = self._checkpoint.write(f"{self._prefix}-{number}")
-        self._kept = [(p, s) for p, s in self._kept if p != path] + [(path, time.time())]
+        self._kept = [(p, s) for p, s in self._kept if p != path]
+        self._kept.append((path, time.time()))
         while self._max_to_keep is not None and len(self._kept) > self._max_to_keep:
             old, _ = self._kept.pop(0)
             for suffix in (".index", _DATA_SUFFIX):
@@ -554,8 +561,8 @@ class CheckpointManager:
                 except FileNotFoundError:
                     pass
         self._latest = path
-        _write_state(self._directory, path, self.checkpoints, [s for _, s in self._kept],
-                     self._preserved)
+        _write_state(self._directory, path, self.checkpoints,
+                     [s for _, s in self._kept], self._preserved)
         return path
 
     def restore_or_initialize(self) -> Optional[str]:
