@@ -282,3 +282,19 @@ def test_empty_object_graph_is_data_loss(tmp_path):
         '{"format": "tapeflow-checkpoint", "version": 1, "keys": [], "nodes": []}')
     with pytest.raises(tf.errors.DataLossError):
         tf.train.Checkpoint(v=tf.Variable(1.0)).restore(good)
+
+
+def test_pending_restore_does_not_keep_objects_alive(tmp_path):
+    import gc
+    import weakref
+
+    from tapeflow.framework import tracking
+
+    p = tf.train.Checkpoint(model=S()).write(str(tmp_path / "g"))
+    holder = tf.train.Checkpoint(model=tf.Module())
+    holder.restore(p).expect_partial()
+    ref = weakref.ref(holder.model)
+    assert id(holder.model) in tracking._pending  # waiting for dense_1, dense_2
+    del holder
+    gc.collect()
+    assert ref() is None

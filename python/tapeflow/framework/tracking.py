@@ -11,31 +11,39 @@ as TF does.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Dict, List, Tuple
 
-# id(owner) -> (owner, {child key: [callbacks]}); empty unless a restore is pending.
-_pending: Dict[int, Tuple[Any, Dict[str, List[Callable[[Any], None]]]]] = {}
+# id(owner) -> (weak reference to owner, {child key: [callbacks]}); empty unless a
+# restore is pending. Weak, so a pending restore never keeps a model alive.
+_pending: Dict[int, Tuple[Any, Dict[str, List[Callable[[Any, Any], None]]]]] = {}
 
 
-def defer(owner: Any, key: str, callback: Callable[[Any], None]) -> None:
-    """Runs ``callback(child)`` once ``owner`` gets a child under ``key`` (an attribute
-    name, or an index as a string for a list)."""
+def defer(owner: Any, key: str, callback: Callable[[Any, Any], None]) -> None:
+    """Runs ``callback(owner, child)`` once ``owner`` gets a child under ``key`` (an
+    attribute name, or an index as a string for a list)."""
     entry = _pending.get(id(owner))
-    if entry is None or entry[0] is not owner:
-        entry = _pending[id(owner)] = (owner, {})
+    if entry is None or entry[0]() is not owner:
+        entry = _pending[id(owner)] = (weakref.ref(owner, _forget(id(owner))), {})
     entry[1].setdefault(key, []).append(callback)
+
+
+def _forget(owner_id: int) -> Callable[[Any], None]:
+    def forget(_: Any, pending: Dict[int, Any] = _pending) -> None:
+        pending.pop(owner_id, None)
+    return forget
 
 
 def child_added(owner: Any, key: str, value: Any) -> None:
     """Tells pending restorations that ``owner`` now holds ``value`` under ``key``."""
     entry = _pending.get(id(owner))
-    if entry is None or entry[0] is not owner:
+    if entry is None or entry[0]() is not owner:
         return
     callbacks = entry[1].pop(key, None)
     if not entry[1]:
         del _pending[id(owner)]
     for callback in callbacks or ():
-        callback(value)
+        callback(owner, value)
 
 
 class AutoTrackable:

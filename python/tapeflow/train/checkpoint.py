@@ -188,16 +188,15 @@ def _write(path: str, root: Any) -> str:
 class _Restore:
     """Matches a saved graph onto live objects, now and as they appear later."""
 
-    def __init__(self, reader: _Reader, root: Any) -> None:
-        self.reader = reader
-        self.root = root
-        self.matched: Dict[int, Any] = {}  # saved node -> live object
+    def __init__(self, reader: _Reader) -> None:
+        self.reader = reader  # holds no live object: pending callbacks keep it
+        self.matched: set = set()  # saved nodes given an object
         self.restored_ids: set = set()  # ids of live Variables given a value
 
     def match(self, node_id: int, obj: Any, owner: Any = None, name: str = "") -> None:
         if node_id in self.matched:
             return
-        self.matched[node_id] = obj
+        self.matched.add(node_id)
         node = self.reader.nodes[node_id]
         if "key" in node:
             if isinstance(obj, Variable):
@@ -217,7 +216,7 @@ class _Restore:
 
     def _defer(self, owner: Any, name: str, node_id: int) -> None:
         tracking.defer(owner, name,
-                       lambda value: self._arrived(node_id, value, owner, name))
+                       lambda obj, value: self._arrived(node_id, value, obj, name))
 
     def _arrived(self, node_id: int, value: Any, owner: Any, name: str) -> None:
         if _holds_trackables(value):
@@ -247,8 +246,9 @@ class CheckpointLoadStatus:
     """What ``Checkpoint.restore`` returns: checks of how well the checkpoint matched
     the program (TF's semantics and AssertionError messages)."""
 
-    def __init__(self, restore: _Restore) -> None:
+    def __init__(self, restore: _Restore, root: Any) -> None:
         self._restore = restore
+        self._root = root
 
     def assert_consumed(self) -> "CheckpointLoadStatus":
         """Every value in the checkpoint went to an object, and every Variable of the
@@ -264,7 +264,7 @@ class CheckpointLoadStatus:
     def assert_existing_objects_matched(self) -> "CheckpointLoadStatus":
         """Every Variable now reachable from the Checkpoint got a saved value."""
         r = self._restore
-        _, objects = _build_graph(r.root)
+        _, objects = _build_graph(self._root)
         unmatched = [o for o in objects
                      if isinstance(o, Variable) and id(o) not in r.restored_ids]
         if unmatched:
@@ -359,8 +359,7 @@ class Checkpoint(tracking.AutoTrackable):
         if self._save_counter is None:
             counter = Variable(0, dtype=int64, trainable=False, name="save_counter")
             object.__setattr__(self, "_save_counter", counter)
-            if tracking._pending:
-                tracking.child_added(self, "save_counter", counter)
+            tracking.child_added(self, "save_counter", counter)
         return self._save_counter
 
     def write(self, file_prefix: Any, options: Any = None) -> str:
@@ -379,9 +378,9 @@ class Checkpoint(tracking.AutoTrackable):
     def read(self, save_path: Any, options: Any = None) -> CheckpointLoadStatus:
         """Restores from ``save_path`` (a prefix as ``write`` or ``save`` returned)."""
         reader = _Reader(os.fspath(save_path))
-        restore = _Restore(reader, self)
+        restore = _Restore(reader)
         restore.match(0, self)
-        return CheckpointLoadStatus(restore)
+        return CheckpointLoadStatus(restore, self)
 
     def restore(self, save_path: Any, options: Any = None) -> Any:
         """Restores from ``save_path`` (``None``: nothing, as TF); values for objects
