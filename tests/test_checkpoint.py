@@ -298,3 +298,16 @@ def test_pending_restore_does_not_keep_objects_alive(tmp_path):
     del holder
     gc.collect()
     assert ref() is None
+
+
+def test_root_object_and_escaped_names(tmp_path):
+    m = D(1, 2)
+    p = tf.train.Checkpoint(m, extra=tf.Variable(2.0)).write(str(tmp_path / "c"))
+    assert [k for k, _ in tf.train.list_variables(p)] == [  # keys verified with TF
+        "_CHECKPOINTABLE_OBJECT_GRAPH", "b/.ATTRIBUTES/VARIABLE_VALUE",
+        "extra/.ATTRIBUTES/VARIABLE_VALUE", "w/.ATTRIBUTES/VARIABLE_VALUE"]
+    p = tf.train.Checkpoint(d={"a.b": tf.Variable(1.0), "c/d": tf.Variable(2.0)}).write(
+        str(tmp_path / "e"))
+    assert [k for k, _ in tf.train.list_variables(p)] == [
+        "_CHECKPOINTABLE_OBJECT_GRAPH", "d/a..b/.ATTRIBUTES/VARIABLE_VALUE",
+        "d/c.Sd/.ATTRIBUTES/VARIABLE_VALUE"]

@@ -11,13 +11,15 @@ its value when it is assigned to its owner (deferred restoration).
 
 File format (tapeflow's own; the names follow TF's):
   ``<prefix>.index``: UTF-8 JSON ``{"format": "tapeflow-checkpoint", "version": 1,
-  "nodes": [{"children": {edge name: node index}, "key": value key}, ...]}``; node 0
-  is the Checkpoint; a node with a ``key`` is a Variable.
+  "keys": [value key, ...], "nodes": [{"children": {edge name: node index},
+  "key": value key}, ...]}``; node 0 is the Checkpoint; a node with a ``key`` is a
+  Variable.
   ``<prefix>.data-00000-of-00001``: a numpy ``.npz`` archive of the values, member
   ``v<i>`` for the i-th key of ``"keys"`` in the index, written and read with
   ``allow_pickle=False`` (loading runs no code). Keys are TF-style object paths,
   ``model/dense_1/w/.ATTRIBUTES/VARIABLE_VALUE`` (the first path in a breadth-first
-  walk with edges in sorted order; ``.`` and ``/`` in names are written ``.S``, ``.F``).
+  walk with edges in sorted order; ``.`` and ``/`` in names are written ``..``, ``.S``,
+  as TF).
   ``<dir>/checkpoint``: TF's text state file (``model_checkpoint_path: "ckpt-2"``,
   ``all_model_checkpoint_paths: ...``), which ``latest_checkpoint`` reads.
 """
@@ -77,7 +79,7 @@ def _children(obj: Any) -> Dict[str, Any]:
 
 
 def _escape(name: str) -> str:
-    return name.replace(".", ".S").replace("/", ".F")
+    return name.replace(".", "..").replace("/", ".S")  # TF's escapes
 
 
 def _build_graph(root: Any) -> Tuple[List[Dict[str, Any]], List[Any]]:
