@@ -6,6 +6,8 @@ array ops, ``tf.GradientTape``, ``tf.random``, ``tf.nn``, ``tf.errors``, ``tf.co
 
 from __future__ import annotations
 
+import types as _types
+
 from tapeflow import _core
 from tapeflow.framework import errors as _framework_errors
 
@@ -16,6 +18,11 @@ from tapeflow import config, dtypes, errors, linalg, math, nn, random, raw_ops  
 from tapeflow.autodiff.gradient_tape import (  # noqa: E402
     GradientTape, UnconnectedGradients, custom_gradient)
 from tapeflow.framework.device import device  # noqa: E402
+from tapeflow import nest  # noqa: E402
+from tapeflow.framework.module import Module  # noqa: E402
+from tapeflow.framework.name_scope import name_scope  # noqa: E402
+from tapeflow.framework.tensor_spec import TensorSpec  # noqa: E402
+from tapeflow.framework import tracking as _tracking  # noqa: E402
 from tapeflow.framework.dtypes import (  # noqa: E402
     DType, as_dtype, bool, double, float32, float64, int32, int64)
 from tapeflow.framework.tensor import (  # noqa: E402
@@ -35,16 +42,21 @@ from tapeflow.ops.math_ops import (  # noqa: E402
     reduce_prod, reduce_std, reduce_sum, reduce_variance, round, saturate_cast, sigmoid,
     sign, sin, sqrt, square, subtract, tanh, truediv, where)
 
+# TF's internal namespace, as far as Keras needs it (Keras layers are AutoTrackable).
+__internal__ = _types.SimpleNamespace(
+    tracking=_types.SimpleNamespace(AutoTrackable=_tracking.AutoTrackable))
+
 __version__ = "0.1.0"
 version = __version__
 
 
 def __getattr__(name: str) -> object:
-    """Loads ``tf.keras`` on first use, so ``import tapeflow`` stays light."""
-    if name == "keras":
+    """Loads ``tf.keras`` and ``tf.train`` on first use, so ``import tapeflow`` stays
+    light."""
+    if name in ("keras", "train"):
         import importlib
 
-        return importlib.import_module("tapeflow.keras")
+        return importlib.import_module(f"tapeflow.{name}")
     raise AttributeError(f"module 'tapeflow' has no attribute {name!r}")
 
 

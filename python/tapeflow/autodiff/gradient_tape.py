@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow.nest import flatten as _flatten, pack_sequence_as
 from tapeflow.ops._base import MAX_FLOAT_INDEX
 
 
@@ -28,45 +29,9 @@ class UnconnectedGradients(enum.Enum):
     ZERO = "zero"
 
 
-def _flatten(structure: Any) -> List[Any]:
-    """Leaves of a nest of lists, tuples and dicts (dicts in sorted-key order, as TF)."""
-    t = type(structure)
-    if t is list or t is tuple:  # the common flat case, without recursion
-        for item in structure:
-            if isinstance(item, (dict, list, tuple)):
-                break
-        else:
-            return list(structure)
-    elif not isinstance(structure, (dict, list, tuple)):
-        return [structure]
-    if isinstance(structure, dict):
-        return [leaf for k in sorted(structure) for leaf in _flatten(structure[k])]
-    if isinstance(structure, (list, tuple)):
-        return [leaf for item in structure for leaf in _flatten(item)]
-    return [structure]
-
-
 def _pack_as(structure: Any, flat: List[Any]) -> Any:
-    t = type(structure)
-    if t is list and len(flat) == len(structure) and not any(
-            isinstance(s, (dict, list, tuple)) for s in structure):
-        return flat
-    if not isinstance(structure, (dict, list, tuple)):
-        return flat[0]
-    it = iter(flat)
-
-    def build(s: Any) -> Any:
-        if isinstance(s, dict):
-            built = {k: build(s[k]) for k in sorted(s)}
-            return type(s)((k, built[k]) for k in s) if type(s) is not dict else \
-                {k: built[k] for k in s}
-        if isinstance(s, tuple) and hasattr(s, "_fields"):
-            return type(s)(*[build(v) for v in s])
-        if isinstance(s, (list, tuple)):
-            return type(s)(build(v) for v in s)
-        return next(it)
-
-    return build(structure)
+    """``flat`` in ``structure``'s shape (``tf.nest.pack_sequence_as``)."""
+    return pack_sequence_as(structure, flat)
 
 
 def _handle_or_self(x: Any) -> Any:

@@ -16,6 +16,7 @@ import numpy as np
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
+from tapeflow.framework import name_scope as _name_scope
 from tapeflow.framework.tensor import (
     Reference, Tensor, _numpy_text, _Operators, convert_to_tensor, wrap)
 from tapeflow.framework.tensor_shape import TensorShape
@@ -45,7 +46,7 @@ class Variable(_Operators):
             raise ValueError(f"initial_value: {e}") from None
         self._a = value._a
         self._trainable = True if trainable is None else bool(trainable)
-        self._name = f"{name or 'Variable'}:0"
+        self._name = f"{_name_scope.current()}{name or 'Variable'}:0"
         Variable._created += 1
         self._uid = Variable._created
 

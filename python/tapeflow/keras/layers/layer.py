@@ -109,7 +109,7 @@ def _to_tensors(x: Any, dtype: Any) -> Any:
     return t
 
 
-class Layer:
+class Layer(tf.__internal__.tracking.AutoTrackable):
     """Base class of all layers (``keras.layers.Layer``)."""
 
     def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
@@ -158,7 +158,7 @@ class Layer:
                 elif isinstance(v, tf.Variable) and not isinstance(v, KerasVariable) \
                         and all(v is not w for w in self._own_weights):
                     self._own_weights.append(v)
-        object.__setattr__(self, name, value)
+        super().__setattr__(name, value)  # AutoTrackable: reaches pending restores
 
     # -- properties ---------------------------------------------------------------
     @property

@@ -18,7 +18,7 @@ import tapeflow as tf
 from tapeflow.keras.optimizers import schedules as _schedules
 from tapeflow.keras.utils.naming import auto_name
 
-class Optimizer:
+class Optimizer(tf.__internal__.tracking.AutoTrackable):
     """Abstract optimizer base class (``keras.optimizers.Optimizer``).
 
     Args:
