@@ -26,7 +26,7 @@ from test_core_elementwise import BINARY, UNARY, binary_expected, unary_expected
 from test_core_reductions import REDUCTIONS, reduce_expected, reduce_tolerance
 
 import tapeflow as tf
-from tapeflow.ops import nn_ops
+from tapeflow.ops import math_ops, nn_ops
 
 IA = tf.errors.InvalidArgumentError
 
@@ -42,7 +42,7 @@ ANY_VALUES = Domain(-5, 5, int_lo=-5, int_hi=5)
 # ---- the spec lists' ops, as the public API names them ----------------------------
 PUBLIC_UNARY = {
     "neg": tf.negative, "abs": tf.abs, "sign": tf.sign, "square": tf.square,
-    "relu": tf.nn.relu, "exp": tf.exp, "log": tf.math.log, "log1p": tf.math.log1p,
+    "relu": tf.nn.relu, "relu6": tf.nn.relu6, "exp": tf.exp, "log": tf.math.log, "log1p": tf.math.log1p,
     "expm1": tf.math.expm1, "sqrt": tf.sqrt, "rsqrt": tf.math.rsqrt,
     "reciprocal": tf.math.reciprocal, "sin": tf.sin, "cos": tf.cos, "tanh": tf.tanh,
     "sigmoid": tf.sigmoid, "softplus": tf.math.softplus, "floor": tf.floor,
@@ -59,6 +59,8 @@ PUBLIC_BINARY = {
     "logical_and": tf.math.logical_and, "logical_or": tf.math.logical_or,
     "bitwise_and": tf.math.bitwise_and, "bitwise_or": tf.math.bitwise_or,
     "bitwise_xor": tf.math.bitwise_xor, "relu_grad": nn_ops.relu_grad,
+    "relu6_grad": nn_ops.relu6_grad, "sqrt_grad": math_ops.sqrt_grad,
+    "rsqrt_grad": math_ops.rsqrt_grad, "reciprocal_grad": math_ops.reciprocal_grad,
 }
 PUBLIC_REDUCE = {
     "sum": tf.reduce_sum, "prod": tf.reduce_prod, "max": tf.reduce_max,
