@@ -3,12 +3,17 @@
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
+#include <memory>
+#include <mutex>
 
 #include "core/thread_pool.h"
 #include "cpu/cpu_backend.h"
 #include "cuda/cuda_backend.h"
+#include "graph/graph.h"
 
 namespace tapeflow::ops {
+
+using graph::Values;
 
 namespace {
 
@@ -187,6 +192,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 // ---- elementwise ----------------------------------------------------------------
 
 Array unary(UnaryOp op, const Array& x) {
+  TAPEFLOW_TRACE(unary_name(op), {x}, unary(op, in[0]));
   const char* name = unary_name(op);
   const Device dev = op_device({&x}, name);
   if (x.device() != dev) return unary(op, to_device(x, dev));
@@ -215,6 +221,7 @@ static bool is_broadcast_scalar(const Array& x) {
 }
 
 Array binary(BinaryOp op, const Array& a, const Array& b) {
+  TAPEFLOW_TRACE(binary_name(op), (Values{a, b}), binary(op, in[0], in[1]));
   const char* name = binary_name(op);
   const Device dev = op_device({&a, &b}, name);
   if (!all_on(dev, {&a, &b})) return binary(op, to_device(a, dev), to_device(b, dev));
@@ -275,6 +282,7 @@ TAPEFLOW_BINARY_OPS(TAPEFLOW_DEFINE_BINARY)
 #undef TAPEFLOW_DEFINE_BINARY
 
 Array where(const Array& cond, const Array& a, const Array& b) {
+  TAPEFLOW_TRACE("where", (Values{cond, a, b}), where(in[0], in[1], in[2]));
   const Device dev = op_device({&cond, &a, &b}, "where");
   if (!all_on(dev, {&cond, &a, &b}))
     return where(to_device(cond, dev), to_device(a, dev), to_device(b, dev));
@@ -340,6 +348,7 @@ void copy_into(const Array& dst, const Array& src) {
 }
 
 Array copy(const Array& x) {
+  TAPEFLOW_TRACE("copy", {x}, copy(in[0]));
   TAPEFLOW_CHECK(x.defined(), "[copy] got an undefined array");
   Array out = Array::empty(x.shape(), x.dtype(), x.device());
   copy_into(out, x);
@@ -349,6 +358,7 @@ Array copy(const Array& x) {
 Array contiguous(const Array& x) { return x.is_contiguous() ? x : copy(x); }
 
 Array cast(const Array& x, DType dtype) {
+  TAPEFLOW_TRACE("cast", {x}, cast(in[0], dtype));
   const Device dev = op_device({&x}, "cast");
   if (x.device() != dev) return cast(to_device(x, dev), dtype);
   if (x.dtype() == dtype) return x;
@@ -360,6 +370,7 @@ Array cast(const Array& x, DType dtype) {
 // ---- views ------------------------------------------------------------------------
 
 Array reshape(const Array& x, Shape shape) {
+  TAPEFLOW_TRACE("reshape", {x}, reshape(in[0], shape));
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
@@ -382,6 +393,7 @@ Array reshape(const Array& x, Shape shape) {
 }
 
 Array transpose(const Array& x, const Axes& perm_in) {
+  TAPEFLOW_TRACE("transpose", {x}, transpose(in[0], perm_in));
   const int64_t n = x.ndim();
   Axes perm = perm_in;
   if (perm.empty() && n > 0) {
@@ -403,6 +415,7 @@ Array transpose(const Array& x, const Axes& perm_in) {
 }
 
 Array broadcast_to(const Array& x, const Shape& shape) {
+  TAPEFLOW_TRACE("broadcast_to", {x}, broadcast_to(in[0], shape));
   TAPEFLOW_CHECK(static_cast<int64_t>(shape.size()) >= x.ndim() &&
                      broadcast_shapes(x.shape(), shape, "broadcast_to") == shape,
                  "[broadcast_to] Unable to broadcast tensor of shape ", shape_str(x.shape()),
@@ -411,6 +424,7 @@ Array broadcast_to(const Array& x, const Shape& shape) {
 }
 
 Array expand_dims(const Array& x, int64_t axis) {
+  TAPEFLOW_TRACE("expand_dims", {x}, expand_dims(in[0], axis));
   const int64_t n = x.ndim();
   TAPEFLOW_CHECK(axis >= -n - 1 && axis <= n, "[expand_dims] axis ", axis,
                  " is out of range for an array of rank ", n, " (expected [", -n - 1, ", ", n,
@@ -424,6 +438,7 @@ Array expand_dims(const Array& x, int64_t axis) {
 }
 
 Array squeeze(const Array& x, const Axes& axes) {
+  TAPEFLOW_TRACE("squeeze", {x}, squeeze(in[0], axes));
   std::vector<bool> drop(static_cast<size_t>(x.ndim()), axes.empty());
   if (axes.empty()) {
     for (int64_t d = 0; d < x.ndim(); ++d) drop[d] = x.dim(d) == 1;
@@ -446,6 +461,7 @@ Array squeeze(const Array& x, const Axes& axes) {
 }
 
 Array slice(const Array& x, const std::vector<SliceArg>& args) {
+  TAPEFLOW_TRACE("slice", {x}, slice(in[0], args));
   TAPEFLOW_CHECK(static_cast<int64_t>(args.size()) <= x.ndim(), "[slice] ", args.size(),
                  " indices for an array of rank ", x.ndim(), " (", x.describe(), ")");
   Shape shape;
@@ -499,6 +515,7 @@ Array slice(const Array& x, const std::vector<SliceArg>& args) {
 }
 
 Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Array& value) {
+  TAPEFLOW_TRACE("slice_assign", (Values{x, value}), slice_assign(in[0], args, in[1]));
   const Device dev = op_device({&x, &value}, "slice_assign");
   if (!all_on(dev, {&x, &value})) return slice_assign(to_device(x, dev), args, to_device(value, dev));
   TAPEFLOW_CHECK(x.dtype() == value.dtype(), "[slice_assign] value must have the variable's dtype ",
@@ -519,6 +536,7 @@ Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Arra
 constexpr int64_t kReduceBlock = 1 << 16;
 
 Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool keepdims) {
+  TAPEFLOW_TRACE(reduce_name(op), {x}, reduce(op, in[0], axes, keepdims));
   const char* name = reduce_name(op);
   const Device dev = op_device({&x}, name);
   if (x.device() != dev) return reduce(op, to_device(x, dev), axes, keepdims);
@@ -611,6 +629,7 @@ Array sum(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
 }
 
 Array mean(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
+  TAPEFLOW_TRACE("mean", {x}, mean(in[0], axes, keepdims));
   TAPEFLOW_CHECK(x.dtype() != DType::kBool, "[mean] does not support dtype bool");
   Array s = reduce(ReduceOp::sum, x, axes, keepdims);
   const int64_t count = s.size() == 0 ? 0 : x.size() / s.size();
@@ -622,6 +641,7 @@ Array mean(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
 }
 
 static Array arg_reduce(ReduceOp op, const Array& x, int64_t axis, DType out) {
+  TAPEFLOW_TRACE(reduce_name(op), {x}, arg_reduce(op, in[0], axis, out));
   TAPEFLOW_CHECK(out == DType::kInt32 || out == DType::kInt64, "[", reduce_name(op),
                  "] output_type must be int32 or int64, got ", dtype_name(out));
   TAPEFLOW_CHECK(x.ndim() > 0, "[", reduce_name(op), "] needs an array of rank >= 1, got ",
@@ -641,6 +661,7 @@ Array argmin(const Array& x, int64_t axis, DType out) {
 const char* scan_name(ScanOp op) { return kScanNames[static_cast<int>(op)]; }
 
 Array scan(ScanOp op, const Array& x, int64_t axis, bool exclusive, bool reverse) {
+  TAPEFLOW_TRACE(scan_name(op), {x}, scan(op, in[0], axis, exclusive, reverse));
   const char* name = scan_name(op);
   const Device dev = op_device({&x}, name);
   if (x.device() != dev) return scan(op, to_device(x, dev), axis, exclusive, reverse);
@@ -705,6 +726,7 @@ Array cumulative_logsumexp(const Array& x, int64_t axis, bool exclusive, bool re
 // ---- matmul ------------------------------------------------------------------------
 
 Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b) {
+  TAPEFLOW_TRACE("matmul", (Values{a, b}), matmul(in[0], in[1], transpose_a, transpose_b));
   const Device dev = op_device({&a, &b}, "matmul");
   if (!all_on(dev, {&a, &b}))
     return matmul(to_device(a, dev), to_device(b, dev), transpose_a, transpose_b);
@@ -846,6 +868,7 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
 // ---- data movement ---------------------------------------------------------------
 
 Array concat(const std::vector<Array>& xs, int64_t axis) {
+  TAPEFLOW_TRACE("concat", xs, concat(in, axis));
   TAPEFLOW_CHECK(!xs.empty(), "[concat] needs at least one input");
   const Array& first = xs[0];
   TAPEFLOW_CHECK(first.ndim() > 0, "[concat] Can't concatenate scalars (use stack instead)");
@@ -881,6 +904,7 @@ Array concat(const std::vector<Array>& xs, int64_t axis) {
 }
 
 Array stack(const std::vector<Array>& xs, int64_t axis) {
+  TAPEFLOW_TRACE("stack", xs, stack(in, axis));
   TAPEFLOW_CHECK(!xs.empty(), "[stack] needs at least one input");
   const int64_t rank = xs[0].ndim();
   TAPEFLOW_CHECK(axis >= -rank - 1 && axis <= rank, "[stack] axis ", axis,
@@ -896,6 +920,7 @@ Array stack(const std::vector<Array>& xs, int64_t axis) {
 }
 
 Array gather(const Array& params, const Array& indices, int64_t axis) {
+  TAPEFLOW_TRACE("gather", (Values{params, indices}), gather(in[0], in[1], axis));
   const Device dev = op_device({&params, &indices}, "gather");
   if (!all_on(dev, {&params, &indices}))
     return gather(to_device(params, dev), to_device(indices, dev), axis);
@@ -929,6 +954,7 @@ Array gather(const Array& params, const Array& indices, int64_t axis) {
 }
 
 Array scatter_add(const Array& indices, const Array& updates, const Shape& shape, int64_t axis) {
+  TAPEFLOW_TRACE("scatter_add", (Values{indices, updates}), scatter_add(in[0], in[1], shape, axis));
   const Device dev = op_device({&indices, &updates}, "scatter_add");
   if (!all_on(dev, {&indices, &updates}))
     return scatter_add(to_device(indices, dev), to_device(updates, dev), shape, axis);
@@ -967,6 +993,7 @@ Array scatter_add(const Array& indices, const Array& updates, const Shape& shape
 
 Array one_hot(const Array& indices, int64_t depth, double on_value, double off_value,
               int64_t axis, DType dtype) {
+  TAPEFLOW_TRACE("one_hot", {indices}, one_hot(in[0], depth, on_value, off_value, axis, dtype));
   const Device dev = op_device({&indices}, "one_hot");
   if (indices.device() != dev)
     return one_hot(to_device(indices, dev), depth, on_value, off_value, axis, dtype);
@@ -1003,6 +1030,7 @@ Array one_hot(const Array& indices, int64_t depth, double on_value, double off_v
 }
 
 Array tile(const Array& x, const std::vector<int64_t>& multiples) {
+  TAPEFLOW_TRACE("tile", {x}, tile(in[0], multiples));
   const Device dev = op_device({&x}, "tile");
   if (x.device() != dev) return tile(to_device(x, dev), multiples);
   TAPEFLOW_CHECK(static_cast<int64_t>(multiples.size()) == x.ndim(),
@@ -1023,6 +1051,7 @@ Array tile(const Array& x, const std::vector<int64_t>& multiples) {
 }
 
 Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings, double value) {
+  TAPEFLOW_TRACE("pad", {x}, pad(in[0], paddings, value));
   const Device dev = op_device({&x}, "pad");
   if (x.device() != dev) return pad(to_device(x, dev), paddings, value);
   TAPEFLOW_CHECK(static_cast<int64_t>(paddings.size()) == x.ndim(),
@@ -1048,6 +1077,7 @@ Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddin
 // ---- fused activations ----------------------------------------------------------------
 
 Array softmax(const Array& x, int64_t axis) {
+  TAPEFLOW_TRACE("softmax", {x}, softmax(in[0], axis));
   TAPEFLOW_CHECK(x.defined(), "[softmax] got an undefined array");
   TAPEFLOW_CHECK(is_floating(x.dtype()), "[softmax] Value for attr 'T' of ",
                  dtype_name(x.dtype()), " is not in the list of allowed values: float, double");
@@ -1060,6 +1090,13 @@ Array softmax(const Array& x, int64_t axis) {
 // ---- fused losses -------------------------------------------------------------------
 
 std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& labels) {
+  if (graph::recording()) {
+    const Values r = graph::record_call("sparse_softmax_xent", {logits, labels}, [](const Values& in) {
+      const auto o = sparse_softmax_xent(in[0], in[1]);
+      return Values{o[0], o[1]};
+    });
+    return {r[0], r[1]};
+  }
   const Device dev = op_device({&logits, &labels}, "sparse_softmax_xent");
   if (!all_on(dev, {&logits, &labels}))
     return sparse_softmax_xent(to_device(logits, dev), to_device(labels, dev));
@@ -1098,6 +1135,14 @@ std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& label
 std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
                                  const Array& grad, double alpha, double one_minus_beta1,
                                  double one_minus_beta2, double epsilon) {
+  if (graph::recording()) {
+    const Values r = graph::record_call("adam_update", {var, m, v, grad}, [=](const Values& in) {
+      const auto o = adam_update(in[0], in[1], in[2], in[3], alpha, one_minus_beta1,
+                                 one_minus_beta2, epsilon);
+      return Values{o[0], o[1], o[2]};
+    });
+    return {r[0], r[1], r[2]};
+  }
   const Device dev = op_device({&var, &m, &v, &grad}, "adam_update");
   if (!all_on(dev, {&var, &m, &v, &grad}))
     return adam_update(to_device(var, dev), to_device(m, dev), to_device(v, dev),
@@ -1146,18 +1191,59 @@ static RandomResult random_op(cpu::RandomKind kind, const Shape& shape, DType dt
   return {out, cpu::random_blocks(kind, dtype, out.size())};
 }
 
+// A random draw inside a trace becomes a node with its own counter, starting where the
+// traced draw started and advancing past each run's draw: every run of the graph gets
+// new numbers, as a stateful random op in a TF graph does.
+static RandomResult traced_random(const char* name, cpu::RandomKind kind, const Shape& shape,
+                                  DType dtype, PhiloxKey key, PhiloxCounter ctr, int64_t lo = 0,
+                                  int64_t hi = 0) {
+  struct Counter {
+    std::mutex mu;
+    PhiloxCounter next;
+  };
+  auto state = std::make_shared<Counter>();
+  state->next = ctr;
+  const Values out = graph::record_call(name, {}, [=](const Values&) {
+    PhiloxCounter c;
+    {
+      std::lock_guard<std::mutex> lock(state->mu);
+      c = state->next;
+    }
+    RandomResult r = random_op(kind, shape, dtype, key, c, lo, hi);
+    std::lock_guard<std::mutex> lock(state->mu);
+    uint64_t carry = r.blocks;  // next = c + blocks, as a 128-bit counter
+    for (auto& w : state->next) {
+      const uint64_t sum = static_cast<uint64_t>(w) + (carry & 0xffffffffu);
+      w = static_cast<uint32_t>(sum);
+      carry = (carry >> 32) + (sum >> 32);
+    }
+    return Values{r.values};
+  }, /*stateful=*/true);
+  return {out[0], cpu::random_blocks(kind, dtype, out[0].size())};
+}
+
 RandomResult random_uniform(const Shape& shape, DType dtype, PhiloxKey key, PhiloxCounter ctr) {
+  if (graph::recording())
+    return traced_random("random_uniform", cpu::RandomKind::kUniform, shape, dtype, key, ctr);
   return random_op(cpu::RandomKind::kUniform, shape, dtype, key, ctr);
 }
 RandomResult random_uniform_int(const Shape& shape, DType dtype, int64_t lo, int64_t hi,
                                 PhiloxKey key, PhiloxCounter ctr) {
+  if (graph::recording())
+    return traced_random("random_uniform_int", cpu::RandomKind::kUniformInt, shape, dtype, key,
+                         ctr, lo, hi);
   return random_op(cpu::RandomKind::kUniformInt, shape, dtype, key, ctr, lo, hi);
 }
 RandomResult random_normal(const Shape& shape, DType dtype, PhiloxKey key, PhiloxCounter ctr) {
+  if (graph::recording())
+    return traced_random("random_normal", cpu::RandomKind::kNormal, shape, dtype, key, ctr);
   return random_op(cpu::RandomKind::kNormal, shape, dtype, key, ctr);
 }
 RandomResult random_truncated_normal(const Shape& shape, DType dtype, PhiloxKey key,
                                      PhiloxCounter ctr) {
+  if (graph::recording())
+    return traced_random("random_truncated_normal", cpu::RandomKind::kTruncatedNormal, shape,
+                         dtype, key, ctr);
   return random_op(cpu::RandomKind::kTruncatedNormal, shape, dtype, key, ctr);
 }
 std::array<uint32_t, 4> philox_block(PhiloxCounter ctr, PhiloxKey key) {
@@ -1167,6 +1253,7 @@ std::array<uint32_t, 4> philox_block(PhiloxCounter ctr, PhiloxKey key) {
 // ---- devices ----------------------------------------------------------------------
 
 Array to_device(const Array& x, Device device) {
+  TAPEFLOW_TRACE("to_device", {x}, to_device(in[0], device));
   TAPEFLOW_CHECK(x.defined(), "[to_device] got an undefined array");
   if (x.device() == device) return x;
   checked(device);

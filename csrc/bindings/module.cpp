@@ -10,6 +10,7 @@
 #include "autodiff/backprop.h"
 #include "core/thread_pool.h"
 #include "cuda/cuda_backend.h"
+#include "graph/graph.h"
 #include "ops.h"
 
 namespace py = pybind11;
@@ -25,7 +26,7 @@ namespace {
 
 // Python exception classes for each ErrorKind, installed by tapeflow/__init__.py via
 // _set_error_classes (they carry TF's OpError signature, so they live in Python).
-py::object g_error_classes[5];
+py::object g_error_classes[6];
 
 py::buffer_info array_buffer(const Array& a) {
   if (a.device().type != DeviceType::kCPU)
@@ -488,6 +489,57 @@ Device parse_device(const std::string& name) {
 
 py::tuple random_result(const ops::RandomResult& r) { return py::make_tuple(r.values, r.blocks); }
 
+// ---- graphs ---------------------------------------------------------------------------
+// A Python object held by a graph node or a builder hook: released with the GIL held,
+// whichever thread drops the last reference.
+std::shared_ptr<py::object> hold(py::object o) {
+  return std::shared_ptr<py::object>(new py::object(std::move(o)), [](py::object* p) {
+    py::gil_scoped_acquire gil;
+    delete p;
+  });
+}
+
+// Calls fn(list of Arrays) -> list of Arrays; while tracing, also a node doing the same at
+// every run (tf.print, tf.py_function). Never folded or pruned.
+// run_when_traced=false (tf.print, which has no outputs): while tracing, only the node.
+graph::Values py_call(py::object fn, const graph::Values& inputs, bool run_when_traced) {
+  auto call = [f = hold(std::move(fn))](const graph::Values& in) {
+    py::gil_scoped_acquire gil;
+    return (*f)(in).cast<graph::Values>();
+  };
+  if (!graph::recording()) return call(inputs);
+  if (run_when_traced) return graph::record_call("py_call", inputs, call, true, true);
+  graph::trace_state().builder->record(
+      "py_call", inputs, {}, [call](const graph::Values& in, graph::RunState&) { return call(in); },
+      true, true);
+  return {};
+}
+
+std::unique_ptr<graph::Builder> make_builder(py::object resolve_variable, py::object origin) {
+  auto resolve = [f = hold(std::move(resolve_variable))](const Array& a) {
+    py::gil_scoped_acquire gil;
+    return (*f)(a).cast<int>();
+  };
+  auto where = [f = hold(std::move(origin))]() {
+    py::gil_scoped_acquire gil;
+    return (*f)().cast<std::string>();
+  };
+  return std::make_unique<graph::Builder>(resolve, where);
+}
+
+py::tuple run_graph(const graph::Graph& g, const graph::Values& inputs, graph::Values variables) {
+  std::vector<char> assigned;
+  graph::Values out;
+  {
+    py::gil_scoped_release release;
+    out = g.run(inputs, variables, assigned);
+  }
+  py::list changed(variables.size());
+  for (size_t i = 0; i < variables.size(); ++i)
+    changed[i] = assigned[i] ? py::cast(std::move(variables[i])) : py::none();
+  return py::make_tuple(py::cast(std::move(out)), changed);
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -509,9 +561,10 @@ PYBIND11_MODULE(_core, m) {
     }
   });
   m.def("_set_error_classes", [](py::dict classes) {
+    // In ErrorKind's order.
     const char* names[] = {"InvalidArgument", "OutOfRange", "ResourceExhausted",
-                           "Unimplemented", "Internal"};
-    for (int i = 0; i < 5; ++i) g_error_classes[i] = classes[names[i]];
+                           "Unimplemented", "Internal", "GuardFailed"};
+    for (int i = 0; i < 6; ++i) g_error_classes[i] = classes[names[i]];
   });
 
   py::enum_<DType>(m, "DType")
@@ -537,6 +590,7 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("is_contiguous", &Array::is_contiguous)
       .def("shares_storage", [](const Array& a, const Array& b) { return a.storage() == b.storage(); })
       .def("storage_use_count", [](const Array& a) { return a.storage().use_count(); })
+      .def_property_readonly("uid", &Array::uid)
       .def("__repr__", [](const Array& a) { return "<_core.Array " + a.describe() + ">"; })
       // numpy tries the buffer protocol first (host arrays: zero-copy); a GPU array
       // refuses it, and numpy falls back to this, which copies to the host.
@@ -762,6 +816,45 @@ PYBIND11_MODULE(_core, m) {
   }, "Installs Tensor's + - * / ** // % (and reflected) < <= > >= with a native path for a "
      "Tensor and a Tensor of its dtype or a Python number, recorded on active tapes as "
      "the Python ops record (ops/_base.py's binary does the rest).");
+
+  py::class_<graph::Graph, std::shared_ptr<graph::Graph>>(m, "Graph",
+      "A traced function's graph (csrc/graph/graph.h).")
+      .def("run", &run_graph, py::arg("inputs"), py::arg("variables"),
+           "Runs the graph: returns (outputs, new values of the assigned variables or None).")
+      .def_property_readonly("num_inputs", &graph::Graph::num_inputs)
+      .def_property_readonly("num_outputs", &graph::Graph::num_outputs)
+      .def_property_readonly("num_constants", &graph::Graph::num_constants)
+      .def_property_readonly("num_variables", &graph::Graph::num_variables)
+      .def_property_readonly("output_specs", [](const graph::Graph& g) {
+        py::list out;
+        for (const auto& [shape, dtype] : g.output_specs())
+          out.append(py::make_tuple(py::tuple(py::cast(shape)), static_cast<int>(dtype)));
+        return out;
+      })
+      .def_property_readonly("ops", [](const graph::Graph& g) {
+        std::vector<std::string> v;
+        for (const auto& n : g.nodes()) v.push_back(n.op);
+        return v;
+      })
+      .def("__str__", &graph::Graph::describe);
+  py::class_<graph::Builder>(m, "GraphBuilder", "Records a trace (csrc/graph/graph.h).")
+      .def(py::init(&make_builder), py::arg("resolve_variable"), py::arg("origin"))
+      .def("input", &graph::Builder::add_input, py::arg("value"))
+      .def("assign_variable", &graph::Builder::assign_variable, py::arg("var"),
+           py::arg("old_value"), py::arg("value"))
+      .def("is_symbolic", &graph::Builder::is_symbolic, py::arg("value"))
+      .def("producer", &graph::Builder::producer, py::arg("value"))
+      .def_property("num_variables", &graph::Builder::num_variables,
+                    &graph::Builder::set_num_variables)
+      .def("finish", &graph::Builder::finish, py::arg("outputs"));
+  m.def("graph_set_active", [](graph::Builder* b) { graph::trace_state() = graph::TraceState{b, 0}; },
+        py::arg("builder").none(true),
+        "Makes `builder` (kept alive by the caller) record this thread's ops; None: stop.");
+  m.def("graph_guard", &graph::guard, py::arg("cond"), py::arg("expected"),
+        "Python branched on bool(cond) == expected: while tracing, a node that checks it "
+        "at every run (GuardFailed when it differs).");
+  m.def("py_call", &py_call, py::arg("fn"), py::arg("inputs"), py::arg("run_when_traced") = true,
+        "fn(list of Arrays) -> list of Arrays, and a graph node that calls it while tracing.");
 
   m.def("kernel_isa", &ops::kernel_isa);
   m.def("cuda_available", &ops::cuda_available);

@@ -1,5 +1,6 @@
 #include "core/array.h"
 
+#include <atomic>
 #include <limits>
 #include <sstream>
 
@@ -42,8 +43,20 @@ Strides contiguous_strides(const Shape& shape) {
   return s;
 }
 
+namespace {
+std::atomic<uint64_t> g_next_uid{1};
+uint64_t next_uid() { return g_next_uid.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace
+
+Array Array::renamed() const {
+  Array a = *this;
+  a.uid_ = next_uid();
+  return a;
+}
+
 Array Array::empty(const Shape& shape, DType dtype, Device device) {
   Array a;
+  a.uid_ = next_uid();
   a.size_ = shape_size(shape);
   const int64_t isz = tapeflow::itemsize(dtype);
   if (a.size_ > std::numeric_limits<int64_t>::max() / isz) {
@@ -62,6 +75,7 @@ Array Array::view(const Shape& shape, const Strides& strides, int64_t offset) co
   TAPEFLOW_CHECK(shape.size() == strides.size(), "[view] shape ", shape_str(shape),
                  " and strides ", shape_str(strides), " differ in rank");
   Array a = *this;
+  a.uid_ = next_uid();
   a.shape_ = shape;
   a.strides_ = strides;
   a.offset_ = offset;

@@ -54,6 +54,12 @@ class Array {
 
   std::string describe() const;  // "float32 (2, 3)" for error messages
 
+  // Which value this is, for graph tracing (csrc/graph): every Array made by empty() or
+  // view() gets a new uid; copies of an Array keep it (they are the same value).
+  uint64_t uid() const { return uid_; }
+  // The same data as a new value (a new uid): a traced function's inputs.
+  Array renamed() const;
+
  private:
   std::shared_ptr<Storage> storage_;
   DType dtype_ = DType::kFloat32;
@@ -61,6 +67,7 @@ class Array {
   Strides strides_;
   int64_t offset_ = 0;
   int64_t size_ = 0;
+  uint64_t uid_ = 0;
 };
 
 }  // namespace tapeflow

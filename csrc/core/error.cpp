@@ -9,6 +9,7 @@ const char* error_kind_name(ErrorKind kind) {
     case ErrorKind::kResourceExhausted: return "ResourceExhausted";
     case ErrorKind::kUnimplemented: return "Unimplemented";
     case ErrorKind::kInternal: return "Internal";
+    case ErrorKind::kGuardFailed: return "GuardFailed";
   }
   return "Unknown";
 }

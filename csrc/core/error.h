@@ -13,6 +13,7 @@ enum class ErrorKind {
   kResourceExhausted,  // allocation failed
   kUnimplemented,      // op/dtype/device combination not built
   kInternal,           // a bug in tapeflow
+  kGuardFailed,        // a traced graph met a value its trace did not (csrc/graph)
 };
 
 class Error : public std::runtime_error {

@@ -29,6 +29,9 @@ from tapeflow.framework.tensor import (  # noqa: E402
     Tensor, constant, convert_to_tensor, is_tensor)
 from tapeflow.framework.tensor_shape import TensorShape  # noqa: E402
 from tapeflow.framework.variables import Variable  # noqa: E402
+from tapeflow.graph.function import executing_eagerly, function  # noqa: E402
+from tapeflow.graph.python_ops import numpy_function, py_function  # noqa: E402
+from tapeflow.graph.python_ops import print_v2 as print  # noqa: E402,A001
 from tapeflow.ops.array_ops import (  # noqa: E402
     boolean_mask, broadcast_static_shape, broadcast_to, concat, expand_dims, eye, fill,
     gather, identity, linspace, newaxis, one_hot, ones, ones_like, pad, range, rank, repeat,
@@ -60,14 +63,3 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'tapeflow' has no attribute {name!r}")
 
 
-def executing_eagerly() -> bool:
-    """Always True: tapeflow runs eagerly (``tf.executing_eagerly``)."""
-    return True
-
-
-def function(func: object = None, **kwargs: object) -> object:
-    """``tf.function`` stand-in: returns the Python function unchanged (tapeflow has no
-    graph mode; code runs eagerly, with the same results)."""
-    if func is None:
-        return lambda f: f
-    return func

@@ -49,3 +49,17 @@ class threading:  # noqa: N801 - TF's namespace
     @staticmethod
     def get_inter_op_parallelism_threads() -> int:
         return 1
+
+
+def run_functions_eagerly(run_eagerly: bool) -> None:
+    """``tf.config.run_functions_eagerly``: tf.functions run their Python body (for
+    debugging) instead of their traced graphs."""
+    from tapeflow.graph import function as _function
+
+    _function.run_eagerly = bool(run_eagerly)
+
+
+def functions_run_eagerly() -> bool:
+    from tapeflow.graph import function as _function
+
+    return _function.run_eagerly

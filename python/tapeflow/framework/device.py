@@ -19,6 +19,7 @@ import re
 from typing import Any, List, NamedTuple, Optional
 
 from tapeflow import _core
+from tapeflow.framework import tracing as _tracing
 
 _DEVICE_RE = re.compile(
     r"^(/job:[\w-]+)?(/replica:\d+)?(/task:\d+)?(/?(device:)?(CPU|GPU|cpu|gpu)(:\d+)?)?$")
@@ -105,5 +106,14 @@ def get_soft_device_placement() -> bool:
 
 
 def to_host(a: Any) -> Any:
-    """A core Array on the CPU (itself when it is there), for numpy and printing."""
+    """A core Array on the CPU (itself when it is there), for numpy and printing.
+
+    Inside a ``tf.function`` trace, a value the graph computes has no number yet for
+    Python to read (TF raises too): NotImplementedError, naming the way out."""
+    if _tracing.stack and _tracing.is_symbolic(a):
+        raise NotImplementedError(
+            "Cannot convert a symbolic tf.Tensor to a numpy array: inside a tf.function "
+            "its value is computed each time the graph runs. Keep the computation in "
+            "tapeflow ops, or run this code eagerly (outside tf.function, or "
+            "tf.config.run_functions_eagerly(True)).")
     return a if a.device == "CPU:0" else _core.to_device(a, "CPU:0")

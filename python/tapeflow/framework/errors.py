@@ -85,6 +85,17 @@ UnavailableError = _make("UnavailableError", UNAVAILABLE)
 DataLossError = _make("DataLossError", DATA_LOSS)
 UnauthenticatedError = _make("UnauthenticatedError", UNAUTHENTICATED)
 
+
+
+class OperatorNotAllowedInGraphError(TypeError):
+    """A Python operation on a symbolic tensor inside a tf.function (``bool(t)``, ...)."""
+
+
+class _GuardFailed(Exception):
+    """A traced graph met a value for which its trace took another Python branch (the
+    caller traces that path; never reaches users)."""
+
+
 # The classes the native core raises, by its error kind.
 CORE_ERROR_CLASSES = {
     "InvalidArgument": InvalidArgumentError,
@@ -92,4 +103,5 @@ CORE_ERROR_CLASSES = {
     "ResourceExhausted": ResourceExhaustedError,
     "Unimplemented": UnimplementedError,
     "Internal": InternalError,
+    "GuardFailed": _GuardFailed,
 }

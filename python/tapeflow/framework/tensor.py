@@ -19,6 +19,7 @@ import numpy as np
 
 from tapeflow import _core
 from tapeflow.framework import dtypes, errors
+from tapeflow.framework import tracing as _tracing
 from tapeflow.framework.device import to_host
 from tapeflow.framework.tensor_shape import TensorShape
 
@@ -190,6 +191,8 @@ class Tensor(_Operators):
 
     def numpy(self) -> Any:
         """A copy of the value (from the GPU too): a writable ndarray, or a numpy scalar."""
+        if _tracing.stack and _tracing.is_symbolic(self._a):
+            raise AttributeError("'SymbolicTensor' object has no attribute 'numpy'")
         a = np.array(to_host(self._a))
         return a[()] if a.ndim == 0 else a
 
@@ -210,6 +213,8 @@ class Tensor(_Operators):
         return (self[i] for i in range(self._a.shape[0]))
 
     def __bool__(self) -> bool:
+        if _tracing.stack and _tracing.is_symbolic(self._a):
+            return _tracing.branch(self._a)
         return False if self._a.size == 0 else bool(self._numpy())
 
     def __float__(self) -> float:
@@ -232,9 +237,15 @@ class Tensor(_Operators):
         return self._numpy().__format__(format_spec)
 
     def __str__(self) -> str:
+        if _tracing.stack and _tracing.is_symbolic(self._a):  # TF's graph tensors
+            return (f'Tensor("{_tracing.stack[-1].name_of(self._a)}", shape={self.shape}, '
+                    f"dtype={self.dtype.name})")
         return f"tf.Tensor({_numpy_text(self)}, shape={self.shape}, dtype={self.dtype.name})"
 
     def __repr__(self) -> str:
+        if _tracing.stack and _tracing.is_symbolic(self._a):
+            return (f"<tf.Tensor '{_tracing.stack[-1].name_of(self._a)}' shape={self.shape} "
+                    f"dtype={self.dtype.name}>")
         return (f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
                 f"numpy={_numpy_text(self, is_repr=True)}>")
 

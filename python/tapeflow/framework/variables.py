@@ -9,6 +9,7 @@ Reading a trainable Variable inside a GradientTape watches it. Printing, naming
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Iterator, Optional
 
 import numpy as np
@@ -17,6 +18,7 @@ from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
 from tapeflow.framework import name_scope as _name_scope
+from tapeflow.framework import tracing as _tracing
 from tapeflow.framework.tensor import (
     Reference, Tensor, _numpy_text, _Operators, convert_to_tensor, wrap)
 from tapeflow.framework.tensor_shape import TensorShape
@@ -49,6 +51,9 @@ class Variable(_Operators):
         self._name = f"{_name_scope.current()}{name or 'Variable'}:0"
         Variable._created += 1
         self._uid = Variable._created
+        _all_variables[self._uid] = self
+        if _tracing.stack:
+            _tracing.stack[-1].variable_created(self)
 
     # -- reading --------------------------------------------------------------------
     def _as_tensor(self) -> Tensor:
@@ -125,19 +130,19 @@ class Variable(_Operators):
     def assign(self, value: Any, use_locking: Any = None, name: Optional[str] = None,
                read_value: bool = True) -> Any:
         """Replaces the value; shape and dtype must match (TF's ValueError otherwise)."""
-        self._a = _keep_device(self._a, self._checked(value)._a)
+        _set_value(self, _keep_device(self._a, self._checked(value)._a))
         return _UnreadVariable(self) if read_value else None
 
     def assign_add(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
         """Adds to the value (not recorded on tapes, as TF); shapes must be equal."""
-        self._a = _keep_device(self._a, _core.add(self._a, self._checked_delta(delta)))
+        _set_value(self, _keep_device(self._a, _core.add(self._a, self._checked_delta(delta))))
         return _UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
         """Subtracts from the value (not recorded on tapes, as TF); shapes must be equal."""
-        self._a = _keep_device(self._a, _core.sub(self._a, self._checked_delta(delta)))
+        _set_value(self, _keep_device(self._a, _core.sub(self._a, self._checked_delta(delta))))
         return _UnreadVariable(self) if read_value else None
 
     def _checked_delta(self, delta: Any) -> Any:
@@ -167,7 +172,7 @@ class Variable(_Operators):
 
     def _assign_slice(self, items: Any, value: Any) -> "_UnreadVariable":
         v = convert_to_tensor(value, dtype=self.dtype)
-        self._a = _core.slice_assign(self._a, items, v._a)
+        _set_value(self, _core.slice_assign(self._a, items, v._a))
         return _UnreadVariable(self)
 
     # -- Python protocol -------------------------------------------------------------
@@ -207,6 +212,18 @@ class Variable(_Operators):
 
     def __deepcopy__(self, memo: Any) -> "Variable":
         return Variable(wrap(self._a), trainable=self._trainable, name=self._name[:-2])
+
+
+# Every live Variable: a trace finds the variable whose value an op reads here.
+_all_variables: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValueDictionary()
+
+
+def _set_value(var: Variable, array: Any) -> None:
+    """Gives ``var`` a new value (a core Array): the one way assignments write, so a
+    trace in progress (tf.function) records the assignment."""
+    if _tracing.stack:
+        _tracing.stack[-1].variable_assigned(var._handle, array)
+    var._a = array
 
 
 _HAS_GPU = _core.cuda_device_count() > 0  # without one, every Array is on the CPU

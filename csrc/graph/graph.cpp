@@ -1,0 +1,246 @@
+#include "graph/graph.h"
+
+#include <sstream>
+
+#include "ops.h"
+
+namespace tapeflow::graph {
+
+TraceState& trace_state() {
+  thread_local TraceState state;
+  return state;
+}
+
+ActiveBuilder::ActiveBuilder(Builder* builder) : saved_(trace_state()) {
+  trace_state() = TraceState{builder, 0};
+}
+
+ActiveBuilder::~ActiveBuilder() { trace_state() = saved_; }
+
+Values record_call(const char* op, const Values& inputs, std::function<Values(const Values&)> f,
+                   bool stateful, bool side_effect) {
+  Builder* const builder = trace_state().builder;
+  Values out;
+  {
+    Untraced inside;
+    out = f(inputs);
+  }
+  builder->record(op, inputs, out,
+                  [f = std::move(f)](const Values& in, RunState&) { return f(in); }, stateful,
+                  side_effect);
+  return out;
+}
+
+void guard(const Array& cond, bool expected) {
+  const auto check = [expected](const Values& in) {
+    Untraced inside;
+    TAPEFLOW_CHECK(in[0].size() == 1, "[guard] the truth value of ", in[0].describe(),
+                   " is ambiguous");
+    const Array h = ops::cast(ops::to_device(in[0], cpu_device()), DType::kFloat64);
+    if ((*h.data<double>() != 0.0) != expected)
+      raise(ErrorKind::kGuardFailed, "[guard] the traced Python branch does not hold");
+    return Values{};
+  };
+  if (recording()) {
+    record_call("guard", {cond}, check, /*stateful=*/true, /*side_effect=*/true);
+    return;
+  }
+  check({cond});
+}
+
+// ---- Builder ------------------------------------------------------------------------
+
+Builder::Builder(VariableResolver resolve_variable, OriginHook origin)
+    : resolve_variable_(std::move(resolve_variable)), origin_(std::move(origin)) {}
+
+int32_t Builder::new_slot(const Array& value, bool constant) {
+  const auto slot = static_cast<int32_t>(slots_.size());
+  slots_.push_back(Slot{constant, value, std::string()});
+  slot_of_[value.uid()] = slot;
+  return slot;
+}
+
+Array Builder::add_input(const Array& value) {
+  Array renamed = value.renamed();
+  inputs_.push_back(new_slot(renamed, false));
+  return renamed;
+}
+
+int32_t Builder::lookup(const Array& a) {
+  TAPEFLOW_CHECK_KIND(a.defined(), kInternal, "[graph] an undefined Array reached the trace");
+  const auto it = slot_of_.find(a.uid());
+  if (it != slot_of_.end()) return it->second;
+  const int var = resolve_variable_ ? resolve_variable_(a) : -1;
+  if (var < 0) return new_slot(a, true);
+  // The current value of a captured Variable: read it where the trace first used it.
+  const int32_t slot = new_slot(a, false);
+  slots_.back().producer = "ReadVariableOp";
+  Node n;
+  n.op = "ReadVariableOp";
+  n.outputs = {slot};
+  n.kernel = [var](const Values&, RunState& s) { return Values{(*s.variables)[var]}; };
+  n.origin = origin_ ? origin_() : std::string();
+  nodes_.push_back(std::move(n));
+  return slot;
+}
+
+void Builder::assign_variable(int var, const Array& old_value, const Array& value) {
+  TAPEFLOW_CHECK_KIND(var >= 0 && var < num_variables_, kInternal,
+                      "[graph] assignment to unknown variable ", var);
+  lookup(old_value);  // a value read before the assignment keeps the old value
+  Node n;
+  n.op = "AssignVariableOp";
+  n.inputs = {lookup(value)};
+  n.kernel = [var](const Values& in, RunState& s) {
+    (*s.variables)[var] = in[0];
+    (*s.assigned)[var] = 1;
+    return Values{};
+  };
+  n.side_effect = true;
+  n.origin = origin_ ? origin_() : std::string();
+  nodes_.push_back(std::move(n));
+}
+
+void Builder::record(const char* op, const Values& inputs, const Values& outputs, Kernel kernel,
+                     bool stateful, bool side_effect) {
+  std::vector<int32_t> in_slots;
+  in_slots.reserve(inputs.size());
+  bool all_constant = !stateful && !side_effect;
+  for (const Array& x : inputs) {
+    in_slots.push_back(lookup(x));
+    all_constant = all_constant && slots_[in_slots.back()].constant;
+  }
+  if (all_constant) {  // folded: the traced results are the graph's constants
+    for (const Array& y : outputs) new_slot(y, true);
+    return;
+  }
+  Node n;
+  n.op = op;
+  n.inputs = std::move(in_slots);
+  for (const Array& y : outputs) {
+    n.outputs.push_back(new_slot(y, false));
+    slots_.back().producer = op;
+  }
+  n.kernel = std::move(kernel);
+  n.side_effect = side_effect;
+  n.origin = origin_ ? origin_() : std::string();
+  nodes_.push_back(std::move(n));
+}
+
+bool Builder::is_symbolic(const Array& a) {
+  if (!a.defined()) return false;
+  return !slots_[lookup(a)].constant;
+}
+
+std::string Builder::producer(const Array& a) {
+  if (!a.defined()) return std::string();
+  return slots_[lookup(a)].producer;
+}
+
+std::shared_ptr<Graph> Builder::finish(const Values& outputs) {
+  auto g = std::make_shared<Graph>();
+  for (const Array& y : outputs) {
+    g->output_slots_.push_back(lookup(y));
+    g->output_specs_.emplace_back(y.shape(), y.dtype());
+  }
+  g->input_slots_ = inputs_;
+  g->num_variables_ = num_variables_;
+  // Keep the nodes that produce an output or have an effect, and what they read.
+  std::vector<char> needed(slots_.size(), 0);
+  for (const int32_t s : g->output_slots_) needed[s] = 1;
+  std::vector<char> keep(nodes_.size(), 0);
+  for (size_t i = nodes_.size(); i-- > 0;) {
+    const Node& n = nodes_[i];
+    bool k = n.side_effect;
+    for (const int32_t s : n.outputs) k = k || needed[s];
+    if (!k) continue;
+    keep[i] = 1;
+    for (const int32_t s : n.inputs) needed[s] = 1;
+  }
+  // Renumber the slots that survive: inputs first, then constants, then node outputs.
+  std::vector<int32_t> renum(slots_.size(), -1);
+  int32_t next = 0;
+  const auto give = [&](int32_t s) {
+    if (renum[s] < 0) renum[s] = next++;
+    return renum[s];
+  };
+  for (int32_t& s : g->input_slots_) s = give(s);
+  for (size_t s = 0; s < slots_.size(); ++s)
+    if (needed[s] && slots_[s].constant) g->constants_.emplace_back(give(s), slots_[s].value);
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (!keep[i]) continue;
+    Node n = std::move(nodes_[i]);
+    for (int32_t& s : n.inputs) s = give(s);
+    for (int32_t& s : n.outputs) s = give(s);
+    g->nodes_.push_back(std::move(n));
+  }
+  for (int32_t& s : g->output_slots_) s = give(s);
+  g->num_slots_ = next;
+  // Liveness: each computed slot is released after its last reader (outputs never are).
+  std::vector<int64_t> last_read(next, -1);
+  for (size_t i = 0; i < g->nodes_.size(); ++i)
+    for (const int32_t s : g->nodes_[i].inputs) last_read[s] = static_cast<int64_t>(i);
+  std::vector<char> pinned(next, 0);
+  for (const int32_t s : g->output_slots_) pinned[s] = 1;
+  for (const auto& c : g->constants_) pinned[c.first] = 1;
+  g->release_after_.assign(g->nodes_.size(), {});
+  for (int32_t s = 0; s < next; ++s)
+    if (!pinned[s] && last_read[s] >= 0) g->release_after_[last_read[s]].push_back(s);
+  nodes_.clear();
+  return g;
+}
+
+// ---- Graph ------------------------------------------------------------------------
+
+Values Graph::run(const Values& inputs, Values& variables, std::vector<char>& assigned) const {
+  TAPEFLOW_CHECK(inputs.size() == input_slots_.size(), "[graph] expected ",
+                 input_slots_.size(), " inputs, got ", inputs.size());
+  TAPEFLOW_CHECK(static_cast<int>(variables.size()) == num_variables_, "[graph] expected ",
+                 num_variables_, " variables, got ", variables.size());
+  assigned.assign(variables.size(), 0);
+  Values slots(static_cast<size_t>(num_slots_));
+  for (size_t i = 0; i < inputs.size(); ++i) slots[input_slots_[i]] = inputs[i];
+  for (const auto& c : constants_) slots[c.first] = c.second;
+  RunState state{&variables, &assigned};
+  Values in;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    in.clear();
+    for (const int32_t s : n.inputs) in.push_back(slots[s]);
+    Values out;
+    try {
+      out = n.kernel(in, state);
+    } catch (const Error& e) {
+      throw Error(e.kind(), std::string(e.what()) + "\n  [while running node " +
+                                std::to_string(i) + " '" + n.op + "'" +
+                                (n.origin.empty() ? "" : ", created at " + n.origin) + "]");
+    }
+    TAPEFLOW_CHECK_KIND(out.size() == n.outputs.size(), kInternal, "[graph] node '", n.op,
+                        "' returned ", out.size(), " values for ", n.outputs.size(), " outputs");
+    for (size_t k = 0; k < out.size(); ++k) slots[n.outputs[k]] = std::move(out[k]);
+    for (const int32_t s : release_after_[i]) slots[s] = Array();
+  }
+  Values result;
+  result.reserve(output_slots_.size());
+  for (const int32_t s : output_slots_) result.push_back(slots[s]);
+  return result;
+}
+
+std::string Graph::describe() const {
+  std::ostringstream os;
+  os << "graph(" << input_slots_.size() << " inputs, " << constants_.size() << " constants, "
+     << num_variables_ << " variables)\n";
+  for (const Node& n : nodes_) {
+    os << "  ";
+    for (size_t k = 0; k < n.outputs.size(); ++k) os << (k ? ", " : "") << "%" << n.outputs[k];
+    os << (n.outputs.empty() ? "" : " = ") << n.op << "(";
+    for (size_t k = 0; k < n.inputs.size(); ++k) os << (k ? ", " : "") << "%" << n.inputs[k];
+    os << ")\n";
+  }
+  os << "  return";
+  for (size_t k = 0; k < output_slots_.size(); ++k) os << (k ? ", %" : " %") << output_slots_[k];
+  os << "\n";
+  return os.str();
+}
+
+}  // namespace tapeflow::graph

@@ -1,0 +1,164 @@
+// The graph IR (graph/graph.h): tracing ops.h calls into a graph, folding, pruning,
+// liveness, variables, guards, random nodes and node-naming errors.
+#include <gtest/gtest.h>
+
+#include "graph/graph.h"
+#include "ops.h"
+
+using namespace tapeflow;
+using graph::Builder;
+using graph::Values;
+
+namespace {
+Array values(const Shape& shape, std::vector<double> v) {
+  Array a = Array::empty(shape, DType::kFloat64);
+  for (size_t i = 0; i < v.size(); ++i) a.data<double>()[i] = v[i];
+  return a;
+}
+std::vector<double> to_vec(const Array& a) {
+  const Array c = ops::contiguous(a);
+  return std::vector<double>(c.data<double>(), c.data<double>() + c.size());
+}
+std::vector<std::string> ops_of(const graph::Graph& g) {
+  std::vector<std::string> v;
+  for (const auto& n : g.nodes()) v.push_back(n.op);
+  return v;
+}
+}  // namespace
+
+TEST(Graph, TracesRunsAndFolds) {
+  Builder b(nullptr, [] { return std::string("test.py:1"); });
+  std::shared_ptr<graph::Graph> g;
+  {
+    graph::ActiveBuilder active(&b);
+    const Array x = b.add_input(values({3}, {1, 2, 3}));
+    const Array c = ops::mul(ops::full({}, DType::kFloat64, 2.0),
+                             ops::full({}, DType::kFloat64, 3.0));  // folded: 6
+    const Array unused = ops::exp(x);                              // pruned
+    const Array xc = ops::mul(x, c);
+    const Array y = ops::add(xc, ops::sum(x));
+    EXPECT_EQ(to_vec(y), (std::vector<double>{12, 18, 24}));  // traced calls still run
+    EXPECT_TRUE(b.is_symbolic(y));
+    EXPECT_FALSE(b.is_symbolic(c));
+    g = b.finish({y});
+  }
+  EXPECT_EQ(ops_of(*g), (std::vector<std::string>{"mul", "sum", "add"}));
+  EXPECT_EQ(g->num_constants(), 1u);
+  Values vars;
+  std::vector<char> assigned;
+  const Values out = g->run({values({2}, {1, -1})}, vars, assigned);
+  EXPECT_EQ(to_vec(out[0]), (std::vector<double>{6, -6}));
+  EXPECT_THROW(g->run({}, vars, assigned), Error);  // wrong input count
+}
+
+TEST(Graph, OpsInsideOpsAreOneNode) {
+  Builder b(nullptr, nullptr);
+  std::shared_ptr<graph::Graph> g;
+  {
+    graph::ActiveBuilder active(&b);
+    const Array x = b.add_input(values({2, 2}, {1, 2, 3, 4}));
+    g = b.finish({ops::mean(x, ops::Axes{0}, false)});  // mean = sum + div inside
+  }
+  EXPECT_EQ(ops_of(*g), (std::vector<std::string>{"mean"}));
+}
+
+TEST(Graph, VariablesAreReadAndAssignedInOrder) {
+  // The one captured variable is whatever Array the resolver says it is.
+  Array v0 = values({}, {5});
+  const uint64_t v_uid = v0.uid();
+  Builder b([v_uid](const Array& a) { return a.uid() == v_uid ? 0 : -1; }, nullptr);
+  b.set_num_variables(1);
+  std::shared_ptr<graph::Graph> g;
+  {
+    graph::ActiveBuilder active(&b);
+    const Array old = v0;                       // read before the assignment
+    const Array nv = ops::add(v0, values({}, {1}));
+    b.assign_variable(0, v0, nv);
+    g = b.finish({ops::mul(old, values({}, {10})), nv});
+  }
+  Values vars{values({}, {7})};
+  std::vector<char> assigned;
+  const Values out = g->run({}, vars, assigned);
+  EXPECT_EQ(to_vec(out[0]), (std::vector<double>{70}));  // the value before assigning
+  EXPECT_EQ(to_vec(vars[0]), (std::vector<double>{8}));
+  EXPECT_EQ(assigned, (std::vector<char>{1}));
+}
+
+TEST(Graph, GuardFailsWhenTheBranchDiffers) {
+  Builder b(nullptr, nullptr);
+  std::shared_ptr<graph::Graph> g;
+  {
+    graph::ActiveBuilder active(&b);
+    const Array x = b.add_input(values({}, {3}));
+    graph::guard(ops::greater(x, values({}, {0})), true);
+    g = b.finish({ops::neg(x)});
+  }
+  Values vars;
+  std::vector<char> assigned;
+  EXPECT_EQ(to_vec(g->run({values({}, {2})}, vars, assigned)[0]), (std::vector<double>{-2}));
+  try {
+    g->run({values({}, {-2})}, vars, assigned);
+    FAIL() << "expected a failed guard";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kGuardFailed);
+  }
+}
+
+TEST(Graph, RandomNodesDrawNewNumbersEachRun) {
+  Builder b(nullptr, nullptr);
+  std::shared_ptr<graph::Graph> g;
+  const auto eager = to_vec(ops::random_uniform({4}, DType::kFloat64, {1, 2}, {0, 0, 0, 0}).values);
+  {
+    graph::ActiveBuilder active(&b);
+    const Array traced = ops::random_uniform({4}, DType::kFloat64, {1, 2}, {0, 0, 0, 0}).values;
+    EXPECT_EQ(to_vec(traced), eager);  // the trace draws what an eager call draws
+    g = b.finish({traced});
+  }
+  Values vars;
+  std::vector<char> assigned;
+  const auto a = to_vec(g->run({}, vars, assigned)[0]);
+  const auto c = to_vec(g->run({}, vars, assigned)[0]);
+  EXPECT_NE(a, eager);  // each run continues the node's own counter
+  EXPECT_NE(a, c);
+}
+
+TEST(Graph, RunErrorsNameTheNode) {
+  Builder b(nullptr, [] { return std::string("model.py:7 in f"); });
+  std::shared_ptr<graph::Graph> g;
+  {
+    graph::ActiveBuilder active(&b);
+    const Array p = b.add_input(values({2}, {1, 2}));
+    const Array i = b.add_input(ops::full_int({}, DType::kInt64, 1));
+    g = b.finish({ops::gather(p, i, 0)});
+  }
+  Values vars;
+  std::vector<char> assigned;
+  try {
+    g->run({values({2}, {1, 2}), ops::full_int({}, DType::kInt64, 9)}, vars, assigned);
+    FAIL() << "expected an out-of-range index";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'gather', created at model.py:7 in f"),
+              std::string::npos) << e.what();
+  }
+}
+
+TEST(Graph, SlotsAreReleasedAfterTheirLastUse) {
+  Builder b(nullptr, nullptr);
+  std::shared_ptr<graph::Graph> g;
+  {
+    graph::ActiveBuilder active(&b);
+    const Array x = b.add_input(values({1000}, std::vector<double>(1000, 1.0)));
+    Array y = x;
+    for (int i = 0; i < 50; ++i) y = ops::add(y, x);
+    g = b.finish({y});
+  }
+  Values vars;
+  std::vector<char> assigned;
+  const Array in = values({1000}, std::vector<double>(1000, 1.0));
+  g->run({in}, vars, assigned);  // warm the allocator's cache
+  const int64_t before = host_bytes_in_use();
+  const Values out = g->run({in}, vars, assigned);
+  // At most the output and one intermediate were alive at once beyond the input.
+  EXPECT_LE(host_bytes_in_use() - before, 1000 * 8);
+  EXPECT_EQ(to_vec(out[0])[0], 51.0);
+}
