@@ -1133,20 +1133,25 @@ std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& label
 // ---- fused optimizer updates ------------------------------------------------------
 
 std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
-                                 const Array& grad, double alpha, double one_minus_beta1,
-                                 double one_minus_beta2, double epsilon) {
+                                 const Array& grad, const Array& alpha_in,
+                                 double one_minus_beta1, double one_minus_beta2, double epsilon) {
   if (graph::recording()) {
-    const Values r = graph::record_call("adam_update", {var, m, v, grad}, [=](const Values& in) {
-      const auto o = adam_update(in[0], in[1], in[2], in[3], alpha, one_minus_beta1,
-                                 one_minus_beta2, epsilon);
-      return Values{o[0], o[1], o[2]};
-    });
+    const Values r = graph::record_call(
+        "adam_update", {var, m, v, grad, alpha_in}, [=](const Values& in) {
+          const auto o = adam_update(in[0], in[1], in[2], in[3], in[4], one_minus_beta1,
+                                     one_minus_beta2, epsilon);
+          return Values{o[0], o[1], o[2]};
+        });
     return {r[0], r[1], r[2]};
   }
+  TAPEFLOW_CHECK(alpha_in.size() == 1 && is_floating(alpha_in.dtype()),
+                 "[adam_update] alpha must be one float value, got ", alpha_in.describe());
+  const double alpha = *cast(host(alpha_in), DType::kFloat64).data<double>();
   const Device dev = op_device({&var, &m, &v, &grad}, "adam_update");
   if (!all_on(dev, {&var, &m, &v, &grad}))
     return adam_update(to_device(var, dev), to_device(m, dev), to_device(v, dev),
-                       to_device(grad, dev), alpha, one_minus_beta1, one_minus_beta2, epsilon);
+                       to_device(grad, dev), alpha_in, one_minus_beta1, one_minus_beta2,
+                       epsilon);
   TAPEFLOW_CHECK(is_floating(var.dtype()), "[adam_update] needs a float variable, got ",
                  var.describe());
   for (const Array* a : {&m, &v, &grad}) {

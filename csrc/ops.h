@@ -110,9 +110,11 @@ std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& label
 // ---- fused optimizer updates ---------------------------------------------------------
 // One Adam step, as TF's ApplyAdam / Keras 3: m' = m + (g - m) * (1 - beta1),
 // v' = v + (g * g - v) * (1 - beta2), var' = var - (m' * alpha) / (sqrt(v') + epsilon),
-// in the variables' dtype. Returns {var', m', v'} (new arrays; inputs are untouched).
+// in the variables' dtype. `alpha` (the bias-corrected step) is a one-element float
+// Array, read on the host, so a traced step computes it in the graph. Returns
+// {var', m', v'} (new arrays; inputs are untouched).
 std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
-                                 const Array& grad, double alpha, double one_minus_beta1,
+                                 const Array& grad, const Array& alpha, double one_minus_beta1,
                                  double one_minus_beta2, double epsilon);
 
 // ---- random (Philox4x32-10; see cpu/random.cpp for the exact stream) ---------------

@@ -159,9 +159,14 @@ def test_subclassed_model_with_custom_train_step() -> None:
 
     x, y = _blobs(50)
     model = Custom()
-    model.compile(keras.optimizers.SGD(0.05), "mse")
+    model.compile(keras.optimizers.SGD(0.05), "mse", run_eagerly=True)
     model.fit(x, y, batch_size=25, epochs=3, verbose=0)
     assert model.steps_seen == 12
+    # Compiled (the default): the Python body runs when traced only (TF Keras: 2 too).
+    model = Custom()
+    model.compile(keras.optimizers.SGD(0.05), "mse")
+    model.fit(x, y, batch_size=25, epochs=3, verbose=0)
+    assert model.steps_seen == 2
     assert len(model.trainable_weights) == 2
 
 

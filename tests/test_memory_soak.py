@@ -90,7 +90,9 @@ def test_fit_with_dropout_keeps_memory_flat(size, global_seed):
     model = keras.Sequential([keras.Input((4,)),
                               keras.layers.Dense(8, activation="relu"),
                               keras.layers.Dropout(0.5), keras.layers.Dense(1)])
-    model.compile(optimizer="sgd", loss="mse")
+    # Eager steps: every Dropout call draws through random_ops' counter tables (a
+    # compiled step's random nodes keep their own counters instead).
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True)
 
     def work(n: int) -> None:
         model.fit(x, y, batch_size=1, epochs=max(n // batches, 1), verbose=0)

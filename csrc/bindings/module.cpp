@@ -527,17 +527,40 @@ std::unique_ptr<graph::Builder> make_builder(py::object resolve_variable, py::ob
   return std::make_unique<graph::Builder>(resolve, where);
 }
 
-py::tuple run_graph(const graph::Graph& g, const graph::Values& inputs, graph::Values variables) {
+// Runs a graph on `inputs` with the captured Variables `variables` (Python objects): their
+// `_a` are read before the run; assigned ones are written back after it through
+// `write_back(variable, array)` when given (a trace in progress records the assignment),
+// else by setting `_a` directly.
+py::list run_graph(const graph::Graph& g, const graph::Values& inputs, const py::list& variables,
+                   const py::object& write_back) {
+  static PyObject* const a_name = PyUnicode_InternFromString("_a");
+  graph::Values values;
+  values.reserve(variables.size());
+  for (const py::handle v : variables) {
+    const py::object a = py::reinterpret_steal<py::object>(PyObject_GetAttr(v.ptr(), a_name));
+    if (!a) throw py::error_already_set();
+    values.push_back(a.cast<Array>());
+  }
   std::vector<char> assigned;
   graph::Values out;
   {
     py::gil_scoped_release release;
-    out = g.run(inputs, variables, assigned);
+    out = g.run(inputs, values, assigned);
   }
-  py::list changed(variables.size());
-  for (size_t i = 0; i < variables.size(); ++i)
-    changed[i] = assigned[i] ? py::cast(std::move(variables[i])) : py::none();
-  return py::make_tuple(py::cast(std::move(out)), changed);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!assigned[i]) continue;
+    // A variable's value is its own (a uid no other variable shares): traces find the
+    // variable an op reads by its value's uid.
+    py::object a = py::cast(values[i].renamed());
+    if (!write_back.is_none()) {
+      write_back(variables[i], a);
+    } else if (PyObject_SetAttr(variables[i].ptr(), a_name, a.ptr()) < 0) {
+      throw py::error_already_set();
+    }
+  }
+  py::list result(out.size());
+  for (size_t i = 0; i < out.size(); ++i) result[i] = py::cast(std::move(out[i]));
+  return result;
 }
 
 }  // namespace
@@ -591,6 +614,7 @@ PYBIND11_MODULE(_core, m) {
       .def("shares_storage", [](const Array& a, const Array& b) { return a.storage() == b.storage(); })
       .def("storage_use_count", [](const Array& a) { return a.storage().use_count(); })
       .def_property_readonly("uid", &Array::uid)
+      .def("renamed", &Array::renamed, "The same data as a new value (a new uid).")
       .def("__repr__", [](const Array& a) { return "<_core.Array " + a.describe() + ">"; })
       // numpy tries the buffer protocol first (host arrays: zero-copy); a GPU array
       // refuses it, and numpy falls back to this, which copies to the host.
@@ -697,8 +721,11 @@ PYBIND11_MODULE(_core, m) {
     return py::make_tuple(r[0], r[1]);
   }, py::arg("logits"), py::arg("labels"));
   m.def("adam_update", [](const Array& var, const Array& mm, const Array& v, const Array& g,
-                          double alpha, double b1, double b2, double eps) {
-    const auto r = ops::adam_update(var, mm, v, g, alpha, b1, b2, eps);
+                          const Array& alpha, double b1, double b2, double eps) {
+    const auto r = [&] {
+      py::gil_scoped_release release;
+      return ops::adam_update(var, mm, v, g, alpha, b1, b2, eps);
+    }();
     return py::make_tuple(r[0], r[1], r[2]);
   }, py::arg("var"), py::arg("m"), py::arg("v"), py::arg("grad"), py::arg("alpha"),
      py::arg("one_minus_beta1"), py::arg("one_minus_beta2"), py::arg("epsilon"));
@@ -820,7 +847,10 @@ PYBIND11_MODULE(_core, m) {
   py::class_<graph::Graph, std::shared_ptr<graph::Graph>>(m, "Graph",
       "A traced function's graph (csrc/graph/graph.h).")
       .def("run", &run_graph, py::arg("inputs"), py::arg("variables"),
-           "Runs the graph: returns (outputs, new values of the assigned variables or None).")
+           py::arg("write_back") = py::none(),
+           "Runs the graph on input Arrays with the captured Variables (read before, "
+           "assigned ones written back after: write_back(variable, array) if given); "
+           "returns the output Arrays.")
       .def_property_readonly("num_inputs", &graph::Graph::num_inputs)
       .def_property_readonly("num_outputs", &graph::Graph::num_outputs)
       .def_property_readonly("num_constants", &graph::Graph::num_constants)
@@ -862,5 +892,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("host_bytes_in_use", &host_bytes_in_use);
   m.def("host_bytes_cached", &host_bytes_cached);
+  m.def("host_fresh_allocations", &host_fresh_allocations);
   m.def("empty_cache", &empty_cache);
 }

@@ -20,6 +20,7 @@ namespace {
 
 std::atomic<int64_t> g_host_bytes{0};
 std::atomic<int64_t> g_device_bytes{0};
+std::atomic<int64_t> g_host_fresh{0};  // host blocks not served by the cache
 constexpr size_t kMinCached = size_t{64} << 10;  // below: exact (64-byte rounded) classes
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;
 // Small blocks get their own, smaller cache: glibc serves requests of 1 KiB and more
@@ -126,6 +127,7 @@ void* device_block(size_t cls, int index) {
 }
 
 void* fresh_block(size_t cls) {
+  g_host_fresh.fetch_add(1, std::memory_order_relaxed);
   void* p = std::aligned_alloc(kAlignment, cls);
   if (p == nullptr) {  // give cached blocks back and try once more
     cache().clear();
@@ -193,6 +195,7 @@ Storage::~Storage() {
 }
 
 int64_t host_bytes_in_use() { return g_host_bytes.load(); }
+int64_t host_fresh_allocations() { return g_host_fresh.load(); }
 int64_t host_bytes_cached() { return cache().bytes() + small_cache().bytes(); }
 void empty_cache() {
   cache().clear();

@@ -42,6 +42,9 @@ class Storage {
 
 // Bytes currently allocated by Storage on the host (for tests and leak checks).
 int64_t host_bytes_in_use();
+// How many host blocks came from the system rather than the cache so far (a compiled
+// training step in its steady state takes none).
+int64_t host_fresh_allocations();
 // Bytes held by the cache of freed blocks, and a way to give them back to the OS.
 int64_t host_bytes_cached();
 void empty_cache();  // host and GPU caches

@@ -16,6 +16,7 @@ from tapeflow.framework.device import to_host
 from tapeflow import _core
 from tapeflow.framework import errors
 from tapeflow.framework.tensor import convert_to_tensor
+from tapeflow.framework.variables import _set_value
 
 
 def _scalar(x: Any, np_dtype: Any) -> Any:
@@ -36,7 +37,10 @@ def ResourceApplyAdam(var: Any, m: Any, v: Any, beta1_power: Any, beta2_power: A
     g = convert_to_tensor(grad, dtype=var.dtype)
     coefficients = adam_coefficients(lr, beta1_power, beta2_power, beta1, beta2, epsilon,
                                      var.dtype.as_numpy_dtype)
-    var._a, m._a, v._a = _core.adam_update(var._a, m._a, v._a, g._a, *coefficients)
+    alpha = _core.full((), _core.DType.float64, coefficients[0])
+    new = _core.adam_update(var._a, m._a, v._a, g._a, alpha, *coefficients[1:])
+    for variable, value in zip((var, m, v), new):
+        _set_value(variable, value)
 
 
 def adam_coefficients(lr: Any, beta1_power: Any, beta2_power: Any, beta1: Any, beta2: Any,

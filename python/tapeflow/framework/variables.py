@@ -46,7 +46,7 @@ class Variable(_Operators):
             value = convert_to_tensor(initial_value, dtype=dtype)
         except ValueError as e:
             raise ValueError(f"initial_value: {e}") from None
-        self._a = value._a
+        self._a = value._a.renamed()  # never shared with another variable (see _set_value)
         self._trainable = True if trainable is None else bool(trainable)
         self._name = f"{_name_scope.current()}{name or 'Variable'}:0"
         Variable._created += 1
@@ -221,8 +221,10 @@ _all_variables: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValue
 def _set_value(var: Variable, array: Any) -> None:
     """Gives ``var`` a new value (a core Array): the one way assignments write, so a
     trace in progress (tf.function) records the assignment."""
-    if _tracing.stack:
+    if _tracing.stack:  # the trace knows the value by its uid
         _tracing.stack[-1].variable_assigned(var._handle, array)
+    else:  # its own uid: a trace tells variables apart by their values' uids
+        array = array.renamed()
     var._a = array
 
 

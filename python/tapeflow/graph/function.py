@@ -107,6 +107,7 @@ class _Trace:
     def variable_created(self, var: Any) -> None:
         self.created.append(var)
         self._created_ids.add(id(var))
+        self._saved[id(var)] = (var, var._a)  # its initial value, kept by the restore
 
     def variable_assigned(self, var: Any, array: Any) -> None:
         if id(var) in self._created_ids:
@@ -122,6 +123,8 @@ class _Trace:
         return name
 
     def restore(self) -> None:
+        """Undoes the trace's assignments (variables it created get their initial
+        values back): a call is one trace and then one run of the graph."""
         for var, array in self._saved.values():
             var._a = array
 
@@ -159,6 +162,36 @@ def _trace_type(x: Any) -> Any:
         return (_PYTHON, x)
     except TypeError:
         return (_OBJECT, id(x))
+
+
+def _fast_key(x: Any) -> Any:
+    """A cheap trace key for the common arguments (Tensors, tuples and lists of them,
+    None, hashable Python values): None when another kind needs the general path."""
+    t = type(x)
+    if t is Tensor:
+        a = x._a
+        return (a.shape, a.dtype_index)
+    if t is tuple or t is list:
+        kids = []
+        for c in x:
+            k = _fast_key(c)
+            if k is None and c is not None:
+                return None
+            kids.append(k)
+        return (t, tuple(kids))
+    if x is None or t is int or t is float or t is bool or t is str:
+        return (t, x)
+    return None
+
+
+def _gather(x: Any, out: List[Any]) -> None:
+    """The Arrays of the Tensors in x (what _fast_key accepted), in tf.nest order."""
+    t = type(x)
+    if t is Tensor:
+        out.append(x._a)
+    elif t is tuple or t is list:
+        for c in x:
+            _gather(c, out)
 
 
 def _compatible(general: Any, specific: Any) -> bool:
@@ -316,11 +349,9 @@ class _Specialization:
         self.created = created
 
     def run(self, arrays: List[Any]) -> Any:
-        variables = self.variables
-        outs, changed = self.graph.run(arrays, [v._a for v in variables])
-        for v, new in zip(variables, changed):
-            if new is not None:
-                _variables._set_value(v, new)
+        # Inside another trace, assignments go through _set_value so that it sees them.
+        outs = self.graph.run(arrays, self.variables,
+                              _variables._set_value if _tracing.stack else None)
         leaves = []
         for t in self.template:
             if type(t) is int:
@@ -418,7 +449,13 @@ class ConcreteFunction:
     def _call_arguments(self, arguments: "collections.OrderedDict[str, Any]") -> Any:
         arrays = [(leaf if isinstance(leaf, Tensor) else convert_to_tensor(leaf))._a
                   for _, leaf in _tensor_leaves(arguments)]
-        shapes = tuple(a.shape for a in arrays)
+        return self._call_arrays(arrays, lambda: arguments)
+
+    def _call_arrays(self, arrays: List[Any],
+                     arguments: Callable[[], "collections.OrderedDict[str, Any]"]) -> Any:
+        """Runs the graph for these input Arrays (``arguments()``: the call's arguments,
+        needed only to trace a new shape or path)."""
+        shapes = tuple([a.shape for a in arrays])
         paths = self._graphs.get(shapes)
         if paths:
             for i, spec in enumerate(paths):
@@ -430,7 +467,7 @@ class ConcreteFunction:
                     paths.insert(0, paths.pop(i))
                 return out
         for _ in range(_MAX_PATHS):
-            spec = self._specialization(arguments, shapes)
+            spec = self._specialization(arguments(), shapes)
             try:
                 return spec.run(arrays)
             except _GuardFailed:  # the branch depends on something else (a random draw)
@@ -572,7 +609,7 @@ class Function:
         params = list(self._signature.parameters.values())
         self._fast_arity = len(params) if all(
             p.kind == p.POSITIONAL_OR_KEYWORD and p.default is p.empty for p in params
-        ) and input_signature is None and not self._reduce_retracing else -1
+        ) and input_signature is None else -1
         self._tracing_count = 0
         self._variables_allowed = True
         code = getattr(python_function, "__code__", None)
@@ -639,18 +676,15 @@ class Function:
         if run_eagerly or _tape.active:
             return self._python_function(*args, **kwargs)
         if not kwargs and len(args) == self._fast_arity:  # all positional, no defaults
-            try:
-                key = tuple((a._a.shape, a._a.dtype_index) if type(a) is Tensor else
-                            _trace_type(a) for a in args)
-                hash(key)
-            except TypeError:
-                key = None
+            key = _fast_key(args)
             if key is not None:
                 cf = self._fast.get(key)
-                if cf is not None:
+                if cf is not None:  # the steady state: no binding, no nest walks
                     _called(self._stats_key, False, self._python_function)
-                    arguments = collections.OrderedDict(zip(self._signature.parameters, args))
-                    return cf._call_arguments(arguments)
+                    arrays: List[Any] = []
+                    _gather(args, arrays)
+                    return cf._call_arrays(arrays, lambda: collections.OrderedDict(
+                        zip(self._signature.parameters, args)))
                 arguments = self._bind(args, kwargs)
                 cf, traced = self._concrete_for(arguments)
                 self._fast[key] = cf

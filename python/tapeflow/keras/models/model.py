@@ -187,6 +187,14 @@ class _LazyResults(Mapping):
 class Model(Layer):
     """A trainable stack of layers (``keras.Model``), functional or subclassed."""
 
+    # compile()'s options, before compile() (predict works on an uncompiled model)
+    run_eagerly = False
+    jit_compile: Any = "auto"
+    steps_per_execution = 1
+    train_function: Any = None
+    test_function: Any = None
+    predict_function: Any = None
+
     def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
         if cls is Model and (len(args) >= 2 or "inputs" in kwargs):
             from tapeflow.keras.models.functional import Functional
@@ -236,6 +244,13 @@ class Model(Layer):
                                 "run_eagerly": run_eagerly,
                                 "steps_per_execution": steps_per_execution,
                                 "jit_compile": jit_compile}
+        if int(steps_per_execution) < 1:
+            raise ValueError("`steps_per_execution` must be a positive integer. Received: "
+                             f"steps_per_execution={steps_per_execution}")
+        self.run_eagerly = bool(run_eagerly)
+        self.jit_compile = jit_compile
+        self.steps_per_execution = int(steps_per_execution)
+        self.train_function = self.test_function = self.predict_function = None
         self.compiled = True
 
     def _ensure_compiled(self) -> None:
@@ -406,6 +421,72 @@ class Model(Layer):
         x, _, _ = _unpack(data)
         return self(x, training=False)
 
+    # -- compiled steps -------------------------------------------------------------
+    def _make_step_function(self, step: Any) -> Any:
+        """``step`` over a tuple of batches (``steps_per_execution`` of them), as one
+        tf.function unless ``run_eagerly`` (Keras 3 with the TensorFlow backend:
+        ``reduce_retracing=True``, so a smaller last batch adds one relaxed trace).
+        A step's lazily computed metric results are not graph outputs: they are read
+        after the call, only when someone looks."""
+
+        def multi_step(batches: Any) -> Any:
+            logs = None
+            for batch in batches:
+                logs = step(batch)
+            return None if isinstance(logs, _LazyResults) else logs
+
+        if getattr(self, "run_eagerly", False):
+            return multi_step
+        return tf.function(multi_step, reduce_retracing=True,
+                           jit_compile=self.jit_compile is True)
+
+    def make_train_function(self, force: bool = False) -> Any:
+        if getattr(self, "train_function", None) is None or force:
+            self.train_function = self._make_step_function(self.train_step)
+        return self.train_function
+
+    def make_test_function(self, force: bool = False) -> Any:
+        if getattr(self, "test_function", None) is None or force:
+            self.test_function = self._make_step_function(self.test_step)
+        return self.test_function
+
+    def make_predict_function(self, force: bool = False) -> Any:
+        if getattr(self, "predict_function", None) is None or force:
+            step = self.predict_step
+
+            def predict_steps(batches: Any) -> Any:
+                return [step(batch) for batch in batches]
+
+            self.predict_function = predict_steps if getattr(self, "run_eagerly", False) \
+                else tf.function(predict_steps, reduce_retracing=True,
+                                 jit_compile=self.jit_compile is True)
+        return self.predict_function
+
+    def _chunks(self, data: Any) -> Iterator[Tuple[Any, ...]]:
+        """Batches as tensors, ``steps_per_execution`` at a time."""
+        n = max(1, int(getattr(self, "steps_per_execution", 1)))
+        chunk: List[Any] = []
+        for batch in data:
+            if type(batch) is tuple:
+                chunk.append(tuple([tf.convert_to_tensor(a) if isinstance(a, np.ndarray)
+                                    else a for a in batch]))
+            else:
+                chunk.append(tf.nest.map_structure(
+                    lambda a: tf.convert_to_tensor(a) if isinstance(a, np.ndarray) else a,
+                    batch))
+            if len(chunk) == n:
+                yield tuple(chunk)
+                chunk = []
+        if chunk:
+            yield tuple(chunk)
+
+    def _metrics_result_or_logs(self, logs: Any) -> Any:
+        """What an epoch reports: the metrics' results, or the last step's own dict
+        when a custom train_step returned one (its values, as the user computed them)."""
+        if logs is None or isinstance(logs, _LazyResults):
+            return self.get_metrics_result()
+        return logs
+
     # -- loops --------------------------------------------------------------------
     @staticmethod
     def _floats(logs: Dict[str, Any]) -> Dict[str, float]:
@@ -457,19 +538,25 @@ class Model(Layer):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
             step = -1
+            logs: Any = None
             batch_logs = verbose == 1 and _terminal() or any(
                 not isinstance(c, (callbacks_module.History, callbacks_module.ProgbarLogger))
                 for c in cbs.callbacks)
-            for step, batch in enumerate(data):
+            train_function = self.make_train_function()
+            for chunk in self._chunks(data):
+                step += 1
                 cbs.on_train_batch_begin(step)
-                logs = self.train_step(batch)
+                logs = train_function(chunk)
+                if logs is None:
+                    logs = self.get_metrics_result()
+                step += len(chunk) - 1
                 # Per-batch values cost a few ops per metric: only when someone reads them.
                 cbs.on_train_batch_end(step, self._floats(logs) if batch_logs else {})
                 if self.stop_training:
                     break
             if data.steps is None:
                 data.steps = step + 1
-            epoch_logs = self._floats(self.get_metrics_result())
+            epoch_logs = self._floats(self._metrics_result_or_logs(logs))
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
                 vx, vy, vsw = _unpack(tuple(validation_data))
                 self._in_fit = True
@@ -512,9 +599,14 @@ class Model(Layer):
         self.reset_metrics()
         cbs.on_test_begin()
         logs: Dict[str, float] = {}
-        for step, batch in enumerate(data):
+        test_function = self.make_test_function()
+        step = -1
+        for chunk in self._chunks(data):
+            step += 1
             cbs.on_test_batch_begin(step)
-            logs = self._floats(self.test_step(batch))
+            out = test_function(chunk)
+            logs = self._floats(self.get_metrics_result() if out is None else out)
+            step += len(chunk) - 1
             cbs.on_test_batch_end(step, logs)
         logs = self._floats(self.get_metrics_result())
         cbs.on_test_end(logs)
@@ -539,9 +631,13 @@ class Model(Layer):
         cbs = self._callbacks(callbacks, verbose, 1, data.steps, add_history=False)
         cbs.on_predict_begin()
         outs: List[Any] = []
-        for step, batch in enumerate(data):
+        predict_function = self.make_predict_function()
+        step = -1
+        for chunk in self._chunks(data):
+            step += 1
             cbs.on_predict_batch_begin(step)
-            outs.append(self.predict_step(batch))
+            outs.extend(predict_function(chunk))
+            step += len(chunk) - 1
             cbs.on_predict_batch_end(step)
         cbs.on_predict_end()
         if not outs:

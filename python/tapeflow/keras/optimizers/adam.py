@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Dict, Sequence, Tuple
 
-import numpy as np
-
 import tapeflow as tf
 from tapeflow import _core
 from tapeflow.keras.optimizers.base_optimizer import Optimizer
-from tapeflow.raw_ops import adam_coefficients
+from tapeflow.framework.variables import _set_value
 
 
 class Adam(Optimizer):
@@ -55,8 +53,11 @@ class Adam(Optimizer):
                                           lambda: self._fused_coefficients(learning_rate, dtype))
             g = tf.cast(gradient, dtype)
             m, v = self._momentums[index], self._velocities[index]
-            variable._a, m._a, v._a = _core.adam_update(variable._a, m._a, v._a, g._a,
-                                                        *coefficients)
+            new_var, new_m, new_v = _core.adam_update(variable._a, m._a, v._a, g._a,
+                                                      *coefficients)
+            _set_value(variable, new_var)
+            _set_value(m, new_m)
+            _set_value(v, new_v)
             return
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon = self._per_step(
             dtype, lambda: self._coefficients(learning_rate, dtype))
@@ -73,22 +74,13 @@ class Adam(Optimizer):
         variable.assign_sub(
             m.read_value() * alpha / (tf.sqrt(v.read_value()) + epsilon))
 
-    def _fused_coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[float, ...]:
-        """This step's arguments of the fused update (see raw_ops.adam_coefficients)."""
-        beta_1_power, beta_2_power, lr = self._powers(learning_rate, dtype)
-        return adam_coefficients(lr, beta_1_power, beta_2_power, self.beta_1, self.beta_2,
-                                 self.epsilon, dtype.as_numpy_dtype)
-
-    def _powers(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
-        """beta_1^t, beta_2^t (t = iterations + 1) and the learning rate as numpy
-        scalars of dtype: the same rounding as Keras's tensor ops, computed once a step."""
-        # Python floats pass through float32 first, as keras.ops.cast(0.9, "float64") does.
-        np_dtype = np.dtype(dtype.as_numpy_dtype)
-        local_step = np_dtype.type(int(np.asarray(self.iterations)) + 1)
-        beta_1 = np_dtype.type(np.float32(self.beta_1))
-        beta_2 = np_dtype.type(np.float32(self.beta_2))
-        return (beta_1 ** local_step, beta_2 ** local_step,
-                np_dtype.type(np.asarray(learning_rate)))
+    def _fused_coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
+        """This step's arguments of the fused update after the gradient: alpha (a
+        one-element Array computed with tensor ops, so a compiled step computes it each
+        run), 1 - beta_1, 1 - beta_2 and epsilon."""
+        alpha = self._coefficients(learning_rate, dtype)[0]
+        return (alpha._a, 1.0 - float(self.beta_1), 1.0 - float(self.beta_2),
+                float(self.epsilon))
 
     def _coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
         """This step's ``alpha`` (bias corrections with ``t = iterations + 1``) and

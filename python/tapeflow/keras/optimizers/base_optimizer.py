@@ -306,7 +306,7 @@ class Optimizer(tf.__internal__.tracking.AutoTrackable):
             steps = self.gradient_accumulation_steps
             acc_grads = [self._accumulated_gradients[self._get_variable_index(v)]
                          for v in variables]
-            if int(self._iterations.numpy() + 1) % steps == 0:
+            if (self._iterations + 1) % steps == 0:  # a tensor: a guard when compiled
                 grads = [(g + acc.read_value()) / steps
                          for g, acc in zip(grads, acc_grads)]
                 grads = self._clip_gradients(grads)
@@ -324,7 +324,7 @@ class Optimizer(tf.__internal__.tracking.AutoTrackable):
         if self.use_ema:
             self._update_model_variables_moving_average(self._trainable_variables)
             freq = self.ema_overwrite_frequency
-            if freq and int(self.iterations.numpy() + 1) % freq == 0:
+            if freq and (self.iterations + 1) % freq == 0:
                 self._overwrite_model_variables_with_average_value(
                     self._trainable_variables)
 
