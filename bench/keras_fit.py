@@ -6,6 +6,7 @@ Workloads (medians of several runs, seconds unless noted):
   predict 600   : model.predict on 600 rows (ms)
   digits MLP    : Dense 64 relu, Dense 64 relu, Dense 10 softmax, Adam, 20 epochs,
                   batch 32 on scikit-learn's digits (1437 rows)
+tapeflow runs Keras's default compiled steps and, as a second row, ``run_eagerly=True``.
 Run: ``python bench/keras_fit.py [--peers ../.peers]`` (each peer in its own venv, same
 run). PyTorch runs equivalent hand-written loops.
 """
@@ -36,7 +37,8 @@ def med(fn, n=5):
     for _ in range(n):
         t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
     return statistics.median(ts)
-if lib in ("tapeflow", "tensorflow"):
+EAGER = {"run_eagerly": True} if lib == "tapeflow-eager" else {}
+if lib in ("tapeflow", "tapeflow-eager", "tensorflow"):
     if lib == "tensorflow":
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
         import keras
@@ -45,7 +47,7 @@ if lib in ("tapeflow", "tensorflow"):
     def chapter():
         m = keras.Sequential([keras.layers.Dense(1)])
         m.compile(optimizer=keras.optimizers.RMSprop(learning_rate=0.1),
-                  loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.BinaryAccuracy()])
+                  loss=keras.losses.MeanSquaredError(), metrics=[keras.metrics.BinaryAccuracy()], **EAGER)
         m.fit(xt, yt, epochs=5, batch_size=128, validation_data=(xv, yv), verbose=0)
         return m
     model = chapter()
@@ -55,7 +57,7 @@ if lib in ("tapeflow", "tensorflow"):
         m = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"),
                               keras.layers.Dense(64, activation="relu"),
                               keras.layers.Dense(10, activation="softmax")])
-        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"], **EAGER)
         m.fit(dx, dy, epochs=20, batch_size=32, verbose=0)
     digits_s = med(digits, 3)
 else:
@@ -106,7 +108,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--peers", default=os.path.join("..", ".peers"))
     args = parser.parse_args()
-    rows = [("tapeflow", run(sys.executable, "tapeflow"))]
+    rows = [("tapeflow", run(sys.executable, "tapeflow")),
+            ("tapeflow eager", run(sys.executable, "tapeflow-eager"))]
     for venv, lib in (("tf", "tensorflow"), ("torch", "torch")):
         py = os.path.join(args.peers, venv, "bin", "python")
         if os.path.exists(py):
@@ -116,7 +119,7 @@ def main() -> None:
     for lib, r in rows:
         if r:
             print(f"{lib:<18}{r['fit']:>14.4f}{r['predict_ms']:>15.3f}{r['digits']:>14.3f}")
-    for lib, r in rows[1:]:
+    for lib, r in rows[2:]:
         if r and ours:
             print(f"tapeflow / {lib}: fit {ours['fit'] / r['fit']:.3f}x, predict "
                   f"{ours['predict_ms'] / r['predict_ms']:.3f}x, digits "

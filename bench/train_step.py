@@ -1,4 +1,4 @@
-"""One eager training step of the chapter's linear classifier, tapeflow beside peers.
+"""One training step (eager, and as a tf.function) of the chapter's linear classifier, tapeflow beside peers.
 
 The step: forward (matmul + bias), square loss, gradient of W and b, two in-place
 updates, on the chapter's 2000 x 2 inputs. Run: ``python bench/train_step.py [--peers
@@ -23,6 +23,8 @@ inputs = np.vstack((rng.multivariate_normal([0, 3], [[1, .5], [.5, 1]], 1000),
                     rng.multivariate_normal([3, 0], [[1, .5], [.5, 1]], 1000))).astype(np.float32)
 targets = np.vstack((np.zeros((1000, 1), np.float32), np.ones((1000, 1), np.float32)))
 W0 = rng.uniform(size=(2, 1)).astype(np.float32)
+compiled = lib.endswith("+function")
+lib = lib.replace("+function", "")
 if lib in ("tapeflow", "tensorflow"):
     if lib == "tensorflow":
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -37,6 +39,8 @@ if lib in ("tapeflow", "tensorflow"):
         gW, gb = tape.gradient(loss, [W, b])
         W.assign_sub(gW * 0.1); b.assign_sub(gb * 0.1)
         return loss
+    if compiled:
+        step = tf.function(step)
 elif lib == "torch":
     import torch
     W = torch.tensor(W0, requires_grad=True); b = torch.zeros(1, requires_grad=True)
@@ -80,11 +84,12 @@ def main() -> None:
     parser.add_argument("--peers", default=os.path.join("..", ".peers"))
     args = parser.parse_args()
     rows = [("numpy (by hand)", run(sys.executable, "numpy")),
-            ("tapeflow", run(sys.executable, "tapeflow"))]
-    for venv, lib in (("torch", "torch"), ("tf", "tensorflow")):
+            ("tapeflow", run(sys.executable, "tapeflow")),
+            ("tapeflow function", run(sys.executable, "tapeflow+function"))]
+    for venv, lib in (("torch", "torch"), ("tf", "tensorflow"), ("tf", "tensorflow+function")):
         py = os.path.join(args.peers, venv, "bin", "python")
         if os.path.exists(py):
-            rows.append((lib, run(py, lib)))
+            rows.append((lib.replace("+", " "), run(py, lib)))
     ours = rows[1][1]
     print(f"{'library':<18}{'us/step':>10}{'tapeflow / this':>18}")
     for lib, us in rows:

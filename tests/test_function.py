@@ -542,3 +542,39 @@ def test_compiled_matches_eager(case) -> None:  # noqa: ANN001
         pytest.skip(f"{case.name}: data-dependent shape, not traceable yet")
     for e, c in zip(tf.nest.flatten(eager), tf.nest.flatten(compiled)):
         np.testing.assert_array_equal(e.numpy(), c.numpy(), err_msg=case.name)
+
+
+# ---- tf.cond / tf.case / tf.switch_case / tf.while_loop ------------------------------------
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_control_flow_functions(compiled: bool) -> None:
+    def run(x, k):  # noqa: ANN001, ANN202
+        a = tf.cond(x > 0, lambda: x * 2.0, lambda: -x)
+        b = tf.case([(x > 10.0, lambda: tf.constant(1)), (x > 0.0, lambda: tf.constant(2))],
+                    default=lambda: tf.constant(3))
+        c = tf.switch_case(k, [lambda: tf.constant(10.0), lambda: tf.constant(20.0)],
+                           default=lambda: tf.constant(-1.0))
+        i, s = tf.while_loop(lambda i, s: i < k + 3, lambda i, s: (i + 1, s + x),
+                             (tf.constant(0), tf.constant(0.0)))
+        return a, b, c, i, s
+
+    f = tf.function(run) if compiled else run
+    for x, k, want in [(2.0, 1, (4.0, 2, 20.0, 4, 8.0)), (-1.0, 0, (1.0, 3, 10.0, 3, -3.0)),
+                       (20.0, 5, (40.0, 1, -1.0, 8, 160.0)), (2.0, 1, (4.0, 2, 20.0, 4, 8.0))]:
+        got = f(tf.constant(x), tf.constant(k))
+        assert [float(g.numpy()) for g in got] == list(want)
+
+
+def test_while_loop_structure_and_errors() -> None:
+    out = tf.while_loop(lambda v: v < 5, lambda v: v + 1, tf.constant(0))
+    assert out.numpy() == 5
+    out = tf.while_loop(lambda v: True, lambda v: v + 1, [tf.constant(0)],
+                        maximum_iterations=3)
+    assert isinstance(out, list) and out[0].numpy() == 3
+    with pytest.raises(ValueError):
+        tf.while_loop(lambda a, b: a < 1, lambda a, b: (a + 1,), (tf.constant(0), 1))
+    with pytest.raises(TypeError, match="'cond' must be callable."):
+        tf.while_loop(1, lambda v: v, [1])
+    with pytest.raises(TypeError, match="true_fn must be callable."):
+        tf.cond(True, 1, lambda: 2)
