@@ -4,21 +4,15 @@
 
 #include "autodiff/backprop.h"
 #include "ops.h"
+#include "tests/float64_arrays.h"
 
 using namespace tapeflow;
+using test_util::to_vec;
+using test_util::values;
 using autodiff::Node;
 using autodiff::Rule;
 
 namespace {
-Array values(const Shape& shape, std::vector<double> v) {
-  Array a = Array::empty(shape, DType::kFloat64);
-  for (size_t i = 0; i < v.size(); ++i) a.data<double>()[i] = v[i];
-  return a;
-}
-std::vector<double> to_vec(const Array& a) {
-  const Array c = ops::contiguous(a);
-  return std::vector<double>(c.data<double>(), c.data<double>() + c.size());
-}
 Node node(Rule rule, std::vector<int64_t> in, std::vector<const Array*> in_arrays,
           std::vector<int64_t> out, std::vector<const Array*> out_arrays) {
   Node n;

@@ -4,21 +4,15 @@
 
 #include "graph/graph.h"
 #include "ops.h"
+#include "tests/float64_arrays.h"
 
 using namespace tapeflow;
+using test_util::to_vec;
+using test_util::values;
 using graph::Builder;
 using graph::Values;
 
 namespace {
-Array values(const Shape& shape, std::vector<double> v) {
-  Array a = Array::empty(shape, DType::kFloat64);
-  for (size_t i = 0; i < v.size(); ++i) a.data<double>()[i] = v[i];
-  return a;
-}
-std::vector<double> to_vec(const Array& a) {
-  const Array c = ops::contiguous(a);
-  return std::vector<double>(c.data<double>(), c.data<double>() + c.size());
-}
 std::vector<std::string> ops_of(const graph::Graph& g) {
   std::vector<std::string> v;
   for (const auto& n : g.nodes()) v.push_back(n.op);
