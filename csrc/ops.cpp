@@ -192,7 +192,7 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 // ---- elementwise ----------------------------------------------------------------
 
 Array unary(UnaryOp op, const Array& x) {
-  TAPEFLOW_TRACE(unary_name(op), {x}, unary(op, in[0]));
+  TAPEFLOW_TRACE(unary_name(op), {x}, graph::Attrs{});
   const char* name = unary_name(op);
   const Device dev = op_device({&x}, name);
   if (x.device() != dev) return unary(op, to_device(x, dev));
@@ -221,7 +221,7 @@ static bool is_broadcast_scalar(const Array& x) {
 }
 
 Array binary(BinaryOp op, const Array& a, const Array& b) {
-  TAPEFLOW_TRACE(binary_name(op), (Values{a, b}), binary(op, in[0], in[1]));
+  TAPEFLOW_TRACE(binary_name(op), (Values{a, b}), graph::Attrs{});
   const char* name = binary_name(op);
   const Device dev = op_device({&a, &b}, name);
   if (!all_on(dev, {&a, &b})) return binary(op, to_device(a, dev), to_device(b, dev));
@@ -281,8 +281,29 @@ TAPEFLOW_UNARY_OPS(TAPEFLOW_DEFINE_UNARY)
 TAPEFLOW_BINARY_OPS(TAPEFLOW_DEFINE_BINARY)
 #undef TAPEFLOW_DEFINE_BINARY
 
+// Graph ops: one per unary and binary op of the op list, without attributes.
+static const bool kElementwiseGraphOps = [] {
+  for (int i = 0; i < kNumUnaryOps; ++i) {
+    const auto op = static_cast<UnaryOp>(i);
+    graph::register_op(kUnaryNames[i], [op](const graph::Attrs&) {
+      return graph::kernel_of([op](const Values& in) { return unary(op, in[0]); });
+    });
+  }
+  for (int i = 0; i < kNumBinaryOps; ++i) {
+    const auto op = static_cast<BinaryOp>(i);
+    graph::register_op(kBinaryNames[i], [op](const graph::Attrs&) {
+      return graph::kernel_of([op](const Values& in) { return binary(op, in[0], in[1]); });
+    });
+  }
+  return true;
+}();
+
+TAPEFLOW_GRAPH_OP("where", a) {
+  return graph::kernel_of([](const Values& in) { return where(in[0], in[1], in[2]); });
+}
+
 Array where(const Array& cond, const Array& a, const Array& b) {
-  TAPEFLOW_TRACE("where", (Values{cond, a, b}), where(in[0], in[1], in[2]));
+  TAPEFLOW_TRACE("where", (Values{cond, a, b}), graph::Attrs{});
   const Device dev = op_device({&cond, &a, &b}, "where");
   if (!all_on(dev, {&cond, &a, &b}))
     return where(to_device(cond, dev), to_device(a, dev), to_device(b, dev));
@@ -347,8 +368,12 @@ void copy_into(const Array& dst, const Array& src) {
               nullptr);
 }
 
+TAPEFLOW_GRAPH_OP("copy", a) {
+  return graph::kernel_of([](const Values& in) { return copy(in[0]); });
+}
+
 Array copy(const Array& x) {
-  TAPEFLOW_TRACE("copy", {x}, copy(in[0]));
+  TAPEFLOW_TRACE("copy", {x}, graph::Attrs{});
   TAPEFLOW_CHECK(x.defined(), "[copy] got an undefined array");
   Array out = Array::empty(x.shape(), x.dtype(), x.device());
   copy_into(out, x);
@@ -357,8 +382,13 @@ Array copy(const Array& x) {
 
 Array contiguous(const Array& x) { return x.is_contiguous() ? x : copy(x); }
 
+TAPEFLOW_GRAPH_OP("cast", a) {
+  const DType dtype = a.dtype("dtype");
+  return graph::kernel_of([dtype](const Values& in) { return cast(in[0], dtype); });
+}
+
 Array cast(const Array& x, DType dtype) {
-  TAPEFLOW_TRACE("cast", {x}, cast(in[0], dtype));
+  TAPEFLOW_TRACE("cast", {x}, (graph::Attrs{{"dtype", dtype_name(dtype)}}));
   const Device dev = op_device({&x}, "cast");
   if (x.device() != dev) return cast(to_device(x, dev), dtype);
   if (x.dtype() == dtype) return x;
@@ -369,8 +399,13 @@ Array cast(const Array& x, DType dtype) {
 
 // ---- views ------------------------------------------------------------------------
 
+TAPEFLOW_GRAPH_OP("reshape", a) {
+  const Shape shape(a.ints("shape"));  // may hold one -1
+  return graph::kernel_of([shape](const Values& in) { return reshape(in[0], shape); });
+}
+
 Array reshape(const Array& x, Shape shape) {
-  TAPEFLOW_TRACE("reshape", {x}, reshape(in[0], shape));
+  TAPEFLOW_TRACE("reshape", {x}, (graph::Attrs{{"shape", graph::Attrs::of(shape)}}));
   int64_t known = 1, infer = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
@@ -392,8 +427,13 @@ Array reshape(const Array& x, Shape shape) {
   return src.view(shape, contiguous_strides(shape), src.offset());
 }
 
+TAPEFLOW_GRAPH_OP("transpose", a) {
+  const Axes perm = a.ints("perm");
+  return graph::kernel_of([perm](const Values& in) { return transpose(in[0], perm); });
+}
+
 Array transpose(const Array& x, const Axes& perm_in) {
-  TAPEFLOW_TRACE("transpose", {x}, transpose(in[0], perm_in));
+  TAPEFLOW_TRACE("transpose", {x}, (graph::Attrs{{"perm", perm_in}}));
   const int64_t n = x.ndim();
   Axes perm = perm_in;
   if (perm.empty() && n > 0) {
@@ -414,8 +454,13 @@ Array transpose(const Array& x, const Axes& perm_in) {
   return x.view(shape, strides, x.offset());
 }
 
+TAPEFLOW_GRAPH_OP("broadcast_to", a) {
+  const Shape shape = a.shape("shape");
+  return graph::kernel_of([shape](const Values& in) { return broadcast_to(in[0], shape); });
+}
+
 Array broadcast_to(const Array& x, const Shape& shape) {
-  TAPEFLOW_TRACE("broadcast_to", {x}, broadcast_to(in[0], shape));
+  TAPEFLOW_TRACE("broadcast_to", {x}, (graph::Attrs{{"shape", graph::Attrs::of(shape)}}));
   TAPEFLOW_CHECK(static_cast<int64_t>(shape.size()) >= x.ndim() &&
                      broadcast_shapes(x.shape(), shape, "broadcast_to") == shape,
                  "[broadcast_to] Unable to broadcast tensor of shape ", shape_str(x.shape()),
@@ -423,8 +468,13 @@ Array broadcast_to(const Array& x, const Shape& shape) {
   return x.view(shape, broadcast_strides(x, shape), x.offset());
 }
 
+TAPEFLOW_GRAPH_OP("expand_dims", a) {
+  const int64_t axis = a.i("axis");
+  return graph::kernel_of([axis](const Values& in) { return expand_dims(in[0], axis); });
+}
+
 Array expand_dims(const Array& x, int64_t axis) {
-  TAPEFLOW_TRACE("expand_dims", {x}, expand_dims(in[0], axis));
+  TAPEFLOW_TRACE("expand_dims", {x}, (graph::Attrs{{"axis", axis}}));
   const int64_t n = x.ndim();
   TAPEFLOW_CHECK(axis >= -n - 1 && axis <= n, "[expand_dims] axis ", axis,
                  " is out of range for an array of rank ", n, " (expected [", -n - 1, ", ", n,
@@ -437,8 +487,13 @@ Array expand_dims(const Array& x, int64_t axis) {
   return x.view(shape, strides, x.offset());
 }
 
+TAPEFLOW_GRAPH_OP("squeeze", a) {
+  const Axes axes = a.ints("axes");
+  return graph::kernel_of([axes](const Values& in) { return squeeze(in[0], axes); });
+}
+
 Array squeeze(const Array& x, const Axes& axes) {
-  TAPEFLOW_TRACE("squeeze", {x}, squeeze(in[0], axes));
+  TAPEFLOW_TRACE("squeeze", {x}, (graph::Attrs{{"axes", axes}}));
   std::vector<bool> drop(static_cast<size_t>(x.ndim()), axes.empty());
   if (axes.empty()) {
     for (int64_t d = 0; d < x.ndim(); ++d) drop[d] = x.dim(d) == 1;
@@ -460,8 +515,42 @@ Array squeeze(const Array& x, const Axes& axes) {
   return x.view(shape, strides, x.offset());
 }
 
+// Slice arguments as one attribute: five ints per entry (which of start/stop/index are
+// set as bits 1/2/4, start, stop, step, index).
+static std::vector<int64_t> slice_attr(const std::vector<SliceArg>& args) {
+  std::vector<int64_t> out;
+  out.reserve(args.size() * 5);
+  for (const SliceArg& s : args) {
+    out.push_back((s.start ? 1 : 0) | (s.stop ? 2 : 0) | (s.index ? 4 : 0));
+    out.push_back(s.start.value_or(0));
+    out.push_back(s.stop.value_or(0));
+    out.push_back(s.step);
+    out.push_back(s.index.value_or(0));
+  }
+  return out;
+}
+
+static std::vector<SliceArg> slice_args(const graph::Attrs& a) {
+  const std::vector<int64_t>& v = a.ints("args");
+  TAPEFLOW_CHECK(v.size() % 5 == 0, "[graph] attribute 'args' must hold 5 ints per index");
+  std::vector<SliceArg> args(v.size() / 5);
+  for (size_t k = 0; k < args.size(); ++k) {
+    const int64_t* e = &v[5 * k];
+    if (e[0] & 1) args[k].start = e[1];
+    if (e[0] & 2) args[k].stop = e[2];
+    args[k].step = e[3];
+    if (e[0] & 4) args[k].index = e[4];
+  }
+  return args;
+}
+
+TAPEFLOW_GRAPH_OP("slice", a) {
+  const std::vector<SliceArg> args = slice_args(a);
+  return graph::kernel_of([args](const Values& in) { return slice(in[0], args); });
+}
+
 Array slice(const Array& x, const std::vector<SliceArg>& args) {
-  TAPEFLOW_TRACE("slice", {x}, slice(in[0], args));
+  TAPEFLOW_TRACE("slice", {x}, (graph::Attrs{{"args", slice_attr(args)}}));
   TAPEFLOW_CHECK(static_cast<int64_t>(args.size()) <= x.ndim(), "[slice] ", args.size(),
                  " indices for an array of rank ", x.ndim(), " (", x.describe(), ")");
   Shape shape;
@@ -514,8 +603,14 @@ Array slice(const Array& x, const std::vector<SliceArg>& args) {
   return x.view(shape, strides, empty ? x.offset() : offset);
 }
 
+TAPEFLOW_GRAPH_OP("slice_assign", a) {
+  const std::vector<SliceArg> args = slice_args(a);
+  return graph::kernel_of(
+      [args](const Values& in) { return slice_assign(in[0], args, in[1]); });
+}
+
 Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Array& value) {
-  TAPEFLOW_TRACE("slice_assign", (Values{x, value}), slice_assign(in[0], args, in[1]));
+  TAPEFLOW_TRACE("slice_assign", (Values{x, value}), (graph::Attrs{{"args", slice_attr(args)}}));
   const Device dev = op_device({&x, &value}, "slice_assign");
   if (!all_on(dev, {&x, &value})) return slice_assign(to_device(x, dev), args, to_device(value, dev));
   TAPEFLOW_CHECK(x.dtype() == value.dtype(), "[slice_assign] value must have the variable's dtype ",
@@ -535,8 +630,19 @@ Array slice_assign(const Array& x, const std::vector<SliceArg>& args, const Arra
 // A constant, so results are bit-identical at any thread count.
 constexpr int64_t kReduceBlock = 1 << 16;
 
+// A reduction's attributes: "axes" (absent: all axes) and "keepdims".
+static graph::Attrs reduce_attrs(const std::optional<Axes>& axes, bool keepdims) {
+  graph::Attrs a{{"keepdims", int64_t{keepdims}}};
+  if (axes) a.set("axes", *axes);
+  return a;
+}
+
+static std::optional<Axes> reduce_axes(const graph::Attrs& a) {
+  return a.has("axes") ? std::optional<Axes>(a.ints("axes")) : std::nullopt;
+}
+
 Array reduce(ReduceOp op, const Array& x, const std::optional<Axes>& axes, bool keepdims) {
-  TAPEFLOW_TRACE(reduce_name(op), {x}, reduce(op, in[0], axes, keepdims));
+  TAPEFLOW_TRACE(reduce_name(op), {x}, reduce_attrs(axes, keepdims));
   const char* name = reduce_name(op);
   const Device dev = op_device({&x}, name);
   if (x.device() != dev) return reduce(op, to_device(x, dev), axes, keepdims);
@@ -628,8 +734,14 @@ Array sum(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
   return reduce(ReduceOp::sum, x, axes, keepdims);
 }
 
+TAPEFLOW_GRAPH_OP("mean", a) {
+  const std::optional<Axes> axes = reduce_axes(a);
+  const bool keepdims = a.b("keepdims");
+  return graph::kernel_of([axes, keepdims](const Values& in) { return mean(in[0], axes, keepdims); });
+}
+
 Array mean(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
-  TAPEFLOW_TRACE("mean", {x}, mean(in[0], axes, keepdims));
+  TAPEFLOW_TRACE("mean", {x}, reduce_attrs(axes, keepdims));
   TAPEFLOW_CHECK(x.dtype() != DType::kBool, "[mean] does not support dtype bool");
   Array s = reduce(ReduceOp::sum, x, axes, keepdims);
   const int64_t count = s.size() == 0 ? 0 : x.size() / s.size();
@@ -641,7 +753,8 @@ Array mean(const Array& x, const std::optional<Axes>& axes, bool keepdims) {
 }
 
 static Array arg_reduce(ReduceOp op, const Array& x, int64_t axis, DType out) {
-  TAPEFLOW_TRACE(reduce_name(op), {x}, arg_reduce(op, in[0], axis, out));
+  TAPEFLOW_TRACE(reduce_name(op), {x},
+                 (graph::Attrs{{"axis", axis}, {"output_type", dtype_name(out)}}));
   TAPEFLOW_CHECK(out == DType::kInt32 || out == DType::kInt64, "[", reduce_name(op),
                  "] output_type must be int32 or int64, got ", dtype_name(out));
   TAPEFLOW_CHECK(x.ndim() > 0, "[", reduce_name(op), "] needs an array of rank >= 1, got ",
@@ -656,12 +769,35 @@ Array argmin(const Array& x, int64_t axis, DType out) {
   return arg_reduce(ReduceOp::argmin, x, axis, out);
 }
 
+// Graph ops: one per reduction ("axes", "keepdims"); argmax/argmin traced through
+// arg_reduce carry "axis" and "output_type" instead.
+static const bool kReduceGraphOps = [] {
+  for (int i = 0; i < kNumReduceOps; ++i) {
+    const auto op = static_cast<ReduceOp>(i);
+    graph::register_op(kReduceNames[i], [op](const graph::Attrs& a) {
+      if (a.has("output_type")) {
+        const int64_t axis = a.i("axis");
+        const DType out = a.dtype("output_type");
+        return graph::kernel_of(
+            [op, axis, out](const Values& in) { return arg_reduce(op, in[0], axis, out); });
+      }
+      const std::optional<Axes> axes = reduce_axes(a);
+      const bool keepdims = a.b("keepdims");
+      return graph::kernel_of(
+          [op, axes, keepdims](const Values& in) { return reduce(op, in[0], axes, keepdims); });
+    });
+  }
+  return true;
+}();
+
 // ---- scans -------------------------------------------------------------------------
 
 const char* scan_name(ScanOp op) { return kScanNames[static_cast<int>(op)]; }
 
 Array scan(ScanOp op, const Array& x, int64_t axis, bool exclusive, bool reverse) {
-  TAPEFLOW_TRACE(scan_name(op), {x}, scan(op, in[0], axis, exclusive, reverse));
+  TAPEFLOW_TRACE(scan_name(op), {x},
+                 (graph::Attrs{{"axis", axis}, {"exclusive", int64_t{exclusive}},
+                               {"reverse", int64_t{reverse}}}));
   const char* name = scan_name(op);
   const Device dev = op_device({&x}, name);
   if (x.device() != dev) return scan(op, to_device(x, dev), axis, exclusive, reverse);
@@ -723,10 +859,31 @@ Array cumulative_logsumexp(const Array& x, int64_t axis, bool exclusive, bool re
   return scan(ScanOp::cumulative_logsumexp, x, axis, exclusive, reverse);
 }
 
+static const bool kScanGraphOps = [] {
+  for (int i = 0; i < kNumScanOps; ++i) {
+    const auto op = static_cast<ScanOp>(i);
+    graph::register_op(kScanNames[i], [op](const graph::Attrs& a) {
+      const int64_t axis = a.i("axis");
+      const bool exclusive = a.b("exclusive"), reverse = a.b("reverse");
+      return graph::kernel_of([=](const Values& in) {
+        return scan(op, in[0], axis, exclusive, reverse);
+      });
+    });
+  }
+  return true;
+}();
+
 // ---- matmul ------------------------------------------------------------------------
 
+TAPEFLOW_GRAPH_OP("matmul", a) {
+  const bool ta = a.b("transpose_a"), tb = a.b("transpose_b");
+  return graph::kernel_of([ta, tb](const Values& in) { return matmul(in[0], in[1], ta, tb); });
+}
+
 Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b) {
-  TAPEFLOW_TRACE("matmul", (Values{a, b}), matmul(in[0], in[1], transpose_a, transpose_b));
+  TAPEFLOW_TRACE("matmul", (Values{a, b}),
+                 (graph::Attrs{{"transpose_a", int64_t{transpose_a}},
+                               {"transpose_b", int64_t{transpose_b}}}));
   const Device dev = op_device({&a, &b}, "matmul");
   if (!all_on(dev, {&a, &b}))
     return matmul(to_device(a, dev), to_device(b, dev), transpose_a, transpose_b);
@@ -867,8 +1024,13 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
 
 // ---- data movement ---------------------------------------------------------------
 
+TAPEFLOW_GRAPH_OP("concat", a) {
+  const int64_t axis = a.i("axis");
+  return graph::kernel_of([axis](const Values& in) { return concat(in, axis); });
+}
+
 Array concat(const std::vector<Array>& xs, int64_t axis) {
-  TAPEFLOW_TRACE("concat", xs, concat(in, axis));
+  TAPEFLOW_TRACE("concat", xs, (graph::Attrs{{"axis", axis}}));
   TAPEFLOW_CHECK(!xs.empty(), "[concat] needs at least one input");
   const Array& first = xs[0];
   TAPEFLOW_CHECK(first.ndim() > 0, "[concat] Can't concatenate scalars (use stack instead)");
@@ -903,8 +1065,13 @@ Array concat(const std::vector<Array>& xs, int64_t axis) {
   return out;
 }
 
+TAPEFLOW_GRAPH_OP("stack", a) {
+  const int64_t axis = a.i("axis");
+  return graph::kernel_of([axis](const Values& in) { return stack(in, axis); });
+}
+
 Array stack(const std::vector<Array>& xs, int64_t axis) {
-  TAPEFLOW_TRACE("stack", xs, stack(in, axis));
+  TAPEFLOW_TRACE("stack", xs, (graph::Attrs{{"axis", axis}}));
   TAPEFLOW_CHECK(!xs.empty(), "[stack] needs at least one input");
   const int64_t rank = xs[0].ndim();
   TAPEFLOW_CHECK(axis >= -rank - 1 && axis <= rank, "[stack] axis ", axis,
@@ -919,8 +1086,13 @@ Array stack(const std::vector<Array>& xs, int64_t axis) {
   return concat(expanded, axis);
 }
 
+TAPEFLOW_GRAPH_OP("gather", a) {
+  const int64_t axis = a.i("axis");
+  return graph::kernel_of([axis](const Values& in) { return gather(in[0], in[1], axis); });
+}
+
 Array gather(const Array& params, const Array& indices, int64_t axis) {
-  TAPEFLOW_TRACE("gather", (Values{params, indices}), gather(in[0], in[1], axis));
+  TAPEFLOW_TRACE("gather", (Values{params, indices}), (graph::Attrs{{"axis", axis}}));
   const Device dev = op_device({&params, &indices}, "gather");
   if (!all_on(dev, {&params, &indices}))
     return gather(to_device(params, dev), to_device(indices, dev), axis);
@@ -953,8 +1125,16 @@ Array gather(const Array& params, const Array& indices, int64_t axis) {
   return out;
 }
 
+TAPEFLOW_GRAPH_OP("scatter_add", a) {
+  const Shape shape = a.shape("shape");
+  const int64_t axis = a.i("axis");
+  return graph::kernel_of(
+      [shape, axis](const Values& in) { return scatter_add(in[0], in[1], shape, axis); });
+}
+
 Array scatter_add(const Array& indices, const Array& updates, const Shape& shape, int64_t axis) {
-  TAPEFLOW_TRACE("scatter_add", (Values{indices, updates}), scatter_add(in[0], in[1], shape, axis));
+  TAPEFLOW_TRACE("scatter_add", (Values{indices, updates}),
+                 (graph::Attrs{{"shape", graph::Attrs::of(shape)}, {"axis", axis}}));
   const Device dev = op_device({&indices, &updates}, "scatter_add");
   if (!all_on(dev, {&indices, &updates}))
     return scatter_add(to_device(indices, dev), to_device(updates, dev), shape, axis);
@@ -991,9 +1171,20 @@ Array scatter_add(const Array& indices, const Array& updates, const Shape& shape
   return out;
 }
 
+TAPEFLOW_GRAPH_OP("one_hot", a) {
+  const int64_t depth = a.i("depth"), axis = a.i("axis");
+  const double on = a.f("on_value"), off = a.f("off_value");
+  const DType dtype = a.dtype("dtype");
+  return graph::kernel_of([=](const Values& in) {
+    return one_hot(in[0], depth, on, off, axis, dtype);
+  });
+}
+
 Array one_hot(const Array& indices, int64_t depth, double on_value, double off_value,
               int64_t axis, DType dtype) {
-  TAPEFLOW_TRACE("one_hot", {indices}, one_hot(in[0], depth, on_value, off_value, axis, dtype));
+  TAPEFLOW_TRACE("one_hot", {indices},
+                 (graph::Attrs{{"depth", depth}, {"on_value", on_value}, {"off_value", off_value},
+                               {"axis", axis}, {"dtype", dtype_name(dtype)}}));
   const Device dev = op_device({&indices}, "one_hot");
   if (indices.device() != dev)
     return one_hot(to_device(indices, dev), depth, on_value, off_value, axis, dtype);
@@ -1029,8 +1220,13 @@ Array one_hot(const Array& indices, int64_t depth, double on_value, double off_v
   return copy(transpose(out, perm));
 }
 
+TAPEFLOW_GRAPH_OP("tile", a) {
+  const std::vector<int64_t> multiples = a.ints("multiples");
+  return graph::kernel_of([multiples](const Values& in) { return tile(in[0], multiples); });
+}
+
 Array tile(const Array& x, const std::vector<int64_t>& multiples) {
-  TAPEFLOW_TRACE("tile", {x}, tile(in[0], multiples));
+  TAPEFLOW_TRACE("tile", {x}, (graph::Attrs{{"multiples", multiples}}));
   const Device dev = op_device({&x}, "tile");
   if (x.device() != dev) return tile(to_device(x, dev), multiples);
   TAPEFLOW_CHECK(static_cast<int64_t>(multiples.size()) == x.ndim(),
@@ -1050,8 +1246,26 @@ Array tile(const Array& x, const std::vector<int64_t>& multiples) {
   return reshape(copy(x.view(vshape, vstrides, x.offset())), oshape);
 }
 
+static std::vector<int64_t> pad_attr(const std::vector<std::pair<int64_t, int64_t>>& paddings) {
+  std::vector<int64_t> flat;
+  for (const auto& p : paddings) {
+    flat.push_back(p.first);
+    flat.push_back(p.second);
+  }
+  return flat;
+}
+
+TAPEFLOW_GRAPH_OP("pad", a) {
+  const std::vector<int64_t>& flat = a.ints("paddings");
+  TAPEFLOW_CHECK(flat.size() % 2 == 0, "[graph] attribute 'paddings' must hold pairs");
+  std::vector<std::pair<int64_t, int64_t>> paddings;
+  for (size_t k = 0; k < flat.size(); k += 2) paddings.emplace_back(flat[k], flat[k + 1]);
+  const double value = a.f("value");
+  return graph::kernel_of([paddings, value](const Values& in) { return pad(in[0], paddings, value); });
+}
+
 Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings, double value) {
-  TAPEFLOW_TRACE("pad", {x}, pad(in[0], paddings, value));
+  TAPEFLOW_TRACE("pad", {x}, (graph::Attrs{{"paddings", pad_attr(paddings)}, {"value", value}}));
   const Device dev = op_device({&x}, "pad");
   if (x.device() != dev) return pad(to_device(x, dev), paddings, value);
   TAPEFLOW_CHECK(static_cast<int64_t>(paddings.size()) == x.ndim(),
@@ -1076,8 +1290,13 @@ Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddin
 
 // ---- fused activations ----------------------------------------------------------------
 
+TAPEFLOW_GRAPH_OP("softmax", a) {
+  const int64_t axis = a.i("axis");
+  return graph::kernel_of([axis](const Values& in) { return softmax(in[0], axis); });
+}
+
 Array softmax(const Array& x, int64_t axis) {
-  TAPEFLOW_TRACE("softmax", {x}, softmax(in[0], axis));
+  TAPEFLOW_TRACE("softmax", {x}, (graph::Attrs{{"axis", axis}}));
   TAPEFLOW_CHECK(x.defined(), "[softmax] got an undefined array");
   TAPEFLOW_CHECK(is_floating(x.dtype()), "[softmax] Value for attr 'T' of ",
                  dtype_name(x.dtype()), " is not in the list of allowed values: float, double");
@@ -1089,12 +1308,16 @@ Array softmax(const Array& x, int64_t axis) {
 
 // ---- fused losses -------------------------------------------------------------------
 
+TAPEFLOW_GRAPH_OP("sparse_softmax_xent", a) {
+  return graph::kernel_of([](const Values& in) {
+    const auto o = sparse_softmax_xent(in[0], in[1]);
+    return Values{o[0], o[1]};
+  });
+}
+
 std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& labels) {
   if (graph::recording()) {
-    const Values r = graph::record_call("sparse_softmax_xent", {logits, labels}, [](const Values& in) {
-      const auto o = sparse_softmax_xent(in[0], in[1]);
-      return Values{o[0], o[1]};
-    });
+    const Values r = graph::record("sparse_softmax_xent", {logits, labels}, graph::Attrs{});
     return {r[0], r[1]};
   }
   const Device dev = op_device({&logits, &labels}, "sparse_softmax_xent");
@@ -1132,16 +1355,22 @@ std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& label
 
 // ---- fused optimizer updates ------------------------------------------------------
 
+TAPEFLOW_GRAPH_OP("adam_update", a) {
+  const double b1 = a.f("one_minus_beta1"), b2 = a.f("one_minus_beta2"), eps = a.f("epsilon");
+  return graph::kernel_of([=](const Values& in) {
+    const auto o = adam_update(in[0], in[1], in[2], in[3], in[4], b1, b2, eps);
+    return Values{o[0], o[1], o[2]};
+  });
+}
+
 std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
                                  const Array& grad, const Array& alpha_in,
                                  double one_minus_beta1, double one_minus_beta2, double epsilon) {
   if (graph::recording()) {
-    const Values r = graph::record_call(
-        "adam_update", {var, m, v, grad, alpha_in}, [=](const Values& in) {
-          const auto o = adam_update(in[0], in[1], in[2], in[3], in[4], one_minus_beta1,
-                                     one_minus_beta2, epsilon);
-          return Values{o[0], o[1], o[2]};
-        });
+    const Values r = graph::record("adam_update", {var, m, v, grad, alpha_in},
+                                   graph::Attrs{{"one_minus_beta1", one_minus_beta1},
+                                                {"one_minus_beta2", one_minus_beta2},
+                                                {"epsilon", epsilon}});
     return {r[0], r[1], r[2]};
   }
   TAPEFLOW_CHECK(alpha_in.size() == 1 && is_floating(alpha_in.dtype()),
@@ -1198,23 +1427,30 @@ static RandomResult random_op(cpu::RandomKind kind, const Shape& shape, DType dt
 
 // A random draw inside a trace becomes a node with its own counter, starting where the
 // traced draw started and advancing past each run's draw: every run of the graph gets
-// new numbers, as a stateful random op in a TF graph does.
-static RandomResult traced_random(const char* name, cpu::RandomKind kind, const Shape& shape,
-                                  DType dtype, PhiloxKey key, PhiloxCounter ctr, int64_t lo = 0,
-                                  int64_t hi = 0) {
+// new numbers, as a stateful random op in a TF graph does. Attributes: shape, dtype,
+// key (2 ints), counter (4 ints: where the first run starts), minval/maxval (ints).
+static graph::Kernel random_kernel(cpu::RandomKind kind, const graph::Attrs& a) {
+  const Shape shape = a.shape("shape");
+  const DType dtype = a.dtype("dtype");
+  const std::vector<int64_t>& key = a.ints("key");
+  const std::vector<int64_t>& ctr = a.ints("counter");
+  TAPEFLOW_CHECK(key.size() == 2 && ctr.size() == 4, "[graph] random ops need a key of 2 and "
+                 "a counter of 4 words");
+  const int64_t lo = a.i("minval"), hi = a.i("maxval");
   struct Counter {
     std::mutex mu;
     PhiloxCounter next;
   };
   auto state = std::make_shared<Counter>();
-  state->next = ctr;
-  const Values out = graph::record_call(name, {}, [=](const Values&) {
+  const PhiloxKey k{static_cast<uint32_t>(key[0]), static_cast<uint32_t>(key[1])};
+  for (int w = 0; w < 4; ++w) state->next[w] = static_cast<uint32_t>(ctr[w]);
+  return graph::kernel_of([=](const Values&) {
     PhiloxCounter c;
     {
       std::lock_guard<std::mutex> lock(state->mu);
       c = state->next;
     }
-    RandomResult r = random_op(kind, shape, dtype, key, c, lo, hi);
+    RandomResult r = random_op(kind, shape, dtype, k, c, lo, hi);
     std::lock_guard<std::mutex> lock(state->mu);
     uint64_t carry = r.blocks;  // next = c + blocks, as a 128-bit counter
     for (auto& w : state->next) {
@@ -1222,8 +1458,29 @@ static RandomResult traced_random(const char* name, cpu::RandomKind kind, const 
       w = static_cast<uint32_t>(sum);
       carry = (carry >> 32) + (sum >> 32);
     }
-    return Values{r.values};
-  }, /*stateful=*/true);
+    return r.values;
+  });
+}
+
+TAPEFLOW_GRAPH_OP("random_uniform", a) { return random_kernel(cpu::RandomKind::kUniform, a); }
+TAPEFLOW_GRAPH_OP("random_uniform_int", a) {
+  return random_kernel(cpu::RandomKind::kUniformInt, a);
+}
+TAPEFLOW_GRAPH_OP("random_normal", a) { return random_kernel(cpu::RandomKind::kNormal, a); }
+TAPEFLOW_GRAPH_OP("random_truncated_normal", a) {
+  return random_kernel(cpu::RandomKind::kTruncatedNormal, a);
+}
+
+static RandomResult traced_random(const char* name, cpu::RandomKind kind, const Shape& shape,
+                                  DType dtype, PhiloxKey key, PhiloxCounter ctr, int64_t lo = 0,
+                                  int64_t hi = 0) {
+  const graph::Attrs attrs{{"shape", graph::Attrs::of(shape)},
+                           {"dtype", dtype_name(dtype)},
+                           {"key", std::vector<int64_t>{key[0], key[1]}},
+                           {"counter", std::vector<int64_t>{ctr[0], ctr[1], ctr[2], ctr[3]}},
+                           {"minval", lo},
+                           {"maxval", hi}};
+  const Values out = graph::record(name, {}, attrs, /*stateful=*/true);
   return {out[0], cpu::random_blocks(kind, dtype, out[0].size())};
 }
 
@@ -1257,8 +1514,13 @@ std::array<uint32_t, 4> philox_block(PhiloxCounter ctr, PhiloxKey key) {
 
 // ---- devices ----------------------------------------------------------------------
 
+TAPEFLOW_GRAPH_OP("to_device", a) {
+  const Device device = a.device("device");
+  return graph::kernel_of([device](const Values& in) { return to_device(in[0], device); });
+}
+
 Array to_device(const Array& x, Device device) {
-  TAPEFLOW_TRACE("to_device", {x}, to_device(in[0], device));
+  TAPEFLOW_TRACE("to_device", {x}, (graph::Attrs{{"device", device.str()}}));
   TAPEFLOW_CHECK(x.defined(), "[to_device] got an undefined array");
   if (x.device() == device) return x;
   checked(device);

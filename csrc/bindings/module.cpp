@@ -469,24 +469,6 @@ py::list native_backprop(const py::list& records, const py::list& seeds,
   return out;
 }
 
-// "CPU:0", "GPU:1" (as Array.device prints them) to a Device.
-Device parse_device(const std::string& name) {
-  const auto colon = name.find(':');
-  const std::string type = name.substr(0, colon);
-  int index = 0;
-  if (colon != std::string::npos) {
-    try {
-      index = std::stoi(name.substr(colon + 1));
-    } catch (const std::exception&) {
-      index = -1;
-    }
-  }
-  if ((type == "CPU" || type == "GPU") && index >= 0)
-    return Device{type == "CPU" ? DeviceType::kCPU : DeviceType::kCUDA, index};
-  throw Error(ErrorKind::kInvalidArgument, "[device] unknown device '" + name +
-              "' (expected 'CPU:N' or 'GPU:N')");
-}
-
 py::tuple random_result(const ops::RandomResult& r) { return py::make_tuple(r.values, r.blocks); }
 
 // ---- graphs ---------------------------------------------------------------------------
@@ -510,7 +492,7 @@ graph::Values py_call(py::object fn, const graph::Values& inputs, bool run_when_
   if (!graph::recording()) return call(inputs);
   if (run_when_traced) return graph::record_call("py_call", inputs, call, true, true);
   graph::trace_state().builder->record(
-      "py_call", inputs, {}, [call](const graph::Values& in, graph::RunState&) { return call(in); },
+      "py_call", graph::Attrs{}, inputs, {}, [call](const graph::Values& in, graph::RunState&) { return call(in); },
       true, true);
   return {};
 }
@@ -561,6 +543,73 @@ py::list run_graph(const graph::Graph& g, const graph::Values& inputs, const py:
   py::list result(out.size());
   for (size_t i = 0; i < out.size(); ++i) result[i] = py::cast(std::move(out[i]));
   return result;
+}
+
+// A graph's definition as plain Python data (what tapeflow.saved_model writes as JSON,
+// with the constants' Arrays beside it), and back. Types are checked by the caller
+// (python/tapeflow/graph/serialize.py); meaning by Graph::from_definition.
+py::tuple spec_tuple(const graph::Spec& s) {
+  return py::make_tuple(py::tuple(py::cast(s.first)), dtype_name(s.second));
+}
+
+graph::Spec spec_of(const py::handle& t) {
+  const auto pair = t.cast<std::pair<std::vector<int64_t>, std::string>>();
+  return graph::Spec(Shape(pair.first), dtype_from_name(pair.second));
+}
+
+py::dict graph_definition(const graph::Graph& g) {
+  const graph::GraphDef d = g.definition();
+  py::dict out;
+  out["num_slots"] = d.num_slots;
+  out["num_variables"] = d.num_variables;
+  out["inputs"] = d.inputs;
+  out["outputs"] = d.outputs;
+  py::list output_specs, constants, nodes;
+  for (const graph::Spec& s : d.output_specs) output_specs.append(spec_tuple(s));
+  for (const auto& c : d.constants) constants.append(py::make_tuple(c.first, c.second));
+  for (const graph::NodeDef& n : d.nodes) {
+    py::dict node, attrs;
+    for (const auto& [name, value] : n.attrs.items()) attrs[py::str(name)] = value;
+    py::list specs;
+    for (const graph::Spec& s : n.specs) specs.append(spec_tuple(s));
+    node["op"] = n.op;
+    node["attrs"] = attrs;
+    node["inputs"] = n.inputs;
+    node["outputs"] = n.outputs;
+    node["specs"] = specs;
+    node["side_effect"] = n.side_effect;
+    node["origin"] = n.origin;
+    nodes.append(node);
+  }
+  out["output_specs"] = output_specs;
+  out["constants"] = constants;
+  out["nodes"] = nodes;
+  return out;
+}
+
+std::shared_ptr<graph::Graph> graph_from_definition(const py::dict& d) {
+  graph::GraphDef def;
+  def.num_slots = d["num_slots"].cast<int32_t>();
+  def.num_variables = d["num_variables"].cast<int>();
+  def.inputs = d["inputs"].cast<std::vector<int32_t>>();
+  def.outputs = d["outputs"].cast<std::vector<int32_t>>();
+  for (const py::handle s : d["output_specs"]) def.output_specs.push_back(spec_of(s));
+  for (const py::handle c : d["constants"])
+    def.constants.push_back(c.cast<std::pair<int32_t, Array>>());
+  for (const py::handle h : d["nodes"]) {
+    const py::dict n = h.cast<py::dict>();
+    graph::NodeDef node;
+    node.op = n["op"].cast<std::string>();
+    for (const auto& [name, value] : n["attrs"].cast<py::dict>())
+      node.attrs.set(name.cast<std::string>(), value.cast<graph::AttrValue>());
+    node.inputs = n["inputs"].cast<std::vector<int32_t>>();
+    node.outputs = n["outputs"].cast<std::vector<int32_t>>();
+    for (const py::handle s : n["specs"]) node.specs.push_back(spec_of(s));
+    node.side_effect = n["side_effect"].cast<bool>();
+    node.origin = n["origin"].cast<std::string>();
+    def.nodes.push_back(std::move(node));
+  }
+  return graph::Graph::from_definition(std::move(def));
 }
 
 }  // namespace
@@ -747,12 +796,12 @@ PYBIND11_MODULE(_core, m) {
   m.def("philox", &ops::philox_block, py::arg("counter"), py::arg("key"));
 
   m.def("to_device", [](const Array& a, const std::string& device) {
-    const Device d = parse_device(device);
+    const Device d = device_from_name(device);
     py::gil_scoped_release r;
     return ops::to_device(a, d);
   }, py::arg("x"), py::arg("device"));
   m.def("set_default_device", [](std::optional<std::string> device) {
-    ops::set_default_device(device ? std::optional<Device>(parse_device(*device)) : std::nullopt);
+    ops::set_default_device(device ? std::optional<Device>(device_from_name(*device)) : std::nullopt);
   }, py::arg("device"));
   m.def("default_device", []() -> std::optional<std::string> {
     const auto d = ops::default_device();
@@ -866,7 +915,15 @@ PYBIND11_MODULE(_core, m) {
         for (const auto& n : g.nodes()) v.push_back(n.op);
         return v;
       })
+      .def("definition", &graph_definition,
+           "The graph as plain data: a dict of slots, constants (slot, Array) and nodes "
+           "(op, attrs, inputs, outputs, specs, side_effect, origin).")
+      .def_static("from_definition", &graph_from_definition, py::arg("definition"),
+                  "Builds (and checks) a graph from definition() data.")
       .def("__str__", &graph::Graph::describe);
+  m.def("graph_op_registered", &graph::op_registered, py::arg("op"),
+        "Whether graphs holding `op` can be written out and rebuilt.");
+  m.def("graph_ops", &graph::registered_ops, "Every op a graph can hold, sorted.");
   py::class_<graph::Builder>(m, "GraphBuilder", "Records a trace (csrc/graph/graph.h).")
       .def(py::init(&make_builder), py::arg("resolve_variable"), py::arg("origin"))
       .def("input", &graph::Builder::add_input, py::arg("value"))

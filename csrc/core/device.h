@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include "core/error.h"
+
 namespace tapeflow {
 
 enum class DeviceType : int { kCPU = 0, kCUDA = 1 };
@@ -17,5 +19,23 @@ struct Device {
 };
 
 inline Device cpu_device() { return Device{}; }
+
+// "CPU:0", "GPU:1" (as Device::str spells them) to a Device; InvalidArgument otherwise.
+inline Device device_from_name(const std::string& name) {
+  const auto colon = name.find(':');
+  const std::string type = name.substr(0, colon);
+  int index = 0;
+  if (colon != std::string::npos) {
+    try {
+      index = std::stoi(name.substr(colon + 1));
+    } catch (const std::exception&) {
+      index = -1;
+    }
+  }
+  if ((type == "CPU" || type == "GPU") && index >= 0)
+    return Device{type == "CPU" ? DeviceType::kCPU : DeviceType::kCUDA, index};
+  raise(ErrorKind::kInvalidArgument, "[device] unknown device '", name,
+        "' (expected 'CPU:N' or 'GPU:N')");
+}
 
 }  // namespace tapeflow

@@ -1,5 +1,6 @@
 #include "graph/graph.h"
 
+#include <algorithm>
 #include <sstream>
 
 #include "ops.h"
@@ -17,6 +18,53 @@ ActiveBuilder::ActiveBuilder(Builder* builder) : saved_(trace_state()) {
 
 ActiveBuilder::~ActiveBuilder() { trace_state() = saved_; }
 
+// ---- the op registry ------------------------------------------------------------------
+
+namespace {
+std::unordered_map<std::string, KernelFactory>& registry() {
+  static std::unordered_map<std::string, KernelFactory> table;
+  return table;
+}
+}  // namespace
+
+void register_op(const std::string& name, KernelFactory factory) {
+  registry()[name] = std::move(factory);
+}
+
+bool op_registered(const std::string& name) { return registry().count(name) != 0; }
+
+std::vector<std::string> registered_ops() {
+  std::vector<std::string> names;
+  for (const auto& kv : registry()) names.push_back(kv.first);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Kernel make_kernel(const std::string& op, const Attrs& attrs) {
+  const auto it = registry().find(op);
+  TAPEFLOW_CHECK(it != registry().end(), "[graph] unknown op '", op, "'");
+  try {
+    return it->second(attrs);
+  } catch (const Error& e) {
+    throw Error(e.kind(), std::string(e.what()) + " (op '" + op + "')");
+  }
+}
+
+// ---- recording ------------------------------------------------------------------------
+
+Values record(const char* op, const Values& inputs, const Attrs& attrs, bool stateful) {
+  Builder* const builder = trace_state().builder;
+  Kernel kernel = make_kernel(op, attrs);
+  Values out;
+  {
+    Untraced inside;
+    RunState none;
+    out = kernel(inputs, none);
+  }
+  builder->record(op, attrs, inputs, out, std::move(kernel), stateful, false);
+  return out;
+}
+
 Values record_call(const char* op, const Values& inputs, std::function<Values(const Values&)> f,
                    bool stateful, bool side_effect) {
   Builder* const builder = trace_state().builder;
@@ -25,27 +73,57 @@ Values record_call(const char* op, const Values& inputs, std::function<Values(co
     Untraced inside;
     out = f(inputs);
   }
-  builder->record(op, inputs, out,
+  builder->record(op, Attrs{}, inputs, out,
                   [f = std::move(f)](const Values& in, RunState&) { return f(in); }, stateful,
                   side_effect);
   return out;
 }
 
-void guard(const Array& cond, bool expected) {
-  const auto check = [expected](const Values& in) {
-    Untraced inside;
-    TAPEFLOW_CHECK(in[0].size() == 1, "[guard] the truth value of ", in[0].describe(),
-                   " is ambiguous");
-    const Array h = ops::cast(ops::to_device(in[0], cpu_device()), DType::kFloat64);
-    if ((*h.data<double>() != 0.0) != expected)
-      raise(ErrorKind::kGuardFailed, "[guard] the traced Python branch does not hold");
+namespace {
+void check_guard(const Array& cond, bool expected) {
+  Untraced inside;
+  TAPEFLOW_CHECK(cond.size() == 1, "[guard] the truth value of ", cond.describe(),
+                 " is ambiguous");
+  const Array h = ops::cast(ops::to_device(cond, cpu_device()), DType::kFloat64);
+  if ((*h.data<double>() != 0.0) != expected)
+    raise(ErrorKind::kGuardFailed, "[guard] the traced Python branch does not hold");
+}
+
+Kernel guard_kernel(const Attrs& a) {
+  const bool expected = a.b("expected");
+  return kernel_of([expected](const Values& in) {
+    check_guard(in.at(0), expected);
+    return Values{};
+  });
+}
+const OpRegistration kGuard("guard", guard_kernel);
+
+// Captured Variables, by their index in the run's variable table (checked against the
+// graph's count when it is built).
+const OpRegistration kReadVariable("ReadVariableOp", [](const Attrs& a) -> Kernel {
+  const int64_t var = a.i("variable");
+  return [var](const Values&, RunState& s) { return Values{(*s.variables)[var]}; };
+});
+const OpRegistration kAssignVariable("AssignVariableOp", [](const Attrs& a) -> Kernel {
+  const int64_t var = a.i("variable");
+  return [var](const Values& in, RunState& s) {
+    (*s.variables)[var] = in[0];
+    (*s.assigned)[var] = 1;
     return Values{};
   };
+});
+}  // namespace
+
+void guard(const Array& cond, bool expected) {
   if (recording()) {
-    record_call("guard", {cond}, check, /*stateful=*/true, /*side_effect=*/true);
+    Builder* const builder = trace_state().builder;
+    const Attrs attrs{{"expected", int64_t{expected}}};
+    check_guard(cond, expected);
+    builder->record("guard", attrs, {cond}, {}, guard_kernel(attrs), /*stateful=*/true,
+                    /*side_effect=*/true);
     return;
   }
-  check({cond});
+  check_guard(cond, expected);
 }
 
 // ---- Builder ------------------------------------------------------------------------
@@ -77,10 +155,11 @@ int32_t Builder::lookup(const Array& a) {
   slots_.back().producer = "ReadVariableOp";
   Node n;
   n.op = "ReadVariableOp";
+  n.attrs = Attrs{{"variable", int64_t{var}}};
   n.outputs = {slot};
-  n.kernel = [var](const Values&, RunState& s) { return Values{(*s.variables)[var]}; };
-  n.origin = origin_ ? origin_() : std::string();
-  nodes_.push_back(std::move(n));
+  n.specs = {Spec(a.shape(), a.dtype())};
+  n.kernel = make_kernel(n.op, n.attrs);
+  append(std::move(n));
   return slot;
 }
 
@@ -90,19 +169,20 @@ void Builder::assign_variable(int var, const Array& old_value, const Array& valu
   lookup(old_value);  // a value read before the assignment keeps the old value
   Node n;
   n.op = "AssignVariableOp";
+  n.attrs = Attrs{{"variable", int64_t{var}}};
   n.inputs = {lookup(value)};
-  n.kernel = [var](const Values& in, RunState& s) {
-    (*s.variables)[var] = in[0];
-    (*s.assigned)[var] = 1;
-    return Values{};
-  };
   n.side_effect = true;
+  n.kernel = make_kernel(n.op, n.attrs);
+  append(std::move(n));
+}
+
+void Builder::append(Node n) {
   n.origin = origin_ ? origin_() : std::string();
   nodes_.push_back(std::move(n));
 }
 
-void Builder::record(const char* op, const Values& inputs, const Values& outputs, Kernel kernel,
-                     bool stateful, bool side_effect) {
+void Builder::record(const char* op, const Attrs& attrs, const Values& inputs,
+                     const Values& outputs, Kernel kernel, bool stateful, bool side_effect) {
   std::vector<int32_t> in_slots;
   in_slots.reserve(inputs.size());
   bool all_constant = !stateful && !side_effect;
@@ -116,15 +196,16 @@ void Builder::record(const char* op, const Values& inputs, const Values& outputs
   }
   Node n;
   n.op = op;
+  n.attrs = attrs;
   n.inputs = std::move(in_slots);
   for (const Array& y : outputs) {
     n.outputs.push_back(new_slot(y, false));
+    n.specs.emplace_back(y.shape(), y.dtype());
     slots_.back().producer = op;
   }
   n.kernel = std::move(kernel);
   n.side_effect = side_effect;
-  n.origin = origin_ ? origin_() : std::string();
-  nodes_.push_back(std::move(n));
+  append(std::move(n));
 }
 
 bool Builder::is_symbolic(const Array& a) {
@@ -176,21 +257,95 @@ std::shared_ptr<Graph> Builder::finish(const Values& outputs) {
   }
   for (int32_t& s : g->output_slots_) s = give(s);
   g->num_slots_ = next;
-  // Liveness: each computed slot is released after its last reader (outputs never are).
-  std::vector<int64_t> last_read(next, -1);
-  for (size_t i = 0; i < g->nodes_.size(); ++i)
-    for (const int32_t s : g->nodes_[i].inputs) last_read[s] = static_cast<int64_t>(i);
-  std::vector<char> pinned(next, 0);
-  for (const int32_t s : g->output_slots_) pinned[s] = 1;
-  for (const auto& c : g->constants_) pinned[c.first] = 1;
-  g->release_after_.assign(g->nodes_.size(), {});
-  for (int32_t s = 0; s < next; ++s)
-    if (!pinned[s] && last_read[s] >= 0) g->release_after_[last_read[s]].push_back(s);
   nodes_.clear();
+  g->plan();
   return g;
 }
 
 // ---- Graph ------------------------------------------------------------------------
+
+void Graph::plan() {
+  // Liveness: each computed slot is released after its last reader (outputs never are).
+  std::vector<int64_t> last_read(num_slots_, -1);
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    for (const int32_t s : nodes_[i].inputs) last_read[s] = static_cast<int64_t>(i);
+  std::vector<char> pinned(num_slots_, 0);
+  for (const int32_t s : output_slots_) pinned[s] = 1;
+  for (const auto& c : constants_) pinned[c.first] = 1;
+  release_after_.assign(nodes_.size(), {});
+  for (int32_t s = 0; s < num_slots_; ++s)
+    if (!pinned[s] && last_read[s] >= 0) release_after_[last_read[s]].push_back(s);
+}
+
+std::shared_ptr<Graph> Graph::from_definition(GraphDef def) {
+  constexpr int32_t kMaxSlots = 1 << 24;
+  constexpr int kMaxVariables = 1 << 20;
+  TAPEFLOW_CHECK(def.num_slots >= 0 && def.num_slots <= kMaxSlots, "[graph] num_slots ",
+                 def.num_slots, " is out of range [0, ", kMaxSlots, "]");
+  TAPEFLOW_CHECK(def.num_variables >= 0 && def.num_variables <= kMaxVariables,
+                 "[graph] num_variables ", def.num_variables, " is out of range");
+  std::vector<char> written(static_cast<size_t>(def.num_slots), 0);
+  const auto write = [&](int32_t s, const char* what) {
+    TAPEFLOW_CHECK(s >= 0 && s < def.num_slots, "[graph] ", what, " slot ", s,
+                   " is out of range [0, ", def.num_slots, ")");
+    TAPEFLOW_CHECK(!written[s], "[graph] slot ", s, " is written twice (", what, ")");
+    written[s] = 1;
+  };
+  const auto read = [&](int32_t s, const char* what) {
+    TAPEFLOW_CHECK(s >= 0 && s < def.num_slots, "[graph] ", what, " slot ", s,
+                   " is out of range [0, ", def.num_slots, ")");
+    TAPEFLOW_CHECK(written[s], "[graph] slot ", s, " is read (", what,
+                   ") before anything writes it");
+  };
+  auto g = std::make_shared<Graph>();
+  for (const int32_t s : def.inputs) write(s, "input");
+  for (const auto& c : def.constants) {
+    write(c.first, "constant");
+    TAPEFLOW_CHECK(c.second.defined(), "[graph] constant slot ", c.first, " has no value");
+  }
+  g->nodes_.reserve(def.nodes.size());
+  for (size_t i = 0; i < def.nodes.size(); ++i) {
+    NodeDef& d = def.nodes[i];
+    const std::string where = "node " + std::to_string(i) + " '" + d.op + "'";
+    for (const int32_t s : d.inputs) read(s, where.c_str());
+    for (const int32_t s : d.outputs) write(s, where.c_str());
+    TAPEFLOW_CHECK(d.specs.size() == d.outputs.size(), "[graph] ", where, " has ",
+                   d.outputs.size(), " outputs but ", d.specs.size(), " output specs");
+    if (d.attrs.has("variable")) {
+      const int64_t v = d.attrs.i("variable");
+      TAPEFLOW_CHECK(v >= 0 && v < def.num_variables, "[graph] ", where, " uses variable ", v,
+                     " of ", def.num_variables);
+    }
+    Node n;
+    static_cast<NodeDef&>(n) = std::move(d);
+    n.kernel = make_kernel(n.op, n.attrs);
+    g->nodes_.push_back(std::move(n));
+  }
+  for (const int32_t s : def.outputs) read(s, "output");
+  TAPEFLOW_CHECK(def.output_specs.size() == def.outputs.size(), "[graph] ", def.outputs.size(),
+                 " outputs but ", def.output_specs.size(), " output specs");
+  g->num_slots_ = def.num_slots;
+  g->num_variables_ = def.num_variables;
+  g->input_slots_ = std::move(def.inputs);
+  g->output_slots_ = std::move(def.outputs);
+  g->output_specs_ = std::move(def.output_specs);
+  g->constants_ = std::move(def.constants);
+  g->plan();
+  return g;
+}
+
+GraphDef Graph::definition() const {
+  GraphDef def;
+  def.num_slots = num_slots_;
+  def.num_variables = num_variables_;
+  def.inputs = input_slots_;
+  def.outputs = output_slots_;
+  def.output_specs = output_specs_;
+  def.constants = constants_;
+  def.nodes.reserve(nodes_.size());
+  for (const Node& n : nodes_) def.nodes.push_back(static_cast<const NodeDef&>(n));
+  return def;
+}
 
 Values Graph::run(const Values& inputs, Values& variables, std::vector<char>& assigned) const {
   TAPEFLOW_CHECK(inputs.size() == input_slots_.size(), "[graph] expected ",

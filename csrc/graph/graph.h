@@ -20,10 +20,12 @@
 
 #include "core/array.h"
 #include "core/error.h"
+#include "graph/attrs.h"
 
 namespace tapeflow::graph {
 
 using Values = std::vector<Array>;
+using Spec = std::pair<Shape, DType>;
 
 // What a run hands to its nodes: the captured Variables' current values (read by
 // ReadVariableOp, replaced by AssignVariableOp) and which of them were assigned.
@@ -34,14 +36,58 @@ struct RunState {
 
 using Kernel = std::function<Values(const Values& inputs, RunState& state)>;
 
-struct Node {
+// A node as data: what a graph file holds.
+struct NodeDef {
   std::string op;               // the ops.h function (or ReadVariableOp, ...)
+  Attrs attrs;                  // its non-tensor arguments
   std::vector<int32_t> inputs;  // slots read
   std::vector<int32_t> outputs; // slots written
-  Kernel kernel;
+  std::vector<Spec> specs;      // the outputs' shapes and dtypes as traced
   bool side_effect = false;     // kept even when nothing reads its outputs
   std::string origin;           // where the traced program created it (for errors)
 };
+
+// A node ready to run: its definition and the kernel made from it (by the op registry,
+// below; only nodes calling Python carry a kernel the registry cannot make).
+struct Node : NodeDef {
+  Kernel kernel;
+};
+
+// A whole graph as data. Slots are numbered 0..num_slots-1; each is written once: by
+// the caller (inputs), by the graph (constants) or by one node, before any node reads it.
+struct GraphDef {
+  int32_t num_slots = 0;
+  int num_variables = 0;
+  std::vector<int32_t> inputs, outputs;
+  std::vector<Spec> output_specs;
+  std::vector<std::pair<int32_t, Array>> constants;
+  std::vector<NodeDef> nodes;
+};
+
+// ---- the op registry ------------------------------------------------------------------
+// Every op a graph can hold, by name: a factory making the node's kernel from its
+// attributes (parsed once, when the graph is built). Ops register themselves next to
+// their definition in ops.cpp (TAPEFLOW_GRAPH_OP); a traced node and a node read from a
+// file get their kernel from the same factory.
+using KernelFactory = std::function<Kernel(const Attrs&)>;
+void register_op(const std::string& name, KernelFactory factory);
+bool op_registered(const std::string& name);
+std::vector<std::string> registered_ops();  // sorted
+// The kernel of `op` with these attributes; InvalidArgument for an unknown op or bad
+// attributes (the message names the op).
+Kernel make_kernel(const std::string& op, const Attrs& attrs);
+
+// A kernel from f(inputs) returning an Array or Values (it ignores the run state).
+template <class F>
+Kernel kernel_of(F f) {
+  return [f = std::move(f)](const Values& in, RunState&) -> Values {
+    if constexpr (std::is_same_v<decltype(f(in)), Values>) {
+      return f(in);
+    } else {
+      return Values{f(in)};
+    }
+  };
+}
 
 class Graph {
  public:
@@ -49,21 +95,31 @@ class Graph {
   // their indices); assigned ones are replaced in place and flagged in `assigned`.
   Values run(const Values& inputs, Values& variables, std::vector<char>& assigned) const;
 
+  // Builds a graph from its definition (a trace's, or one read from a file), checking
+  // it: every op known and its attributes valid, every slot in range and written once
+  // before it is read, variable indices in range. InvalidArgument otherwise.
+  static std::shared_ptr<Graph> from_definition(GraphDef def);
+  // The definition (for writing it out); nodes calling Python have no registered op.
+  GraphDef definition() const;
+
   const std::vector<Node>& nodes() const { return nodes_; }
   size_t num_inputs() const { return input_slots_.size(); }
   size_t num_outputs() const { return output_slots_.size(); }
   size_t num_constants() const { return constants_.size(); }
   int num_variables() const { return num_variables_; }
   // The outputs' shapes and dtypes as traced.
-  const std::vector<std::pair<Shape, DType>>& output_specs() const { return output_specs_; }
+  const std::vector<Spec>& output_specs() const { return output_specs_; }
   std::string describe() const;  // one line per node, for debugging and tests
 
  private:
   friend class Builder;
+  // Takes the nodes (with kernels) in execution order and plans the run (liveness).
+  void plan();
+
   int32_t num_slots_ = 0;
   int num_variables_ = 0;
   std::vector<int32_t> input_slots_, output_slots_;
-  std::vector<std::pair<Shape, DType>> output_specs_;
+  std::vector<Spec> output_specs_;
   std::vector<std::pair<int32_t, Array>> constants_;
   std::vector<Node> nodes_;
   std::vector<std::vector<int32_t>> release_after_;  // slots last read by node i
@@ -84,8 +140,8 @@ class Builder {
   void assign_variable(int var, const Array& old_value, const Array& value);
   // Appends a node (or folds it when every input is a constant and it has no effects).
   // `stateful`: never folded (random draws, variable reads, Python calls).
-  void record(const char* op, const Values& inputs, const Values& outputs, Kernel kernel,
-              bool stateful, bool side_effect);
+  void record(const char* op, const Attrs& attrs, const Values& inputs, const Values& outputs,
+              Kernel kernel, bool stateful, bool side_effect);
   // Whether `a` is a value computed by the graph (not a constant of the trace).
   bool is_symbolic(const Array& a);
   // The op that computed `a` ("" for inputs and constants), for printing traced tensors.
@@ -103,6 +159,7 @@ class Builder {
   };
   int32_t lookup(const Array& a);
   int32_t new_slot(const Array& value, bool constant);
+  void append(Node n);
 
   VariableResolver resolve_variable_;
   OriginHook origin_;
@@ -149,8 +206,12 @@ class ActiveBuilder {
   TraceState saved_;
 };
 
-// Runs f(inputs) untraced and records it as one node with kernel f (attributes are what
-// f captured). Returns f's results.
+// Records a call of the registered op `op` with these attributes: runs its kernel on
+// `inputs` untraced (the traced values) and appends the node. `stateful`: never folded.
+Values record(const char* op, const Values& inputs, const Attrs& attrs, bool stateful = false);
+
+// Runs f(inputs) untraced and records it as one node with kernel f and no registered op
+// (nodes calling Python): such a graph runs but cannot be written to a file.
 Values record_call(const char* op, const Values& inputs,
                    std::function<Values(const Values&)> f, bool stateful = false,
                    bool side_effect = false);
@@ -160,20 +221,31 @@ Values record_call(const char* op, const Values& inputs,
 // differs, so the caller can trace the other path. Otherwise checks now.
 void guard(const Array& cond, bool expected);
 
-template <class F>
-Array record1(const char* op, const Values& inputs, F f) {
-  return record_call(op, inputs, [f](const Values& in) { return Values{f(in)}; })[0];
-}
+// Registers `factory` for `name` when the program starts (see TAPEFLOW_GRAPH_OP).
+struct OpRegistration {
+  OpRegistration(const char* name, KernelFactory factory) {
+    register_op(name, std::move(factory));
+  }
+};
 
 }  // namespace tapeflow::graph
 
 // The first line of a traceable op in ops.cpp: while tracing, record this call as a node
-// whose kernel evaluates `expr` (written with `in[i]` for the i-th input) and return.
-#define TAPEFLOW_TRACE(op, inputs, expr)                                           \
-  do {                                                                             \
-    if (::tapeflow::graph::recording())                                            \
-      return ::tapeflow::graph::record1(op, inputs,                                \
-                                        [=](const ::tapeflow::graph::Values& in) { \
-                                          return expr;                             \
-                                        });                                        \
+// of the registered op `op` with attributes `attrs` and return its (single) result.
+#define TAPEFLOW_TRACE(op, inputs, attrs)                                  \
+  do {                                                                     \
+    if (::tapeflow::graph::recording())                                    \
+      return ::tapeflow::graph::record(op, inputs, attrs)[0];              \
   } while (0)
+
+// Registers a graph op next to its definition: `TAPEFLOW_GRAPH_OP("reshape", a) { ...
+// return kernel_of(...); }` where `a` names the node's Attrs inside the body.
+#define TAPEFLOW_GRAPH_OP_CAT2(x, y) x##y
+#define TAPEFLOW_GRAPH_OP_CAT(x, y) TAPEFLOW_GRAPH_OP_CAT2(x, y)
+#define TAPEFLOW_GRAPH_OP(name, attrs)                                                     \
+  static ::tapeflow::graph::Kernel TAPEFLOW_GRAPH_OP_CAT(graph_op_, __LINE__)(              \
+      const ::tapeflow::graph::Attrs&);                                                    \
+  static const ::tapeflow::graph::OpRegistration TAPEFLOW_GRAPH_OP_CAT(graph_reg_, __LINE__)( \
+      name, &TAPEFLOW_GRAPH_OP_CAT(graph_op_, __LINE__));                                  \
+  static ::tapeflow::graph::Kernel TAPEFLOW_GRAPH_OP_CAT(graph_op_, __LINE__)(              \
+      [[maybe_unused]] const ::tapeflow::graph::Attrs& attrs)

@@ -156,3 +156,94 @@ TEST(Graph, SlotsAreReleasedAfterTheirLastUse) {
   EXPECT_LE(host_bytes_in_use() - before, 1000 * 8);
   EXPECT_EQ(to_vec(out[0])[0], 51.0);
 }
+
+namespace {
+// A traced graph with attributes of every kind: shapes, axes, bools, dtypes, slices,
+// optional axes, a variable read and assignment, and a random draw.
+std::shared_ptr<graph::Graph> traced_example() {
+  Builder b([](const Array& a) { return a.uid() == 0 ? 0 : -1; }, nullptr);
+  graph::ActiveBuilder active(&b);
+  b.set_num_variables(0);
+  const Array x = b.add_input(values({2, 3}, {1, 2, 3, 4, 5, 6}));
+  const Array t = ops::transpose(ops::reshape(x, {3, -1}), {1, 0});           // (2, 3)
+  const Array s = ops::sum(ops::mul(t, x), ops::Axes{1}, true);                // (2, 1)
+  const Array m = ops::matmul(x, t, false, true);                              // (2, 2)
+  ops::SliceArg col;
+  col.index = 1;
+  const Array c = ops::slice(m, {ops::SliceArg{}, col});                       // (2,)
+  const Array r = ops::cast(ops::argmax(m, 1, DType::kInt32), DType::kFloat64);
+  const Array p = ops::pad(ops::add(c, r), {{1, 0}}, -1.0);                     // (3,)
+  const Array u = ops::random_uniform({5}, DType::kFloat64, {1, 2}, {0, 0, 0, 0}).values;
+  const Array y = ops::add(ops::concat({p, ops::reshape(s, {2})}, 0), ops::mul(u, ops::full({}, DType::kFloat64, 0.0)));
+  return b.finish({y, ops::mean(x)});
+}
+}  // namespace
+
+TEST(Graph, DefinitionRoundTripsAndRunsTheSame) {
+  const auto g = traced_example();
+  const graph::GraphDef def = g->definition();
+  ASSERT_FALSE(def.nodes.empty());
+  for (const auto& n : def.nodes) {
+    EXPECT_TRUE(graph::op_registered(n.op)) << n.op;
+    EXPECT_EQ(n.specs.size(), n.outputs.size()) << n.op;
+  }
+  const auto g2 = graph::Graph::from_definition(def);
+  EXPECT_EQ(g->describe(), g2->describe());
+  Values vars;
+  std::vector<char> assigned;
+  const Array in = values({2, 3}, {0, 1, -2, 3, 0.5, 6});
+  const Values a = g->run({in}, vars, assigned), b = g2->run({in}, vars, assigned);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(to_vec(a[0]), to_vec(b[0]));
+  EXPECT_EQ(to_vec(a[1]), to_vec(b[1]));
+  EXPECT_EQ(g2->definition().nodes.size(), def.nodes.size());
+}
+
+TEST(Graph, HostileDefinitionsGetClearErrors) {
+  const graph::GraphDef good = traced_example()->definition();
+  const auto expect_error = [](graph::GraphDef d, const std::string& text) {
+    try {
+      graph::Graph::from_definition(std::move(d));
+      ADD_FAILURE() << "accepted; expected: " << text;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
+    }
+  };
+  graph::GraphDef d = good;
+  d.nodes[0].op = "no_such_op";
+  expect_error(d, "unknown op 'no_such_op'");
+  d = good;
+  d.nodes[0].attrs = graph::Attrs{};
+  expect_error(d, "missing attribute 'shape'");
+  d = good;
+  d.nodes[0].attrs = graph::Attrs{{"shape", std::string("3,2")}};
+  expect_error(d, "attribute 'shape' must be a list of ints");
+  d = good;
+  d.nodes[0].inputs = {d.num_slots + 5};
+  expect_error(d, "out of range");
+  d = good;
+  d.nodes[0].inputs = {d.nodes.back().outputs[0]};
+  expect_error(d, "before anything writes it");
+  d = good;
+  d.nodes[1].outputs = d.nodes[0].outputs;
+  expect_error(d, "written twice");
+  d = good;
+  d.nodes[0].specs.clear();
+  expect_error(d, "output specs");
+  d = good;
+  d.num_slots = -1;
+  expect_error(d, "num_slots");
+  d = good;
+  d.outputs.push_back(d.num_slots);
+  expect_error(d, "out of range");
+  d = good;
+  graph::NodeDef read;
+  read.op = "ReadVariableOp";
+  read.attrs = graph::Attrs{{"variable", int64_t{3}}};
+  read.outputs = {d.num_slots};
+  read.specs = {graph::Spec({}, DType::kFloat64)};
+  d.num_slots += 1;
+  d.nodes.push_back(read);
+  expect_error(d, "uses variable 3 of 0");
+}
