@@ -382,6 +382,43 @@ Array copy(const Array& x) {
 
 Array contiguous(const Array& x) { return x.is_contiguous() ? x : copy(x); }
 
+static Array int_vector(const std::vector<int64_t>& v, const Shape& shape, DType dtype,
+                        const char* op) {
+  TAPEFLOW_CHECK(is_integer(dtype), "[", op, "] out_type must be int32 or int64, got ",
+                 dtype_name(dtype));
+  Array out = Array::empty(shape, dtype, cpu_device());
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (dtype == DType::kInt32) {
+      TAPEFLOW_CHECK(v[i] <= INT32_MAX, "[", op, "] ", v[i], " does not fit in int32");
+      out.data<int32_t>()[i] = static_cast<int32_t>(v[i]);
+    } else {
+      out.data<int64_t>()[i] = v[i];
+    }
+  }
+  return out;
+}
+
+TAPEFLOW_GRAPH_OP("shape", a) {
+  const DType dtype = a.dtype("out_type");
+  return graph::kernel_of([dtype](const Values& in) { return shape_of(in[0], dtype); });
+}
+
+Array shape_of(const Array& x, DType dtype) {
+  TAPEFLOW_TRACE("shape", {x}, (graph::Attrs{{"out_type", dtype_name(dtype)}}));
+  const std::vector<int64_t> dims(x.shape().begin(), x.shape().end());
+  return int_vector(dims, {x.ndim()}, dtype, "shape");
+}
+
+TAPEFLOW_GRAPH_OP("size", a) {
+  const DType dtype = a.dtype("out_type");
+  return graph::kernel_of([dtype](const Values& in) { return size_of(in[0], dtype); });
+}
+
+Array size_of(const Array& x, DType dtype) {
+  TAPEFLOW_TRACE("size", {x}, (graph::Attrs{{"out_type", dtype_name(dtype)}}));
+  return int_vector({x.size()}, {}, dtype, "size");
+}
+
 TAPEFLOW_GRAPH_OP("cast", a) {
   const DType dtype = a.dtype("dtype");
   return graph::kernel_of([dtype](const Values& in) { return cast(in[0], dtype); });

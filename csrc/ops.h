@@ -39,6 +39,10 @@ Array from_buffer(const void* data, const Shape& shape, const Strides& strides, 
 Array cast(const Array& x, DType dtype);
 Array contiguous(const Array& x);  // x itself when already contiguous
 Array copy(const Array& x);        // always a new contiguous Array
+// tf.shape / tf.size: x's shape as a 1-D (its number of elements as a scalar) int32 or
+// int64 Array on the host. Ops, so a traced graph reads the shapes it runs on.
+Array shape_of(const Array& x, DType dtype);
+Array size_of(const Array& x, DType dtype);
 // Writes src (broadcast to dst's shape, cast to dst's dtype) into the view dst.
 void copy_into(const Array& dst, const Array& src);
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from tapeflow import _core
 from tapeflow.framework import errors
 from test_gradients import CASES, _as_args, _outputs, _rng
 
@@ -542,6 +543,14 @@ def test_compiled_matches_eager(case) -> None:  # noqa: ANN001
         pytest.skip(f"{case.name}: data-dependent shape, not traceable yet")
     for e, c in zip(tf.nest.flatten(eager), tf.nest.flatten(compiled)):
         np.testing.assert_array_equal(e.numpy(), c.numpy(), err_msg=case.name)
+    # The graph as data (what saved_model writes) rebuilds into one that runs the same.
+    graph = tf.function(run).get_concrete_function(*tensors).graph
+    rebuilt = _core.Graph.from_definition(graph.definition())
+    assert str(rebuilt) == str(graph)
+    if not any(op.startswith("random") for op in graph.ops):
+        arrays = [t._a for t in tensors]
+        for a, b in zip(graph.run(arrays, []), rebuilt.run(arrays, [])):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=case.name)
 
 
 # ---- tf.cond / tf.case / tf.switch_case / tf.while_loop ------------------------------------
@@ -578,3 +587,49 @@ def test_while_loop_structure_and_errors() -> None:
         tf.while_loop(1, lambda v: v, [1])
     with pytest.raises(TypeError, match="true_fn must be callable."):
         tf.cond(True, 1, lambda: 2)
+
+
+# ---- shapes: graphs that serve every batch size ------------------------------------------
+
+
+def test_none_dimensions_trace_twice_then_serve_every_shape() -> None:
+    runs = []
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def f(x):  # noqa: ANN001, ANN202
+        runs.append(x.shape[0])
+        return tf.reduce_sum(x, axis=1) * tf.cast(tf.shape(x)[0], tf.float32)
+
+    for b in [2, 3, 4, 7, 1]:
+        x = np.arange(3 * b, dtype=np.float32).reshape(b, 3)
+        np.testing.assert_array_equal(f(x).numpy(), x.sum(axis=1) * b)
+    assert runs == [2, 3]  # the second trace proved the graph shape-free
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_shape_baked_into_attributes_retraces_per_shape() -> None:
+    runs = []
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 3], tf.float32)])
+    def f(x):  # noqa: ANN001, ANN202
+        runs.append(x.shape[0])
+        return tf.reshape(x, [x.shape[0], 3, 1])  # a Python int from the traced shape
+
+    for b in [2, 3, 4]:
+        assert f(tf.ones([b, 3])).shape == (b, 3, 1)
+    assert runs == [2, 3, 4]
+    assert not f.get_concrete_function()._prove_shape_free()
+
+
+def test_tf_shape_and_size_are_ops() -> None:
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def f(x):  # noqa: ANN001, ANN202
+        return tf.shape(x), tf.size(x, out_type=tf.int64)
+
+    for shape in [(2, 3), (5, 1), (4, 4)]:
+        s, n = f(tf.zeros(shape))
+        assert s.dtype == tf.int32 and s.numpy().tolist() == list(shape)
+        assert n.dtype == tf.int64 and n.numpy() == shape[0] * shape[1]
+    assert "shape" in f.get_concrete_function().graph.ops
+    with pytest.raises(tf.errors.InvalidArgumentError, match="out_type must be int32 or int64"):
+        tf.shape(tf.ones([2]), out_type=tf.float32)

@@ -713,6 +713,8 @@ PYBIND11_MODULE(_core, m) {
   m.def("full_int", &ops::full_int, py::arg("shape"), py::arg("dtype"), py::arg("value"), rel);
   m.def("cast", &ops::cast, py::arg("x"), py::arg("dtype"), rel);
   m.def("copy", &ops::copy, rel);
+  m.def("shape_of", &ops::shape_of, py::arg("x"), py::arg("dtype"), rel);
+  m.def("size_of", &ops::size_of, py::arg("x"), py::arg("dtype"), rel);
   m.def("contiguous", &ops::contiguous, rel);
   m.def("reshape", &ops::reshape, py::arg("x"), py::arg("shape"), rel);
   m.def("transpose", &ops::transpose, py::arg("x"), py::arg("perm") = ops::Axes{}, rel);
@@ -920,6 +922,8 @@ PYBIND11_MODULE(_core, m) {
            "(op, attrs, inputs, outputs, specs, side_effect, origin).")
       .def_static("from_definition", &graph_from_definition, py::arg("definition"),
                   "Builds (and checks) a graph from definition() data.")
+      .def("same_computation", &graph::Graph::same_computation, py::arg("other"),
+           "Whether `other` computes the same function of its inputs (graph.h).")
       .def("__str__", &graph::Graph::describe);
   m.def("graph_op_registered", &graph::op_registered, py::arg("op"),
         "Whether graphs holding `op` can be written out and rebuilt.");

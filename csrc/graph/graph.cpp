@@ -1,6 +1,7 @@
 #include "graph/graph.h"
 
 #include <algorithm>
+#include <cstring>
 #include <sstream>
 
 #include "ops.h"
@@ -379,6 +380,38 @@ Values Graph::run(const Values& inputs, Values& variables, std::vector<char>& as
   result.reserve(output_slots_.size());
   for (const int32_t s : output_slots_) result.push_back(slots[s]);
   return result;
+}
+
+namespace {
+bool same_values(const Array& a, const Array& b) {
+  if (a.shape() != b.shape() || a.dtype() != b.dtype()) return false;
+  Untraced inside;
+  const Array ha = ops::contiguous(ops::to_device(a, cpu_device()));
+  const Array hb = ops::contiguous(ops::to_device(b, cpu_device()));
+  return std::memcmp(ha.raw_data(), hb.raw_data(), static_cast<size_t>(a.size() * a.itemsize())) == 0;
+}
+}  // namespace
+
+bool Graph::same_computation(const Graph& o) const {
+  if (num_slots_ != o.num_slots_ || num_variables_ != o.num_variables_ ||
+      input_slots_ != o.input_slots_ || output_slots_ != o.output_slots_ ||
+      constants_.size() != o.constants_.size() || nodes_.size() != o.nodes_.size())
+    return false;
+  for (size_t i = 0; i < output_specs_.size(); ++i)
+    if (output_specs_[i].second != o.output_specs_[i].second) return false;
+  for (size_t i = 0; i < constants_.size(); ++i) {
+    if (constants_[i].first != o.constants_[i].first ||
+        !same_values(constants_[i].second, o.constants_[i].second))
+      return false;
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node &a = nodes_[i], &b = o.nodes_[i];
+    if (a.op != b.op || !(a.attrs == b.attrs) || a.inputs != b.inputs || a.outputs != b.outputs ||
+        a.side_effect != b.side_effect || !a.kernel != !b.kernel)
+      return false;
+    if (!op_registered(a.op)) return false;  // Python calls: their closures may differ
+  }
+  return true;
 }
 
 std::string Graph::describe() const {

@@ -102,6 +102,12 @@ class Graph {
   // The definition (for writing it out); nodes calling Python have no registered op.
   GraphDef definition() const;
 
+  // Whether `other` computes the same function of its inputs: the same nodes, wiring,
+  // attributes and constants (shapes seen while tracing and origins may differ). Every
+  // op reads its sizes from its inputs, so a graph traced at two shapes that comes out
+  // the same serves every shape of that rank.
+  bool same_computation(const Graph& other) const;
+
   const std::vector<Node>& nodes() const { return nodes_; }
   size_t num_inputs() const { return input_slots_.size(); }
   size_t num_outputs() const { return output_slots_.size(); }

@@ -24,11 +24,16 @@ As TF 2.21 (checked against it):
 - Reading a computed value in Python (``bool(t)``, ``t.numpy()``) raises TF's errors.
 
 Where tapeflow differs:
-- Graphs are specialised to concrete shapes. A concrete function whose signature has
-  ``None`` dimensions re-runs the Python body for each new concrete shape it meets
-  (its Python side effects show again then; the tracing count does not change).
-- No AutoGraph yet: ``if``/``while`` on a tensor inside a tf.function raises
-  OperatorNotAllowedInGraphError; use ``tf.cond``/``tf.while_loop`` or ``tf.where``.
+- Graphs are traced at concrete shapes. A concrete function whose signature has
+  ``None`` dimensions traces again for a second shape; when that trace comes out the
+  same computation (same ops, attributes and constants: code that reads sizes through
+  ``tf.shape`` or shape-agnostic ops), that graph serves every later shape without
+  Python. Otherwise each new shape re-runs the Python body (its Python side effects
+  show again; the tracing count does not change).
+- No AutoGraph source transformation: Python ``if``/``while`` on a tensor follow the
+  branch the traced value takes and record a guard; a call whose value takes the other
+  way traces that path too (see ``ConcreteFunction._call_arrays``). Results equal TF's;
+  a Python ``while`` on a tensor unrolls per trip count.
 - A call made while a GradientTape is recording runs the Python body eagerly (so the
   tape sees its ops); a tape inside the function is traced like any other code.
 - ``jit_compile`` is accepted and changes nothing: every tf.function is compiled.
@@ -420,6 +425,27 @@ def _trace(python_function: Callable[..., Any], signature: inspect.Signature,
     return _Specialization(graph, trace.variables, structure, template, bool(trace.created))
 
 
+def _same_computation(a: _Specialization, b: _Specialization) -> bool:
+    """Whether two traces (at different shapes) are one computation: the same graph,
+    variables and output layout. Then either serves every shape of the signature."""
+    if len(a.variables) != len(b.variables) or len(a.template) != len(b.template) or any(
+            x is not y for x, y in zip(a.variables, b.variables)):
+        return False
+    for x, y in zip(a.template, b.template):
+        if type(x) is int or type(y) is int:
+            if x != y:
+                return False
+        elif not (isinstance(x[1], Tensor) and isinstance(y[1], Tensor)
+                  and x[1].shape == y[1].shape and x[1].dtype == y[1].dtype
+                  and np.array_equal(x[1].numpy(), y[1].numpy())):
+            return False
+    try:
+        nest.assert_same_structure(a.structure, b.structure)
+    except (TypeError, ValueError):
+        return False
+    return a.graph.same_computation(b.graph)
+
+
 class ConcreteFunction:
     """One traced signature of a tf.function (``f.get_concrete_function(...)``)."""
 
@@ -429,6 +455,7 @@ class ConcreteFunction:
         self._key = key
         self._arguments = arguments     # the traced call's arguments (a template)
         self._graphs: Dict[Tuple, List[_Specialization]] = {}  # by shapes: its paths
+        self._shape_free: List[_Specialization] = []  # paths proven to serve any shape
         self._first: Optional[_Specialization] = None
 
     # -- tracing and running ------------------------------------------------------------
@@ -439,12 +466,43 @@ class ConcreteFunction:
         spec = _trace(f._python_function, f._signature, arguments, f._autograph)
         if spec.created and self._first is not None:
             raise ValueError(_VARIABLE_CREATION_ERROR)
+        for other_shapes, others in self._graphs.items():
+            if other_shapes != shapes and any(_same_computation(o, spec) for o in others):
+                self._shape_free.insert(0, spec)
+                del self._shape_free[_MAX_PATHS:]
+                break
         paths = self._graphs.setdefault(shapes, [])
         paths.insert(0, spec)
         del paths[_MAX_PATHS:]
         if self._first is None:
             self._first = spec
         return spec
+
+    def _prove_shape_free(self) -> bool:
+        """For a signature with None dimensions: whether a graph serving every shape is
+        known, tracing the first traced call again at other sizes (each None dimension
+        one larger) to find out if needed. Python side effects happen again then."""
+        if self._shape_free:
+            return True
+        types = [t for t in _flat_types(self._key) if t[0] == _TENSOR]
+        leaves = _tensor_leaves(self._arguments)
+        if not any(t[1] is None or None in t[1] for t in types) or len(types) != len(leaves):
+            return False
+        grown = []
+        for t, (_, leaf) in zip(types, leaves):
+            a = (leaf if isinstance(leaf, Tensor) else convert_to_tensor(leaf))._a
+            shape = [d + 1 if t[1] is None or t[1][i] is None else d
+                     for i, d in enumerate(a.shape)]
+            grown.append(convert_to_tensor(np.zeros(shape, dtypes.BY_INDEX[t[2]]._np)))
+        replaced = iter(grown)
+        arguments = collections.OrderedDict(
+            (name, nest.map_structure(
+                lambda x: next(replaced) if _is_tensor_like(x) else x, value))
+            for name, value in self._arguments.items())
+        shapes = tuple(tuple(g._a.shape) for g in grown)
+        if shapes not in self._graphs:
+            self._specialization(arguments, shapes)
+        return bool(self._shape_free)
 
     def _call_arguments(self, arguments: "collections.OrderedDict[str, Any]") -> Any:
         arrays = [(leaf if isinstance(leaf, Tensor) else convert_to_tensor(leaf))._a
@@ -456,16 +514,15 @@ class ConcreteFunction:
         """Runs the graph for these input Arrays (``arguments()``: the call's arguments,
         needed only to trace a new shape or path)."""
         shapes = tuple([a.shape for a in arrays])
-        paths = self._graphs.get(shapes)
-        if paths:
-            for i, spec in enumerate(paths):
-                try:
-                    out = spec.run(arrays)
-                except _GuardFailed:  # Python branched the other way on these values
-                    continue
-                if i:
-                    paths.insert(0, paths.pop(i))
-                return out
+        paths = self._graphs.get(shapes) or self._shape_free
+        for i, spec in enumerate(paths):
+            try:
+                out = spec.run(arrays)
+            except _GuardFailed:  # Python branched the other way on these values
+                continue
+            if i:
+                paths.insert(0, paths.pop(i))
+            return out
         for _ in range(_MAX_PATHS):
             spec = self._specialization(arguments(), shapes)
             try:

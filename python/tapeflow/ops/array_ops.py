@@ -303,15 +303,14 @@ def stop_gradient(input: Any, name: Optional[str] = None) -> Tensor:
 
 # ---- shapes ---------------------------------------------------------------------------
 def shape(input: Any, out_type: Any = dtypes.int32, name: Optional[str] = None) -> Tensor:
-    """The shape as a 1-D int32 tensor (``tf.shape``)."""
-    return convert_to_tensor(np.array(to_tensor(input)._a.shape,
-                                      dtype=dtypes.as_dtype(out_type)._np))
+    """The shape as a 1-D int32 tensor (``tf.shape``): an op, so a traced function
+    reads the shape of what it runs on (a graph may serve several batch sizes)."""
+    return wrap(_core.shape_of(to_tensor(input)._a, dtypes.as_dtype(out_type)._core))
 
 
 def size(input: Any, out_type: Any = dtypes.int32, name: Optional[str] = None) -> Tensor:
-    """The number of elements (``tf.size``)."""
-    return convert_to_tensor(np.array(to_tensor(input)._a.size,
-                                      dtype=dtypes.as_dtype(out_type)._np))
+    """The number of elements (``tf.size``), an op as ``tf.shape``."""
+    return wrap(_core.size_of(to_tensor(input)._a, dtypes.as_dtype(out_type)._core))
 
 
 def rank(input: Any, name: Optional[str] = None) -> Tensor:
