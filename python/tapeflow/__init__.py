@@ -55,9 +55,9 @@ version = __version__
 
 
 def __getattr__(name: str) -> object:
-    """Loads ``tf.keras`` and ``tf.train`` on first use, so ``import tapeflow`` stays
-    light."""
-    if name in ("keras", "train"):
+    """Loads ``tf.keras``, ``tf.train`` and ``tf.saved_model`` on first use, so
+    ``import tapeflow`` stays light."""
+    if name in ("keras", "train", "saved_model"):
         import importlib
 
         return importlib.import_module(f"tapeflow.{name}")

@@ -568,7 +568,12 @@ class ConcreteFunction:
         return [v for v in self.variables if v.trainable]
 
     def _output_text(self) -> str:
-        return "None" if self._first is None else _output_repr(self._first)
+        """The output type as TF prints it: dimensions that differ between the shapes
+        traced so far (of a signature with None dimensions) show as None."""
+        if self._first is None:
+            return "None"
+        specs = [paths[0] for paths in self._graphs.values() if paths]
+        return _output_repr(specs or [self._first])
 
     def _signature_text(self) -> str:
         params = list(self._function._signature.parameters.values())
@@ -605,8 +610,8 @@ def _spec_of(t: Any, name: str) -> Any:
     return None
 
 
-def _output_repr(spec: _Specialization) -> str:
-    """The output's trace type as TF prints it (shapes as traced)."""
+def _output_type(spec: _Specialization) -> Any:
+    """The output's trace type (shapes as traced)."""
     shapes = spec.graph.output_specs
     leaves = []
     for t in spec.template:
@@ -618,8 +623,16 @@ def _output_repr(spec: _Specialization) -> str:
             leaves.append((_TENSOR, tuple(v._a.shape), v._a.dtype_index)
                           if isinstance(v, Tensor) else (_PYTHON, v))
     if spec.structure is None:
-        return _type_repr(leaves[0])
-    return _type_repr(_trace_type_of_structure(spec.structure, leaves))
+        return leaves[0]
+    return _trace_type_of_structure(spec.structure, leaves)
+
+
+def _output_repr(specs: List[_Specialization]) -> str:
+    """The outputs' type as TF prints it, relaxed over several traces."""
+    t = _output_type(specs[0])
+    for other in specs[1:]:
+        t = _relax(t, _output_type(other)) or t
+    return _type_repr(t)
 
 
 def _trace_type_of_structure(structure: Any, leaves: List[Any]) -> Any:
@@ -634,6 +647,19 @@ def _trace_type_of_structure(structure: Any, leaves: List[Any]) -> Any:
         return next(it)
 
     return build(structure)
+
+
+def bind_arguments(signature: inspect.Signature, args: Tuple[Any, ...],
+                   kwargs: Dict[str, Any]) -> "collections.OrderedDict[str, Any]":
+    """The call's arguments by parameter name (defaults applied), or TF's TypeError."""
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as e:
+        raise TypeError(f"Binding inputs to tf.function failed due to `{e}`. Received "
+                        f"args: {args} and kwargs: {kwargs} for signature: "
+                        f"{signature}.") from None
+    bound.apply_defaults()
+    return collections.OrderedDict(bound.arguments)
 
 
 class Function:
@@ -676,14 +702,7 @@ class Function:
     # -- binding ------------------------------------------------------------------------
     def _bind(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]
               ) -> "collections.OrderedDict[str, Any]":
-        try:
-            bound = self._signature.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"Binding inputs to tf.function failed due to `{e}`. Received "
-                            f"args: {args} and kwargs: {kwargs} for signature: "
-                            f"{self._signature}.") from None
-        bound.apply_defaults()
-        arguments = bound.arguments
+        arguments = bind_arguments(self._signature, args, kwargs)
         if self._input_signature is not None:
             arguments = self._apply_input_signature(arguments, args, kwargs)
         return collections.OrderedDict(arguments)

@@ -695,6 +695,19 @@ class Model(Layer):
 
         saving_api.save_model(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
 
+    def export(self, filepath: Any, format: str = "tf_saved_model", verbose: bool = True,
+               input_signature: Any = None, **kwargs: Any) -> None:
+        """Writes the model for inference as a SavedModel folder with a ``serve``
+        endpoint (Keras 3's ``Model.export``; see tapeflow/keras/export.py). Only
+        ``format="tf_saved_model"``; ONNX export is ``tapeflow.onnx`` (not yet)."""
+        if format != "tf_saved_model":
+            raise ValueError(f"Unrecognized format={format}; tapeflow supports "
+                             "format='tf_saved_model'")
+        from tapeflow.keras import export as export_lib
+
+        export_lib.export_saved_model(self, filepath, verbose=verbose,
+                                      input_signature=input_signature)
+
     def save_weights(self, filepath: Any, overwrite: bool = True,
                      max_shard_size: Any = None) -> None:
         """Saves the weights to a ``.weights.h5`` file (``keras.saving.save_weights``)."""
