@@ -57,7 +57,7 @@ version = __version__
 def __getattr__(name: str) -> object:
     """Loads ``tf.keras``, ``tf.train`` and ``tf.saved_model`` on first use, so
     ``import tapeflow`` stays light."""
-    if name in ("keras", "train", "saved_model"):
+    if name in ("keras", "train", "saved_model", "onnx"):
         import importlib
 
         return importlib.import_module(f"tapeflow.{name}")
