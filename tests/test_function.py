@@ -633,3 +633,80 @@ def test_tf_shape_and_size_are_ops() -> None:
     assert "shape" in f.get_concrete_function().graph.ops
     with pytest.raises(tf.errors.InvalidArgumentError, match="out_type must be int32 or int64"):
         tf.shape(tf.ones([2]), out_type=tf.float32)
+
+
+# ---- tf.cond as a graph node ------------------------------------------------------------
+
+
+def test_cond_traces_both_branches_once() -> None:
+    runs = []
+    v = tf.Variable(0.0)
+
+    @tf.function
+    def f(x):  # noqa: ANN001, ANN202
+        runs.append(1)
+        y = tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: -x)
+
+        def up():  # noqa: ANN202
+            v.assign_add(1.0)
+            return v * 10.0
+
+        def down():  # noqa: ANN202
+            v.assign_sub(1.0)
+            return v * 1.0
+
+        z = tf.cond(x[0] > 0, up, down)
+        return y, z, v + 0.0
+
+    want_v = 0.0
+    for x in ([1.0, 2.0], [-1.0, -2.0], [3.0, -1.0], [-3.0, 9.0]):
+        y, z, after = f(tf.constant(x))
+        want_v += 1.0 if x[0] > 0 else -1.0
+        np.testing.assert_array_equal(y.numpy(), np.array(x) * (2.0 if sum(x) > 0 else -1.0))
+        assert z.numpy() == (want_v * 10.0 if x[0] > 0 else want_v)
+        assert after.numpy() == v.numpy() == want_v
+    assert len(runs) == 1  # one trace serves both ways of both conds
+    graph = f.get_concrete_function(tf.constant([1.0, 2.0])).graph
+    assert graph.ops.count("cond") == 2 and "guard" not in graph.ops
+
+
+def test_nested_cond_and_captures() -> None:
+    @tf.function
+    def f(x, k):  # noqa: ANN001, ANN202
+        big = x * 100.0
+        return tf.cond(k > 0, lambda: tf.cond(k > 1, lambda: big + 1.0, lambda: x + 1.0),
+                       lambda: big - x)
+
+    x = tf.constant([1.0, 2.0])
+    for k, want in [(2, [101.0, 201.0]), (1, [2.0, 3.0]), (0, [99.0, 198.0])]:
+        np.testing.assert_array_equal(f(x, tf.constant(k)).numpy(), want)
+    assert f.experimental_get_tracing_count() == 1
+
+
+def test_cond_branch_errors_and_fallbacks() -> None:
+    @tf.function
+    def mismatch(x):  # noqa: ANN001, ANN202
+        return tf.cond(x > 0, lambda: x, lambda: tf.constant(1))
+
+    with pytest.raises(TypeError, match="true_fn and false_fn arguments to tf.cond must have"):
+        mismatch(tf.constant(1.0))
+
+    @tf.function
+    def guarded(x, i):  # noqa: ANN001, ANN202
+        # the untaken branch cannot run on these values (an index out of range): the
+        # cond falls back to following the taken branch with a guard
+        return tf.cond(i < 3, lambda: tf.gather(x, i), lambda: tf.constant(-1.0))
+
+    x = tf.constant([1.0, 2.0, 3.0])
+    assert guarded(x, tf.constant(1)).numpy() == 2.0
+    assert guarded(x, tf.constant(7)).numpy() == -1.0
+
+    @tf.function
+    def grad(x):  # noqa: ANN001, ANN202
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.cond(x > 0, lambda: x * x, lambda: -3.0 * x)
+        return tape.gradient(y, x)
+
+    assert grad(tf.constant(2.0)).numpy() == 4.0
+    assert grad(tf.constant(-2.0)).numpy() == -3.0

@@ -103,3 +103,19 @@ def test_what_does_not_export(tmp_path) -> None:  # noqa: ANN001
         tf.onnx.export(lambda x: x, tmp_path / "c.onnx")
     with pytest.raises(ValueError, match="opset 17 only"):
         tf.onnx.export(noisy, tmp_path / "d.onnx", opset=13)
+
+
+def test_cond_becomes_if(tmp_path) -> None:  # noqa: ANN001
+    scale = tf.Variable(3.0, name="scale")
+
+    @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32)])
+    def f(x):  # noqa: ANN001, ANN202
+        s = tf.reduce_sum(x)
+        y = tf.cond(s > 0, lambda: x * scale, lambda: tf.cond(s < -5.0, lambda: -x,
+                                                               lambda: x + 1.0))
+        return tf.nn.relu(y)
+
+    sess = _session(tf.onnx.export(f, tmp_path / "cond.onnx"))
+    for x in ([[1.0, 2.0]], [[-1.0, -2.0], [0.5, 0.1]], [[-4.0, -3.0]]):
+        x = np.array(x, np.float32)
+        np.testing.assert_allclose(sess.run(None, {"x": x})[0], f(x).numpy(), rtol=1e-6)

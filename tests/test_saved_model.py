@@ -325,3 +325,17 @@ def test_shapes_that_disagree_fail_at_run_with_the_node(saved) -> None:  # noqa:
     loaded = tf.saved_model.load(str(saved))
     with pytest.raises(tf.errors.InvalidArgumentError, match="while running node"):
         loaded.f(tf.constant([1.0, 1.0, 1.0]))
+
+
+def test_cond_saves_both_branches_from_one_trace(tmp_path) -> None:  # noqa: ANN001
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32)])
+    def f(x):  # noqa: ANN001, ANN202
+        return tf.cond(tf.reduce_sum(x) > 0, lambda: x * 2.0, lambda: tf.abs(x) + 1.0)
+
+    root = tf.Module()
+    root.f = f
+    tf.saved_model.save(root, str(tmp_path))  # traced once, at save, on zeros
+    loaded = tf.saved_model.load(str(tmp_path))
+    np.testing.assert_array_equal(loaded.f(tf.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(loaded.f(tf.constant([-1.0, -2.0, 0.5])).numpy(),
+                                  [2.0, 3.0, 1.5])

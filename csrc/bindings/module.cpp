@@ -497,7 +497,8 @@ graph::Values py_call(py::object fn, const graph::Values& inputs, bool run_when_
   return {};
 }
 
-std::unique_ptr<graph::Builder> make_builder(py::object resolve_variable, py::object origin) {
+std::unique_ptr<graph::Builder> make_builder(py::object resolve_variable, py::object origin,
+                                             graph::Builder* parent) {
   auto resolve = [f = hold(std::move(resolve_variable))](const Array& a) {
     py::gil_scoped_acquire gil;
     return (*f)(a).cast<int>();
@@ -506,7 +507,7 @@ std::unique_ptr<graph::Builder> make_builder(py::object resolve_variable, py::ob
     py::gil_scoped_acquire gil;
     return (*f)().cast<std::string>();
   };
-  return std::make_unique<graph::Builder>(resolve, where);
+  return std::make_unique<graph::Builder>(resolve, where, parent);
 }
 
 // Runs a graph on `inputs` with the captured Variables `variables` (Python objects): their
@@ -579,6 +580,11 @@ py::dict graph_definition(const graph::Graph& g) {
     node["specs"] = specs;
     node["side_effect"] = n.side_effect;
     node["origin"] = n.origin;
+    if (!n.subgraphs.empty()) {
+      py::list subgraphs;
+      for (const auto& g : n.subgraphs) subgraphs.append(graph_definition(*g));
+      node["subgraphs"] = subgraphs;
+    }
     nodes.append(node);
   }
   out["output_specs"] = output_specs;
@@ -607,6 +613,9 @@ std::shared_ptr<graph::Graph> graph_from_definition(const py::dict& d) {
     for (const py::handle s : n["specs"]) node.specs.push_back(spec_of(s));
     node.side_effect = n["side_effect"].cast<bool>();
     node.origin = n["origin"].cast<std::string>();
+    if (n.contains("subgraphs"))
+      for (const py::handle g : n["subgraphs"])
+        node.subgraphs.push_back(graph_from_definition(g.cast<py::dict>()));
     def.nodes.push_back(std::move(node));
   }
   return graph::Graph::from_definition(std::move(def));
@@ -929,7 +938,10 @@ PYBIND11_MODULE(_core, m) {
         "Whether graphs holding `op` can be written out and rebuilt.");
   m.def("graph_ops", &graph::registered_ops, "Every op a graph can hold, sorted.");
   py::class_<graph::Builder>(m, "GraphBuilder", "Records a trace (csrc/graph/graph.h).")
-      .def(py::init(&make_builder), py::arg("resolve_variable"), py::arg("origin"))
+      .def(py::init(&make_builder), py::arg("resolve_variable"), py::arg("origin"),
+           py::arg("parent").none(true) = nullptr, py::keep_alive<1, 4>())
+      .def_property_readonly("captured", &graph::Builder::captured,
+                             "The outer values a branch builder reads, in input order.")
       .def("input", &graph::Builder::add_input, py::arg("value"))
       .def("assign_variable", &graph::Builder::assign_variable, py::arg("var"),
            py::arg("old_value"), py::arg("value"))
@@ -941,6 +953,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("graph_set_active", [](graph::Builder* b) { graph::trace_state() = graph::TraceState{b, 0}; },
         py::arg("builder").none(true),
         "Makes `builder` (kept alive by the caller) record this thread's ops; None: stop.");
+  m.def("graph_cond", &graph::record_cond, py::arg("pred"), py::arg("then_graph"),
+        py::arg("then_captured"), py::arg("else_graph"), py::arg("else_captured"),
+        py::arg("outputs"),
+        "Records a tf.cond node running one of two branch graphs; returns its outputs.");
   m.def("graph_guard", &graph::guard, py::arg("cond"), py::arg("expected"),
         "Python branched on bool(cond) == expected: while tracing, a node that checks it "
         "at every run (GuardFailed when it differs).");

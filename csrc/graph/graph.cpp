@@ -81,13 +81,32 @@ Values record_call(const char* op, const Values& inputs, std::function<Values(co
 }
 
 namespace {
-void check_guard(const Array& cond, bool expected) {
+bool truth(const Array& cond, const char* op) {
   Untraced inside;
-  TAPEFLOW_CHECK(cond.size() == 1, "[guard] the truth value of ", cond.describe(),
+  TAPEFLOW_CHECK(cond.size() == 1, "[", op, "] the truth value of ", cond.describe(),
                  " is ambiguous");
   const Array h = ops::cast(ops::to_device(cond, cpu_device()), DType::kFloat64);
-  if ((*h.data<double>() != 0.0) != expected)
+  return *h.data<double>() != 0.0;
+}
+
+void check_guard(const Array& cond, bool expected) {
+  if (truth(cond, "guard") != expected)
     raise(ErrorKind::kGuardFailed, "[guard] the traced Python branch does not hold");
+}
+
+Kernel cond_kernel(std::shared_ptr<const Graph> then_g, std::shared_ptr<const Graph> else_g) {
+  const size_t n_then = then_g->num_inputs();
+  return [then_g, else_g, n_then](const Values& in, RunState& s) {
+    if (truth(in.at(0), "cond"))
+      return then_g->run_with(Values(in.begin() + 1, in.begin() + 1 + n_then), s);
+    return else_g->run_with(Values(in.begin() + 1 + n_then, in.end()), s);
+  };
+}
+
+bool has_effects(const Graph& g) {
+  for (const Node& n : g.nodes())
+    if (n.side_effect) return true;
+  return false;
 }
 
 Kernel guard_kernel(const Attrs& a) {
@@ -98,6 +117,11 @@ Kernel guard_kernel(const Attrs& a) {
   });
 }
 const OpRegistration kGuard("guard", guard_kernel);
+// Listed so that graphs holding it can be written out; its kernel is made from its
+// subgraphs (Graph::from_definition, record_cond), never from attributes alone.
+const OpRegistration kCond("cond", [](const Attrs&) -> Kernel {
+  raise(ErrorKind::kInvalidArgument, "[graph] a 'cond' node needs its two subgraphs");
+});
 
 // Captured Variables, by their index in the run's variable table (checked against the
 // graph's count when it is built).
@@ -115,6 +139,28 @@ const OpRegistration kAssignVariable("AssignVariableOp", [](const Attrs& a) -> K
 });
 }  // namespace
 
+Values record_cond(const Array& pred, std::shared_ptr<Graph> then_graph,
+                   const Values& then_captured, std::shared_ptr<Graph> else_graph,
+                   const Values& else_captured, const Values& outputs) {
+  TAPEFLOW_CHECK_KIND(recording(), kInternal, "[cond] record_cond outside a trace");
+  TAPEFLOW_CHECK(then_graph->num_inputs() == then_captured.size() &&
+                     else_graph->num_inputs() == else_captured.size(),
+                 "[cond] each branch takes its captured values");
+  TAPEFLOW_CHECK(then_graph->num_outputs() == outputs.size() &&
+                     else_graph->num_outputs() == outputs.size(),
+                 "[cond] both branches must return ", outputs.size(), " values");
+  Values inputs{pred};
+  inputs.insert(inputs.end(), then_captured.begin(), then_captured.end());
+  inputs.insert(inputs.end(), else_captured.begin(), else_captured.end());
+  Values outs;
+  for (const Array& o : outputs) outs.push_back(o.renamed());
+  const bool effects = has_effects(*then_graph) || has_effects(*else_graph);
+  trace_state().builder->record(
+      "cond", Attrs{{"then_inputs", static_cast<int64_t>(then_captured.size())}}, inputs, outs,
+      cond_kernel(then_graph, else_graph), /*stateful=*/true, effects, {then_graph, else_graph});
+  return outs;
+}
+
 void guard(const Array& cond, bool expected) {
   if (recording()) {
     Builder* const builder = trace_state().builder;
@@ -129,8 +175,21 @@ void guard(const Array& cond, bool expected) {
 
 // ---- Builder ------------------------------------------------------------------------
 
-Builder::Builder(VariableResolver resolve_variable, OriginHook origin)
-    : resolve_variable_(std::move(resolve_variable)), origin_(std::move(origin)) {}
+Builder::Builder(VariableResolver resolve_variable, OriginHook origin, Builder* parent)
+    : resolve_variable_(std::move(resolve_variable)), origin_(std::move(origin)),
+      parent_(parent) {}
+
+bool Builder::symbolic_in_chain(const Array& a) {
+  const auto it = slot_of_.find(a.uid());
+  if (it != slot_of_.end()) return !slots_[it->second].constant;
+  if (resolve_variable_ && resolve_variable_(a) >= 0) return !slots_[lookup(a)].constant;
+  if (parent_ == nullptr || !parent_->symbolic_in_chain(a)) return false;
+  const int32_t slot = new_slot(a, false);  // an outer value: an input of this branch
+  slots_.back().producer = "capture";
+  inputs_.push_back(slot);
+  captured_.push_back(a);
+  return true;
+}
 
 int32_t Builder::new_slot(const Array& value, bool constant) {
   const auto slot = static_cast<int32_t>(slots_.size());
@@ -150,7 +209,10 @@ int32_t Builder::lookup(const Array& a) {
   const auto it = slot_of_.find(a.uid());
   if (it != slot_of_.end()) return it->second;
   const int var = resolve_variable_ ? resolve_variable_(a) : -1;
-  if (var < 0) return new_slot(a, true);
+  if (var < 0) {
+    if (parent_ != nullptr && symbolic_in_chain(a)) return slot_of_.at(a.uid());
+    return new_slot(a, true);
+  }
   // The current value of a captured Variable: read it where the trace first used it.
   const int32_t slot = new_slot(a, false);
   slots_.back().producer = "ReadVariableOp";
@@ -183,7 +245,8 @@ void Builder::append(Node n) {
 }
 
 void Builder::record(const char* op, const Attrs& attrs, const Values& inputs,
-                     const Values& outputs, Kernel kernel, bool stateful, bool side_effect) {
+                     const Values& outputs, Kernel kernel, bool stateful, bool side_effect,
+                     std::vector<std::shared_ptr<Graph>> subgraphs) {
   std::vector<int32_t> in_slots;
   in_slots.reserve(inputs.size());
   bool all_constant = !stateful && !side_effect;
@@ -206,6 +269,7 @@ void Builder::record(const char* op, const Attrs& attrs, const Values& inputs,
   }
   n.kernel = std::move(kernel);
   n.side_effect = side_effect;
+  n.subgraphs = std::move(subgraphs);
   append(std::move(n));
 }
 
@@ -312,6 +376,10 @@ std::shared_ptr<Graph> Graph::from_definition(GraphDef def) {
     for (const int32_t s : d.outputs) write(s, where.c_str());
     TAPEFLOW_CHECK(d.specs.size() == d.outputs.size(), "[graph] ", where, " has ",
                    d.outputs.size(), " outputs but ", d.specs.size(), " output specs");
+    for (const auto& sub : d.subgraphs) {
+      TAPEFLOW_CHECK(sub != nullptr && sub->num_variables() <= def.num_variables, "[graph] ",
+                     where, " has a subgraph using more variables than the graph");
+    }
     if (d.attrs.has("variable")) {
       const int64_t v = d.attrs.i("variable");
       TAPEFLOW_CHECK(v >= 0 && v < def.num_variables, "[graph] ", where, " uses variable ", v,
@@ -319,7 +387,19 @@ std::shared_ptr<Graph> Graph::from_definition(GraphDef def) {
     }
     Node n;
     static_cast<NodeDef&>(n) = std::move(d);
-    n.kernel = make_kernel(n.op, n.attrs);
+    if (n.op == "cond") {
+      TAPEFLOW_CHECK(n.subgraphs.size() == 2, "[graph] ", where, " needs 2 subgraphs");
+      const auto &t = n.subgraphs[0], &e = n.subgraphs[1];
+      TAPEFLOW_CHECK(n.attrs.i("then_inputs") == static_cast<int64_t>(t->num_inputs()) &&
+                         n.inputs.size() == 1 + t->num_inputs() + e->num_inputs() &&
+                         n.outputs.size() == t->num_outputs() &&
+                         n.outputs.size() == e->num_outputs(),
+                     "[graph] ", where, ": its inputs and outputs do not match its branches");
+      n.kernel = cond_kernel(t, e);
+    } else {
+      TAPEFLOW_CHECK(n.subgraphs.empty(), "[graph] ", where, " cannot hold subgraphs");
+      n.kernel = make_kernel(n.op, n.attrs);
+    }
     g->nodes_.push_back(std::move(n));
   }
   for (const int32_t s : def.outputs) read(s, "output");
@@ -354,10 +434,19 @@ Values Graph::run(const Values& inputs, Values& variables, std::vector<char>& as
   TAPEFLOW_CHECK(static_cast<int>(variables.size()) == num_variables_, "[graph] expected ",
                  num_variables_, " variables, got ", variables.size());
   assigned.assign(variables.size(), 0);
+  RunState state{&variables, &assigned};
+  return run_with(inputs, state);
+}
+
+Values Graph::run_with(const Values& inputs, RunState& state) const {
+  TAPEFLOW_CHECK(inputs.size() == input_slots_.size(), "[graph] expected ",
+                 input_slots_.size(), " inputs, got ", inputs.size());
+  TAPEFLOW_CHECK(state.variables != nullptr &&
+                     static_cast<int>(state.variables->size()) >= num_variables_,
+                 "[graph] expected ", num_variables_, " variables");
   Values slots(static_cast<size_t>(num_slots_));
   for (size_t i = 0; i < inputs.size(); ++i) slots[input_slots_[i]] = inputs[i];
   for (const auto& c : constants_) slots[c.first] = c.second;
-  RunState state{&variables, &assigned};
   Values in;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
@@ -409,7 +498,10 @@ bool Graph::same_computation(const Graph& o) const {
     if (a.op != b.op || !(a.attrs == b.attrs) || a.inputs != b.inputs || a.outputs != b.outputs ||
         a.side_effect != b.side_effect || !a.kernel != !b.kernel)
       return false;
-    if (!op_registered(a.op)) return false;  // Python calls: their closures may differ
+    if (a.subgraphs.size() != b.subgraphs.size()) return false;
+    for (size_t k = 0; k < a.subgraphs.size(); ++k)
+      if (!a.subgraphs[k]->same_computation(*b.subgraphs[k])) return false;
+    if (a.subgraphs.empty() && !op_registered(a.op)) return false;  // Python calls
   }
   return true;
 }
@@ -424,6 +516,10 @@ std::string Graph::describe() const {
     os << (n.outputs.empty() ? "" : " = ") << n.op << "(";
     for (size_t k = 0; k < n.inputs.size(); ++k) os << (k ? ", " : "") << "%" << n.inputs[k];
     os << ")\n";
+    for (const auto& sub : n.subgraphs) {
+      std::istringstream lines(sub->describe());
+      for (std::string line; std::getline(lines, line);) os << "    | " << line << "\n";
+    }
   }
   os << "  return";
   for (size_t k = 0; k < output_slots_.size(); ++k) os << (k ? ", %" : " %") << output_slots_[k];

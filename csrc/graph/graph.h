@@ -36,6 +36,8 @@ struct RunState {
 
 using Kernel = std::function<Values(const Values& inputs, RunState& state)>;
 
+class Graph;
+
 // A node as data: what a graph file holds.
 struct NodeDef {
   std::string op;               // the ops.h function (or ReadVariableOp, ...)
@@ -45,6 +47,9 @@ struct NodeDef {
   std::vector<Spec> specs;      // the outputs' shapes and dtypes as traced
   bool side_effect = false;     // kept even when nothing reads its outputs
   std::string origin;           // where the traced program created it (for errors)
+  // Control flow: the graphs a node runs ("cond": then, else). They share the run's
+  // variable table; their inputs are the node's inputs after the predicate.
+  std::vector<std::shared_ptr<Graph>> subgraphs;
 };
 
 // A node ready to run: its definition and the kernel made from it (by the op registry,
@@ -94,6 +99,8 @@ class Graph {
   // Runs the graph. `variables` holds the captured Variables' values (in the order of
   // their indices); assigned ones are replaced in place and flagged in `assigned`.
   Values run(const Values& inputs, Values& variables, std::vector<char>& assigned) const;
+  // Runs the graph inside a node of another graph, on that run's variable table.
+  Values run_with(const Values& inputs, RunState& state) const;
 
   // Builds a graph from its definition (a trace's, or one read from a file), checking
   // it: every op known and its attributes valid, every slot in range and written once
@@ -138,7 +145,11 @@ class Builder {
   // origin(): where the traced program is now (file and line), recorded per node.
   using VariableResolver = std::function<int(const Array&)>;
   using OriginHook = std::function<std::string()>;
-  Builder(VariableResolver resolve_variable, OriginHook origin);
+  // `parent`: the builder of the graph a branch belongs to (tf.cond); values the parent
+  // (or its parents) computes that the branch reads become the branch's inputs, in the
+  // order captured() lists them (the parent's Arrays).
+  Builder(VariableResolver resolve_variable, OriginHook origin, Builder* parent = nullptr);
+  const Values& captured() const { return captured_; }
 
   // A new input slot; returns `value` renamed (a new uid) to stand for it while tracing.
   Array add_input(const Array& value);
@@ -147,7 +158,8 @@ class Builder {
   // Appends a node (or folds it when every input is a constant and it has no effects).
   // `stateful`: never folded (random draws, variable reads, Python calls).
   void record(const char* op, const Attrs& attrs, const Values& inputs, const Values& outputs,
-              Kernel kernel, bool stateful, bool side_effect);
+              Kernel kernel, bool stateful, bool side_effect,
+              std::vector<std::shared_ptr<Graph>> subgraphs = {});
   // Whether `a` is a value computed by the graph (not a constant of the trace).
   bool is_symbolic(const Array& a);
   // The op that computed `a` ("" for inputs and constants), for printing traced tensors.
@@ -165,10 +177,14 @@ class Builder {
   };
   int32_t lookup(const Array& a);
   int32_t new_slot(const Array& value, bool constant);
+  // Whether `a` is computed by this builder or an outer one (captured if outer).
+  bool symbolic_in_chain(const Array& a);
   void append(Node n);
 
   VariableResolver resolve_variable_;
   OriginHook origin_;
+  Builder* parent_ = nullptr;
+  Values captured_;
   std::vector<Slot> slots_;
   std::unordered_map<uint64_t, int32_t> slot_of_;
   std::vector<int32_t> inputs_;
@@ -221,6 +237,14 @@ Values record(const char* op, const Values& inputs, const Attrs& attrs, bool sta
 Values record_call(const char* op, const Values& inputs,
                    std::function<Values(const Values&)> f, bool stateful = false,
                    bool side_effect = false);
+
+// tf.cond while tracing: a "cond" node running `then_graph` on `then_captured` when the
+// one-element `pred` is true at run time, else `else_graph` on `else_captured` (both
+// traced by branch Builders of the active one). `outputs`: the branch values the trace
+// continues with (the taken branch's); returns them renamed as the node's outputs.
+Values record_cond(const Array& pred, std::shared_ptr<Graph> then_graph,
+                   const Values& then_captured, std::shared_ptr<Graph> else_graph,
+                   const Values& else_captured, const Values& outputs);
 
 // Python branched on `bool(cond) == expected` (a one-element Array): while tracing,
 // records a node that checks the same at every run and raises kGuardFailed when it

@@ -247,3 +247,48 @@ TEST(Graph, HostileDefinitionsGetClearErrors) {
   d.nodes.push_back(read);
   expect_error(d, "uses variable 3 of 0");
 }
+
+TEST(Graph, CondRunsTheBranchThePredicatePicks) {
+  Builder b(nullptr, nullptr);
+  std::shared_ptr<graph::Graph> g;
+  {
+    graph::ActiveBuilder active(&b);
+    const Array x = b.add_input(values({2}, {1, 2}));
+    const Array big = ops::mul(x, ops::full({}, DType::kFloat64, 100.0));
+    const Array pred = ops::greater(ops::sum(x), ops::full({}, DType::kFloat64, 0.0));
+    Builder then_b(nullptr, nullptr, &b), else_b(nullptr, nullptr, &b);
+    std::shared_ptr<graph::Graph> then_g, else_g;
+    Array taken;
+    {
+      graph::ActiveBuilder in_then(&then_b);
+      taken = ops::add(big, ops::full({}, DType::kFloat64, 1.0));  // captures big
+      then_g = then_b.finish({taken});
+    }
+    {
+      graph::ActiveBuilder in_else(&else_b);
+      else_g = else_b.finish({ops::neg(x)});  // captures x
+    }
+    EXPECT_EQ(then_b.captured().size(), 1u);
+    EXPECT_EQ(else_b.captured()[0].uid(), x.uid());
+    const Values out = graph::record_cond(pred, then_g, then_b.captured(), else_g,
+                                          else_b.captured(), {taken});
+    EXPECT_EQ(to_vec(out[0]), (std::vector<double>{101, 201}));
+    g = b.finish({out[0]});
+  }
+  Values vars;
+  std::vector<char> assigned;
+  EXPECT_EQ(to_vec(g->run({values({2}, {3, 4})}, vars, assigned)[0]),
+            (std::vector<double>{301, 401}));
+  EXPECT_EQ(to_vec(g->run({values({2}, {-3, 1})}, vars, assigned)[0]),
+            (std::vector<double>{3, -1}));
+  // Round trip, and a cond whose branches disagree with its inputs is refused.
+  graph::GraphDef def = g->definition();
+  const auto g2 = graph::Graph::from_definition(def);
+  EXPECT_TRUE(g->same_computation(*g2));
+  EXPECT_EQ(to_vec(g2->run({values({2}, {-3, 1})}, vars, assigned)[0]),
+            (std::vector<double>{3, -1}));
+  for (auto& n : def.nodes) {
+    if (n.op == "cond") n.subgraphs.pop_back();
+  }
+  EXPECT_THROW(graph::Graph::from_definition(def), Error);
+}

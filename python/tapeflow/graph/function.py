@@ -93,13 +93,25 @@ class _Trace:
         self.created: List[Any] = []
         self._created_ids: set = set()
         self.names: Dict[int, str] = {}      # input uid -> "x:0"
+        # While a tf.cond branch is traced: id(var) -> (var, value before the branch).
+        self.branch_saved: Optional[Dict[int, Tuple[Any, Any]]] = None
 
-    def _resolve(self, array: Any) -> int:
+    def _variables_by_uid(self) -> Dict[int, Any]:
         if self._by_uid is None:
             self._by_uid = {v._a.uid: v for v in list(_variables._all_variables.values())
                             if id(v) not in self._created_ids}
-        v = self._by_uid.get(array.uid)
+        return self._by_uid
+
+    def _resolve(self, array: Any) -> int:
+        v = self._variables_by_uid().get(array.uid)
         return -1 if v is None else self.index(v)
+
+    def reread(self, var: Any, array: Any) -> None:
+        """From here on ``var`` holds ``array`` (traced value) and the graph reads it
+        from the variable table at its next use (after a node that may assign it)."""
+        renamed = array.renamed()
+        self._variables_by_uid()[renamed.uid] = var
+        var._a = renamed
 
     def index(self, var: Any) -> int:
         i = self._index.get(id(var))
@@ -119,6 +131,8 @@ class _Trace:
             return
         if id(var) not in self._saved:
             self._saved[id(var)] = (var, var._a)
+        if self.branch_saved is not None and id(var) not in self.branch_saved:
+            self.branch_saved[id(var)] = (var, var._a)
         self.builder.assign_variable(self.index(var), var._a, array)
 
     def name_of(self, array: Any) -> str:
@@ -423,6 +437,76 @@ def _trace(python_function: Callable[..., Any], signature: inspect.Signature,
         _tracing.stack.pop()
         trace.restore()
     return _Specialization(graph, trace.variables, structure, template, bool(trace.created))
+
+
+_NOT_TRACED = object()
+
+
+def trace_cond(pred: Tensor, true_fn: Callable[[], Any], false_fn: Callable[[], Any]) -> Any:
+    """``tf.cond`` on a value the innermost trace computes: both branches are traced into
+    graphs of one "cond" node that runs the one the predicate picks at every call, as
+    TF's cond does. The trace then continues with the taken branch's values. Returns
+    _NOT_TRACED when the branch not taken fails to trace on these values (the caller
+    then branches with a guard, as for a Python ``if``)."""
+    trace = _tracing.stack[-1]
+    outer = trace.builder
+    host = pred._a if pred._a.device == "CPU:0" else _core.to_device(pred._a, "CPU:0")
+    taken = bool(np.asarray(host))
+    fns = {True: true_fn, False: false_fn}
+    branches: Dict[bool, Tuple[Any, List[Any], Any, List[Any], Dict[int, Tuple[Any, Any]]]] = {}
+    for which in (not taken, taken):  # the untaken one first: it may refuse
+        sub = _core.GraphBuilder(trace._resolve, _user_origin, outer)
+        sub.num_variables = len(trace.variables)
+        enclosing = trace.branch_saved
+        trace.branch_saved = {}
+        trace.builder = sub
+        _core.graph_set_active(sub)
+        try:
+            out = fns[which]()
+            leaves = [(x._as_tensor() if isinstance(x, _variables.Variable)
+                       else convert_to_tensor(x)) for x in nest.flatten(out)]
+            graph = sub.finish([t._a for t in leaves])
+        except Exception:  # noqa: BLE001 - the untaken branch: fall back to a guard
+            if which == taken:
+                raise
+            return _NOT_TRACED
+        finally:
+            trace.builder = outer
+            _core.graph_set_active(outer)
+            assigned = trace.branch_saved
+            trace.branch_saved = enclosing
+            after = {k: (v, v._a) for k, (v, _) in assigned.items()}
+            for v, before in assigned.values():
+                v._a = before
+            if enclosing is not None:
+                for k, entry in assigned.items():
+                    enclosing.setdefault(k, entry)
+        branches[which] = (out, leaves, graph, list(sub.captured), after)
+    outer.num_variables = len(trace.variables)
+    t_out, t_leaves, t_graph, t_captured, _ = branches[True]
+    f_out, f_leaves, f_graph, f_captured, _ = branches[False]
+    try:
+        nest.assert_same_structure(t_out, f_out)
+    except (TypeError, ValueError) as e:
+        raise TypeError("true_fn and false_fn arguments to tf.cond must have the same "
+                        "number, type, and overall structure of return values.\n\n"
+                        f"Error details:\n{e}") from None
+    for a, b in zip(t_leaves, f_leaves):
+        if a.dtype != b.dtype:
+            raise TypeError("true_fn and false_fn arguments to tf.cond must have the same "
+                            "number, type, and overall structure of return values.\n\n"
+                            f"Error details:\n{a.dtype.name} and {b.dtype.name} have "
+                            "different types")
+    outputs = _core.graph_cond(pred._a, t_graph, t_captured, f_graph, f_captured,
+                               [t._a for t in branches[taken][1]])
+    after_taken = branches[taken][4]
+    for key in set(branches[True][4]) | set(branches[False][4]):
+        var, value = after_taken.get(key, (None, None))
+        if var is None:
+            var = branches[not taken][4][key][0]
+            value = var._a
+        trace.reread(var, value)
+    return nest.pack_sequence_as(branches[taken][0], [wrap(a) for a in outputs])
 
 
 def _same_computation(a: _Specialization, b: _Specialization) -> bool:

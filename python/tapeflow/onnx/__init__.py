@@ -13,7 +13,7 @@ unknown dimensions when tapeflow proves the traced graph serves every shape (see
 graph/function.py); otherwise the traced shapes are fixed in the model. What does not
 export, with a NotImplementedError naming the op: variable assignments, random draws,
 gradient-only ops, Python calls (``tf.py_function``, ``tf.print``) and Python branches
-on tensors (guards); ``tf.cond`` is traced as such a branch today.
+on tensors (guards). ``tf.cond`` becomes ONNX ``If`` (both branches as subgraphs).
 
 Where results may differ from tapeflow's: ``tf.one_hot`` gives an all-off row for a
 negative index where ONNX's OneHot counts it from the end; ``log1p``/``expm1`` are
@@ -42,14 +42,18 @@ _INT64_MIN = -2**63
 class _Emitter:
     """Collects ONNX nodes and initializers while the IR's nodes are converted."""
 
-    def __init__(self) -> None:
+    def __init__(self, counter: Optional[List[int]] = None) -> None:
         self.nodes: List[bytes] = []
         self.initializers: List[bytes] = []
-        self._count = 0
+        self._counter = counter if counter is not None else [0]  # shared by subgraphs
+
+    def child(self) -> "_Emitter":
+        """An emitter for a subgraph (an If branch): names stay unique model-wide."""
+        return _Emitter(self._counter)
 
     def fresh(self, hint: str = "t") -> str:
-        self._count += 1
-        return f"{hint}_{self._count}"
+        self._counter[0] += 1
+        return f"{hint}_{self._counter[0]}"
 
     def const(self, value: Any, dtype: Any = None, hint: str = "const") -> str:
         name = self.fresh(hint)
@@ -390,7 +394,7 @@ def export(target: Any, path: Any, opset: int = OPSET) -> str:
     definition = spec.graph.definition()
     em = _Emitter()
     names: Dict[int, str] = {}
-    slot_spec: Dict[int, Tuple[Tuple[int, ...], np.dtype]] = {}
+    slot_spec: Dict[int, Any] = {}
     # Inputs, named after the parameters (x, x_1, ... for a nest).
     tensor_types = [t for t in _function._flat_types(cf._key) if t[0] == _function._TENSOR]
     param_of = [name for name, t in cf._key for leaf in _function._flat_types(((name, t),))
@@ -409,10 +413,6 @@ def export(target: Any, path: Any, opset: int = OPSET) -> str:
         dims = list(shape) if not shape_free else [
             None if t[1] is None or t[1][i] is None else d for i, d in enumerate(shape)]
         inputs.append(_proto.value_info(name, _proto.elem_type(dtype), dims))
-    for slot, array in definition["constants"]:
-        value = np.asarray(array)
-        names[slot] = em.const(value, hint="const")
-        slot_spec[slot] = (value.shape, value.dtype)
     variable_names: Dict[int, str] = {}
     for index, var in enumerate(spec.variables):
         base = _clean(var.name)
@@ -420,27 +420,7 @@ def export(target: Any, path: Any, opset: int = OPSET) -> str:
         used[base] = k + 1
         variable_names[index] = base if k == 0 else f"{base}_{k}"
         em.named_const(variable_names[index], var.numpy())
-    for i, node in enumerate(definition["nodes"]):
-        op = node["op"]
-        if op == "ReadVariableOp":
-            names[node["outputs"][0]] = variable_names[node["attrs"]["variable"]]
-            slot_spec[node["outputs"][0]] = _np_spec(node["specs"][0])
-            continue
-        convert = _CONVERTERS.get(op)
-        if convert is None:
-            why = {"AssignVariableOp": "assigns a Variable", "guard": "is a Python branch on a "
-                   "tensor", "py_call": "calls Python"}.get(op, "has no ONNX conversion")
-            where = f" (created at {node['origin']})" if node["origin"] else ""
-            raise NotImplementedError(f"tapeflow.onnx.export: node {i} '{op}'{where} {why}")
-        outs = []
-        for slot in node["outputs"]:
-            names[slot] = f"{op}_{slot}"
-            outs.append(names[slot])
-        out_specs = [_np_spec(s) for s in node["specs"]]
-        for slot, s in zip(node["outputs"], out_specs):
-            slot_spec[slot] = s
-        convert(em, op, node["attrs"], [names[s] for s in node["inputs"]],
-                [slot_spec[s] for s in node["inputs"]], outs, out_specs)
+    _convert(em, definition, names, slot_spec, variable_names)
     outputs = []
     out_shapes = _output_shapes(cf, spec, shape_free)
     for k, t in enumerate(spec.template):
@@ -467,6 +447,66 @@ def export(target: Any, path: Any, opset: int = OPSET) -> str:
     with open(path, "wb") as f:
         f.write(data)
     return path
+
+
+def _convert(em: _Emitter, definition: Dict[str, Any], names: Dict[int, str],
+             slot_spec: Dict[int, Any], variable_names: Dict[int, str]) -> None:
+    """Emits the nodes of one graph definition; ``names``/``slot_spec`` hold its input
+    slots' ONNX names and specs and receive every other slot's."""
+    for slot, array in definition["constants"]:
+        value = np.asarray(array)
+        names[slot] = em.const(value, hint="const")
+        slot_spec[slot] = (value.shape, value.dtype)
+    for i, node in enumerate(definition["nodes"]):
+        op = node["op"]
+        out_specs = [_np_spec(s) for s in node["specs"]]
+        for slot, s in zip(node["outputs"], out_specs):
+            slot_spec[slot] = s
+        if op == "ReadVariableOp":
+            names[node["outputs"][0]] = variable_names[node["attrs"]["variable"]]
+            continue
+        outs = []
+        for slot in node["outputs"]:
+            names[slot] = em.fresh(op)
+            outs.append(names[slot])
+        ins = [names[s] for s in node["inputs"]]
+        if op == "cond":
+            _cond(em, node, ins, [slot_spec[s] for s in node["inputs"]], outs, variable_names)
+            continue
+        convert = _CONVERTERS.get(op)
+        if convert is None:
+            why = {"AssignVariableOp": "assigns a Variable", "guard": "is a Python branch on a "
+                   "tensor", "py_call": "calls Python"}.get(op, "has no ONNX conversion")
+            where = f" (created at {node['origin']})" if node["origin"] else ""
+            raise NotImplementedError(f"tapeflow.onnx.export: node {i} '{op}'{where} {why}")
+        convert(em, op, node["attrs"], ins, [slot_spec[s] for s in node["inputs"]], outs,
+                out_specs)
+
+
+def _cond(em: _Emitter, node: Dict[str, Any], ins: List[str], specs: List[Any],
+          outs: List[str], variable_names: Dict[int, str]) -> None:
+    """tf.cond as ONNX If: each branch a subgraph reading the outer names it captured."""
+    n_then = node["attrs"]["then_inputs"]
+    parts = [(ins[1:1 + n_then], specs[1:1 + n_then]), (ins[1 + n_then:], specs[1 + n_then:])]
+    branches = []
+    for k, (sub, (sub_ins, sub_specs)) in enumerate(zip(node["subgraphs"], parts)):
+        sem = em.child()
+        names = dict(zip(sub["inputs"], sub_ins))
+        slot_spec = dict(zip(sub["inputs"], sub_specs))
+        _convert(sem, sub, names, slot_spec, variable_names)
+        outputs = []
+        for slot in sub["outputs"]:
+            name = sem.op("Identity", [names[slot]])
+            outputs.append(_proto.value_info(name, _proto.elem_type(slot_spec[slot][1]), None))
+        branches.append(_proto.graph(em.fresh("then" if k == 0 else "else"), sem.nodes, [],
+                                     outputs, sem.initializers))
+    pred = ins[0]
+    if specs[0][1] != np.bool_:
+        pred = em.op("Cast", [pred], to=_proto.BOOL)
+    em.nodes.append(_proto.node(
+        "If", [pred], outs, em.fresh("n"),
+        [_proto.attribute("then_branch", branches[0], kind="graph"),
+         _proto.attribute("else_branch", branches[1], kind="graph")]))
 
 
 def _output_shapes(cf: Any, spec: Any, shape_free: bool) -> List[List[Optional[int]]]:

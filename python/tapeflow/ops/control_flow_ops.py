@@ -1,10 +1,13 @@
 """``tf.cond``, ``tf.case``, ``tf.switch_case`` and ``tf.while_loop``.
 
-Eagerly they are Python control flow. Inside a ``tf.function`` they branch on the
-predicate's value through the same mechanism as a Python ``if`` on a tensor: the trace
+Eagerly they are Python control flow. Inside a ``tf.function``, ``tf.cond`` on a
+computed predicate traces both branches into one "cond" node of the graph (each branch a
+graph of its own, run by the node on the predicate's value at every call), as TF does;
+when the branch not taken cannot be traced on the current values, or a GradientTape is
+recording, it falls back to the mechanism of a Python ``if`` on a tensor: the trace
 follows the branch taken and records a guard, and a run that goes the other way traces
-that path (see tapeflow/graph/function.py). Results are TF's; unlike TF, the branch not
-taken is not traced until a value takes it, and a while loop is unrolled per trip count.
+that path (see tapeflow/graph/function.py). ``tf.case``, ``tf.switch_case`` and
+``tf.while_loop`` use guards today (a while loop is unrolled per trip count).
 """
 
 from __future__ import annotations
@@ -12,13 +15,19 @@ from __future__ import annotations
 from typing import Any, Callable, Optional, Sequence
 
 from tapeflow import nest
+from tapeflow.autodiff import tape as _tape
+from tapeflow.framework import tracing as _tracing
 from tapeflow.framework.tensor import convert_to_tensor
+
+
+def _check_predicate(t: Any) -> None:
+    if t.shape.rank not in (0, None) and t._a.size != 1:
+        raise ValueError(f"The predicate must be a scalar, got shape {t.shape}")
 
 
 def _truth(pred: Any) -> bool:
     t = convert_to_tensor(pred)
-    if t.shape.rank not in (0, None) and t._a.size != 1:
-        raise ValueError(f"The predicate must be a scalar, got shape {t.shape}")
+    _check_predicate(t)
     return bool(t)
 
 
@@ -29,6 +38,15 @@ def cond(pred: Any, true_fn: Optional[Callable[[], Any]] = None,
         raise TypeError("true_fn must be callable.")
     if not callable(false_fn):
         raise TypeError("false_fn must be callable.")
+    if _tracing.stack and not _tape.active:
+        t = convert_to_tensor(pred)
+        if _tracing.is_symbolic(t._a):
+            _check_predicate(t)
+            from tapeflow.graph import function as _function
+
+            out = _function.trace_cond(t, true_fn, false_fn)
+            if out is not _function._NOT_TRACED:
+                return out
     return true_fn() if _truth(pred) else false_fn()
 
 

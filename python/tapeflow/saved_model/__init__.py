@@ -151,19 +151,25 @@ class _Writer:
         self.constants[member] = np.asarray(value)
         return member
 
-    def _graph(self, spec: Any, name: str) -> Dict[str, Any]:
-        definition = spec.graph.definition()
+    def _definition(self, definition: Dict[str, Any], name: str) -> Dict[str, Any]:
+        """A Graph.definition() as JSON data (constants moved to the npz), recursively
+        through the subgraphs of control-flow nodes."""
         for node in definition["nodes"]:
             if not _core.graph_op_registered(node["op"]):
                 raise _SaveError(
                     f"tf.saved_model.save: function '{name}' calls Python (op "
                     f"'{node['op']}': tf.py_function, tf.numpy_function or tf.print), which "
                     "a SavedModel cannot hold")
-        definition["output_specs"] = [[list(s), d] for s, d in definition["output_specs"]]
-        for node in definition["nodes"]:
             node["specs"] = [[list(s), d] for s, d in node["specs"]]
+            if "subgraphs" in node:
+                node["subgraphs"] = [self._definition(g, name) for g in node["subgraphs"]]
+        definition["output_specs"] = [[list(s), d] for s, d in definition["output_specs"]]
         definition["constants"] = [[slot, self._array(a)]
                                    for slot, a in definition["constants"]]
+        return definition
+
+    def _graph(self, spec: Any, name: str) -> Dict[str, Any]:
+        definition = self._definition(spec.graph.definition(), name)
         variables = []
         for v in spec.variables:
             node = self.var_nodes.get(id(v))
@@ -330,7 +336,7 @@ def _spec(x: Any, what: str) -> Tuple[List[int], str]:
     return x[0], x[1]
 
 
-def _checked_definition(d: Any, constants: Any, what: str) -> Dict[str, Any]:
+def _checked_definition(d: Any, constants: Any, what: str, depth: int = 0) -> Dict[str, Any]:
     """The definition with its types checked (meaning is checked by the core)."""
     _need(isinstance(d, dict), f"{what} must be an object")
     for k in ("num_slots", "num_variables"):
@@ -370,12 +376,19 @@ def _checked_definition(d: Any, constants: Any, what: str) -> Dict[str, Any]:
         _need(isinstance(n.get("origin", ""), str), f"{w}.origin must be a string")
         node_specs = n.get("specs")
         _need(isinstance(node_specs, list), f"{w}.specs must be a list")
-        out["nodes"].append({"op": n["op"], "attrs": attrs,
-                             "inputs": _int_list(n.get("inputs"), w + ".inputs"),
-                             "outputs": _int_list(n.get("outputs"), w + ".outputs"),
-                             "specs": [_spec(s, w + ".specs") for s in node_specs],
-                             "side_effect": n["side_effect"],
-                             "origin": n.get("origin", "")})
+        checked = {"op": n["op"], "attrs": attrs,
+                   "inputs": _int_list(n.get("inputs"), w + ".inputs"),
+                   "outputs": _int_list(n.get("outputs"), w + ".outputs"),
+                   "specs": [_spec(s, w + ".specs") for s in node_specs],
+                   "side_effect": n["side_effect"], "origin": n.get("origin", "")}
+        if "subgraphs" in n:
+            subgraphs = n["subgraphs"]
+            _need(isinstance(subgraphs, list) and len(subgraphs) <= 16 and depth < 64,
+                  f"{w}.subgraphs must be a short list")
+            checked["subgraphs"] = [
+                _checked_definition(g, constants, f"{w}.subgraphs[{k}]", depth + 1)
+                for k, g in enumerate(subgraphs)]
+        out["nodes"].append(checked)
     for k in ("num_slots", "num_variables"):
         _need(0 <= out[k] < 2**31, f"{what}.{k} is out of range")
     for lst in (out["inputs"], out["outputs"]):
