@@ -286,14 +286,14 @@ std::string Builder::producer(const Array& a) {
 std::shared_ptr<Graph> Builder::finish(const Values& outputs) {
   auto g = std::make_shared<Graph>();
   for (const Array& y : outputs) {
-    g->output_slots_.push_back(lookup(y));
-    g->output_specs_.emplace_back(y.shape(), y.dtype());
+    g->layout_.outputs.push_back(lookup(y));
+    g->layout_.output_specs.emplace_back(y.shape(), y.dtype());
   }
-  g->input_slots_ = inputs_;
-  g->num_variables_ = num_variables_;
+  g->layout_.inputs = inputs_;
+  g->layout_.num_variables = num_variables_;
   // Keep the nodes that produce an output or have an effect, and what they read.
   std::vector<char> needed(slots_.size(), 0);
-  for (const int32_t s : g->output_slots_) needed[s] = 1;
+  for (const int32_t s : g->layout_.outputs) needed[s] = 1;
   std::vector<char> keep(nodes_.size(), 0);
   for (size_t i = nodes_.size(); i-- > 0;) {
     const Node& n = nodes_[i];
@@ -310,9 +310,9 @@ std::shared_ptr<Graph> Builder::finish(const Values& outputs) {
     if (renum[s] < 0) renum[s] = next++;
     return renum[s];
   };
-  for (int32_t& s : g->input_slots_) s = give(s);
+  for (int32_t& s : g->layout_.inputs) s = give(s);
   for (size_t s = 0; s < slots_.size(); ++s)
-    if (needed[s] && slots_[s].constant) g->constants_.emplace_back(give(s), slots_[s].value);
+    if (needed[s] && slots_[s].constant) g->layout_.constants.emplace_back(give(s), slots_[s].value);
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (!keep[i]) continue;
     Node n = std::move(nodes_[i]);
@@ -320,8 +320,8 @@ std::shared_ptr<Graph> Builder::finish(const Values& outputs) {
     for (int32_t& s : n.outputs) s = give(s);
     g->nodes_.push_back(std::move(n));
   }
-  for (int32_t& s : g->output_slots_) s = give(s);
-  g->num_slots_ = next;
+  for (int32_t& s : g->layout_.outputs) s = give(s);
+  g->layout_.num_slots = next;
   nodes_.clear();
   g->plan();
   return g;
@@ -331,14 +331,14 @@ std::shared_ptr<Graph> Builder::finish(const Values& outputs) {
 
 void Graph::plan() {
   // Liveness: each computed slot is released after its last reader (outputs never are).
-  std::vector<int64_t> last_read(num_slots_, -1);
+  std::vector<int64_t> last_read(layout_.num_slots, -1);
   for (size_t i = 0; i < nodes_.size(); ++i)
     for (const int32_t s : nodes_[i].inputs) last_read[s] = static_cast<int64_t>(i);
-  std::vector<char> pinned(num_slots_, 0);
-  for (const int32_t s : output_slots_) pinned[s] = 1;
-  for (const auto& c : constants_) pinned[c.first] = 1;
+  std::vector<char> pinned(layout_.num_slots, 0);
+  for (const int32_t s : layout_.outputs) pinned[s] = 1;
+  for (const auto& c : layout_.constants) pinned[c.first] = 1;
   release_after_.assign(nodes_.size(), {});
-  for (int32_t s = 0; s < num_slots_; ++s)
+  for (int32_t s = 0; s < layout_.num_slots; ++s)
     if (!pinned[s] && last_read[s] >= 0) release_after_[last_read[s]].push_back(s);
 }
 
@@ -405,48 +405,38 @@ std::shared_ptr<Graph> Graph::from_definition(GraphDef def) {
   for (const int32_t s : def.outputs) read(s, "output");
   TAPEFLOW_CHECK(def.output_specs.size() == def.outputs.size(), "[graph] ", def.outputs.size(),
                  " outputs but ", def.output_specs.size(), " output specs");
-  g->num_slots_ = def.num_slots;
-  g->num_variables_ = def.num_variables;
-  g->input_slots_ = std::move(def.inputs);
-  g->output_slots_ = std::move(def.outputs);
-  g->output_specs_ = std::move(def.output_specs);
-  g->constants_ = std::move(def.constants);
+  g->layout_ = std::move(static_cast<GraphLayout&>(def));
   g->plan();
   return g;
 }
 
 GraphDef Graph::definition() const {
   GraphDef def;
-  def.num_slots = num_slots_;
-  def.num_variables = num_variables_;
-  def.inputs = input_slots_;
-  def.outputs = output_slots_;
-  def.output_specs = output_specs_;
-  def.constants = constants_;
+  static_cast<GraphLayout&>(def) = layout_;
   def.nodes.reserve(nodes_.size());
   for (const Node& n : nodes_) def.nodes.push_back(static_cast<const NodeDef&>(n));
   return def;
 }
 
 Values Graph::run(const Values& inputs, Values& variables, std::vector<char>& assigned) const {
-  TAPEFLOW_CHECK(inputs.size() == input_slots_.size(), "[graph] expected ",
-                 input_slots_.size(), " inputs, got ", inputs.size());
-  TAPEFLOW_CHECK(static_cast<int>(variables.size()) == num_variables_, "[graph] expected ",
-                 num_variables_, " variables, got ", variables.size());
+  TAPEFLOW_CHECK(inputs.size() == layout_.inputs.size(), "[graph] expected ",
+                 layout_.inputs.size(), " inputs, got ", inputs.size());
+  TAPEFLOW_CHECK(static_cast<int>(variables.size()) == layout_.num_variables, "[graph] expected ",
+                 layout_.num_variables, " variables, got ", variables.size());
   assigned.assign(variables.size(), 0);
   RunState state{&variables, &assigned};
   return run_with(inputs, state);
 }
 
 Values Graph::run_with(const Values& inputs, RunState& state) const {
-  TAPEFLOW_CHECK(inputs.size() == input_slots_.size(), "[graph] expected ",
-                 input_slots_.size(), " inputs, got ", inputs.size());
+  TAPEFLOW_CHECK(inputs.size() == layout_.inputs.size(), "[graph] expected ",
+                 layout_.inputs.size(), " inputs, got ", inputs.size());
   TAPEFLOW_CHECK(state.variables != nullptr &&
-                     static_cast<int>(state.variables->size()) >= num_variables_,
-                 "[graph] expected ", num_variables_, " variables");
-  Values slots(static_cast<size_t>(num_slots_));
-  for (size_t i = 0; i < inputs.size(); ++i) slots[input_slots_[i]] = inputs[i];
-  for (const auto& c : constants_) slots[c.first] = c.second;
+                     static_cast<int>(state.variables->size()) >= layout_.num_variables,
+                 "[graph] expected ", layout_.num_variables, " variables");
+  Values slots(static_cast<size_t>(layout_.num_slots));
+  for (size_t i = 0; i < inputs.size(); ++i) slots[layout_.inputs[i]] = inputs[i];
+  for (const auto& c : layout_.constants) slots[c.first] = c.second;
   Values in;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const Node& n = nodes_[i];
@@ -466,8 +456,8 @@ Values Graph::run_with(const Values& inputs, RunState& state) const {
     for (const int32_t s : release_after_[i]) slots[s] = Array();
   }
   Values result;
-  result.reserve(output_slots_.size());
-  for (const int32_t s : output_slots_) result.push_back(slots[s]);
+  result.reserve(layout_.outputs.size());
+  for (const int32_t s : layout_.outputs) result.push_back(slots[s]);
   return result;
 }
 
@@ -482,15 +472,15 @@ bool same_values(const Array& a, const Array& b) {
 }  // namespace
 
 bool Graph::same_computation(const Graph& o) const {
-  if (num_slots_ != o.num_slots_ || num_variables_ != o.num_variables_ ||
-      input_slots_ != o.input_slots_ || output_slots_ != o.output_slots_ ||
-      constants_.size() != o.constants_.size() || nodes_.size() != o.nodes_.size())
+  if (layout_.num_slots != o.layout_.num_slots || layout_.num_variables != o.layout_.num_variables ||
+      layout_.inputs != o.layout_.inputs || layout_.outputs != o.layout_.outputs ||
+      layout_.constants.size() != o.layout_.constants.size() || nodes_.size() != o.nodes_.size())
     return false;
-  for (size_t i = 0; i < output_specs_.size(); ++i)
-    if (output_specs_[i].second != o.output_specs_[i].second) return false;
-  for (size_t i = 0; i < constants_.size(); ++i) {
-    if (constants_[i].first != o.constants_[i].first ||
-        !same_values(constants_[i].second, o.constants_[i].second))
+  for (size_t i = 0; i < layout_.output_specs.size(); ++i)
+    if (layout_.output_specs[i].second != o.layout_.output_specs[i].second) return false;
+  for (size_t i = 0; i < layout_.constants.size(); ++i) {
+    if (layout_.constants[i].first != o.layout_.constants[i].first ||
+        !same_values(layout_.constants[i].second, o.layout_.constants[i].second))
       return false;
   }
   for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -508,8 +498,8 @@ bool Graph::same_computation(const Graph& o) const {
 
 std::string Graph::describe() const {
   std::ostringstream os;
-  os << "graph(" << input_slots_.size() << " inputs, " << constants_.size() << " constants, "
-     << num_variables_ << " variables)\n";
+  os << "graph(" << layout_.inputs.size() << " inputs, " << layout_.constants.size() << " constants, "
+     << layout_.num_variables << " variables)\n";
   for (const Node& n : nodes_) {
     os << "  ";
     for (size_t k = 0; k < n.outputs.size(); ++k) os << (k ? ", " : "") << "%" << n.outputs[k];
@@ -522,7 +512,7 @@ std::string Graph::describe() const {
     }
   }
   os << "  return";
-  for (size_t k = 0; k < output_slots_.size(); ++k) os << (k ? ", %" : " %") << output_slots_[k];
+  for (size_t k = 0; k < layout_.outputs.size(); ++k) os << (k ? ", %" : " %") << layout_.outputs[k];
   os << "\n";
   return os.str();
 }

@@ -58,14 +58,19 @@ struct Node : NodeDef {
   Kernel kernel;
 };
 
-// A whole graph as data. Slots are numbered 0..num_slots-1; each is written once: by
-// the caller (inputs), by the graph (constants) or by one node, before any node reads it.
-struct GraphDef {
+// What a graph has besides its nodes. Slots are numbered 0..num_slots-1; each is written
+// once: by the caller (inputs), by the graph (constants) or by one node, before any node
+// reads it.
+struct GraphLayout {
   int32_t num_slots = 0;
   int num_variables = 0;
   std::vector<int32_t> inputs, outputs;
   std::vector<Spec> output_specs;
   std::vector<std::pair<int32_t, Array>> constants;
+};
+
+// A whole graph as data.
+struct GraphDef : GraphLayout {
   std::vector<NodeDef> nodes;
 };
 
@@ -116,12 +121,12 @@ class Graph {
   bool same_computation(const Graph& other) const;
 
   const std::vector<Node>& nodes() const { return nodes_; }
-  size_t num_inputs() const { return input_slots_.size(); }
-  size_t num_outputs() const { return output_slots_.size(); }
-  size_t num_constants() const { return constants_.size(); }
-  int num_variables() const { return num_variables_; }
+  size_t num_inputs() const { return layout_.inputs.size(); }
+  size_t num_outputs() const { return layout_.outputs.size(); }
+  size_t num_constants() const { return layout_.constants.size(); }
+  int num_variables() const { return layout_.num_variables; }
   // The outputs' shapes and dtypes as traced.
-  const std::vector<Spec>& output_specs() const { return output_specs_; }
+  const std::vector<Spec>& output_specs() const { return layout_.output_specs; }
   std::string describe() const;  // one line per node, for debugging and tests
 
  private:
@@ -129,11 +134,7 @@ class Graph {
   // Takes the nodes (with kernels) in execution order and plans the run (liveness).
   void plan();
 
-  int32_t num_slots_ = 0;
-  int num_variables_ = 0;
-  std::vector<int32_t> input_slots_, output_slots_;
-  std::vector<Spec> output_specs_;
-  std::vector<std::pair<int32_t, Array>> constants_;
+  GraphLayout layout_;
   std::vector<Node> nodes_;
   std::vector<std::vector<int32_t>> release_after_;  // slots last read by node i
 };
