@@ -618,7 +618,14 @@ class ConcreteFunction:
                            "tf.cond/tf.where or run the function eagerly")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        python_function = self._function._python_function
+        if (run_eagerly or _tape.active) and python_function is not None:
+            return python_function(*args, **kwargs)  # as Function: tapes see the ops
         arguments = self._function._bind(args, kwargs)
+        if not any(t[0] == _VARIABLE for t in _flat_types(self._key)):
+            arguments = collections.OrderedDict(  # a Variable passes as its value
+                (n, nest.map_structure(lambda x: x._as_tensor() if isinstance(
+                    x, _variables.Variable) else x, v)) for n, v in arguments.items())
         key = tuple((n, _trace_type(v)) for n, v in arguments.items())
         if not _key_compatible(self._key, key):
             raise TypeError(
