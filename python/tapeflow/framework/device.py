@@ -18,7 +18,10 @@ from __future__ import annotations
 import re
 from typing import Any, List, NamedTuple, Optional
 
+import numpy as np
+
 from tapeflow import _core
+from tapeflow.framework import dtypes
 from tapeflow.framework import tracing as _tracing
 
 _DEVICE_RE = re.compile(
@@ -105,6 +108,9 @@ def get_soft_device_placement() -> bool:
     return _soft_placement
 
 
+_INTEGER_OR_BOOL = frozenset(d._index for d in (dtypes.int32, dtypes.int64, dtypes.bool))
+
+
 def to_host(a: Any) -> Any:
     """A core Array on the CPU (itself when it is there), for numpy and printing.
 
@@ -117,3 +123,17 @@ def to_host(a: Any) -> Any:
             "tapeflow ops, or run this code eagerly (outside tf.function, or "
             "tf.config.run_functions_eagerly(True)).")
     return a if a.device == "CPU:0" else _core.to_device(a, "CPU:0")
+
+
+def host_value(a: Any) -> Any:
+    """The value of a core Array that Python uses as a size, count or index (numpy).
+
+    Inside a ``tf.function`` trace, an integer or bool value the graph computes (at most
+    64 elements: a loop count for ``tf.range``, a shape from ``tf.shape``) is read as
+    it is now and guarded: the graph checks at every run that it computes the same, and
+    a run where it differs traces again (see tracing.read_value). Other symbolic values
+    raise as ``to_host`` does."""
+    if (_tracing.stack and a.dtype_index in _INTEGER_OR_BOOL and a.size <= 64
+            and _tracing.stack[-1].autograph and _tracing.is_symbolic(a)):
+        return np.asarray(_tracing.read_value(a))
+    return np.asarray(to_host(a))

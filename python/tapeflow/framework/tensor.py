@@ -20,7 +20,7 @@ import numpy as np
 from tapeflow import _core
 from tapeflow.framework import dtypes, errors
 from tapeflow.framework import tracing as _tracing
-from tapeflow.framework.device import to_host
+from tapeflow.framework.device import host_value, to_host
 from tapeflow.framework.tensor_shape import TensorShape
 
 _DEVICE_PREFIX = "/job:localhost/replica:0/task:0/device:"
@@ -224,9 +224,13 @@ class Tensor(_Operators):
         return int(self._scalar())
 
     def __index__(self) -> int:
+        """As an index or size (``range(t)``, ``[t, 3]`` as a shape): inside a
+        tf.function, a computed value is read and guarded (device.host_value)."""
         if not self.dtype.is_integer:
             raise TypeError(f"Only integer tensors can be used as an index, got {self.dtype.name}")
-        return int(self._scalar())
+        if self._a.ndim != 0:
+            raise TypeError("only 0-dimensional arrays can be converted to Python scalars")
+        return int(host_value(self._a)[()])
 
     def _scalar(self) -> Any:
         if self._a.ndim != 0:

@@ -62,3 +62,22 @@ def branch(array: Any) -> bool:
     value = bool(np.asarray(host))
     _core.graph_guard(array, value)
     return value
+
+
+def read_value(array: Any) -> Any:
+    """Python reads a small integer or bool value the innermost trace computes (a loop count
+    for ``tf.range``, an index): the trace keeps the value it has now as a constant and
+    records a guard that the graph computes the same value at every run; a run where it
+    differs traces again for that value (as for a Python ``if`` on a tensor)."""
+    trace = stack[-1]
+    known = trace.values_read.get(array.uid)
+    if known is not None:
+        return known[1]
+    host = array if array.device == "CPU:0" else _core.to_device(array, "CPU:0")
+    constant = _core.from_numpy(np.array(np.asarray(host)))  # a copy: a trace constant
+    same = _core.equal(array, constant)
+    if array.size != 1:
+        same = _core.reduce("all", same, None, False)
+    _core.graph_guard(same, True)
+    trace.values_read[array.uid] = (array, constant)  # keeps the uid alive, so unique
+    return constant

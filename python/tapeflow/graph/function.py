@@ -93,6 +93,7 @@ class _Trace:
         self.created: List[Any] = []
         self._created_ids: set = set()
         self.names: Dict[int, str] = {}      # input uid -> "x:0"
+        self.values_read: Dict[int, Tuple[Any, Any]] = {}  # tracing.read_value's guards
         # While a tf.cond branch is traced: id(var) -> (var, value before the branch).
         self.branch_saved: Optional[Dict[int, Tuple[Any, Any]]] = None
 

@@ -12,7 +12,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from tapeflow.framework.device import to_host
+from tapeflow.framework.device import host_value, to_host
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
@@ -66,7 +66,7 @@ def _int_arg(value: Any, op: Optional[str] = None, whole: Any = None) -> int:
         if not (x.dtype.is_integer or x.dtype.is_bool):
             raise _bad_int(1.0, value, op) if op else TypeError(
                 f"Cannot convert {value!r} to EagerTensor of dtype int32")
-        v = int(x._numpy())
+        v = int(host_value(x._a)[()])
     elif isinstance(value, np.ndarray) and value.ndim == 0:
         return _int_arg(value[()], op, value if whole is None else whole)
     else:
@@ -91,7 +91,7 @@ def _shape_arg(shape: Any, op: Optional[str] = None) -> Any:
         t = to_tensor(shape)
         if not (t.dtype.is_integer or t.dtype.is_bool):
             raise _attr_error(op or "Fill", dtypes.c_name(t.dtype))
-        shape = t._numpy()
+        shape = host_value(t._a)
     if isinstance(shape, np.ndarray):
         if shape.dtype.kind in "iub":
             shape = shape.tolist()
@@ -238,7 +238,7 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
         if t._a.ndim != 0:
             raise errors.InvalidArgumentError(
                 None, None, f"{what} must be a scalar, not shape {t.shape} [Op:Range]")
-    s0, s1, d = (t._numpy() for t in ts)
+    s0, s1, d = (host_value(t._a)[()] if dt.is_integer else t._numpy() for t in ts)
     if d == 0:
         raise errors.InvalidArgumentError(None, None, f"Requires delta != 0: {d} [Op:Range]")
     if d > 0 and not s0 <= s1:
@@ -554,7 +554,7 @@ def repeat(input: Any, repeats: Any, axis: Optional[int] = None,
     if not r.dtype.is_integer:
         raise TypeError(f"Argument `tensor` (name: repeats) must be of type integer. "
                         f"Received `tensor` = {repeats} of dtype: {r.dtype}")
-    counts = np.asarray(r._numpy(), dtype=np.int64)
+    counts = np.asarray(host_value(r._a), dtype=np.int64)
     n = x._a.shape[ax]
     if counts.ndim > 1 or (counts.ndim == 1 and counts.shape[0] not in (1, n)):
         raise ValueError(f"Dimensions {n} and {counts.size} are not compatible")
@@ -577,7 +577,7 @@ def _paddings(paddings: Any, x: Tensor, op: str) -> List[Tuple[int, int]]:
         t = to_tensor(paddings)
         if not t.dtype.is_integer:
             raise _attr_error(op, dtypes.c_name(t.dtype))
-        paddings = t._numpy()
+        paddings = host_value(t._a)
     rows = paddings.tolist() if isinstance(paddings, np.ndarray) else paddings
     if not isinstance(rows, (list, tuple)) or not all(
             isinstance(r, (list, tuple, np.ndarray)) and len(r) == 2 for r in rows):
