@@ -83,6 +83,12 @@ bool on_gpu(Device d) { return d.type == DeviceType::kCUDA; }
 // A contiguous host copy (x itself when it already is one), for checks that read values.
 Array host(const Array& x) { return contiguous(to_device(x, cpu_device())); }
 
+// The first element of x as a double, read in place on the host (no new Array).
+double first_value(const Array& x) {
+  const Array h = host(x);
+  return visit_dtype(h.dtype(), [&](auto t) { return static_cast<double>(*h.data<decltype(t)>()); });
+}
+
 // x converted to int64 on `dev` (indices for the GPU kernels).
 Array int64_on(const Array& x, Device dev) {
   if (x.dtype() == DType::kInt64 && x.device() == dev) return x;
@@ -1412,7 +1418,7 @@ std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& 
   }
   TAPEFLOW_CHECK(alpha_in.size() == 1 && is_floating(alpha_in.dtype()),
                  "[adam_update] alpha must be one float value, got ", alpha_in.describe());
-  const double alpha = *cast(host(alpha_in), DType::kFloat64).data<double>();
+  const double alpha = first_value(alpha_in);
   const Device dev = op_device({&var, &m, &v, &grad}, "adam_update");
   if (!all_on(dev, {&var, &m, &v, &grad}))
     return adam_update(to_device(var, dev), to_device(m, dev), to_device(v, dev),
