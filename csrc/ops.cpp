@@ -287,6 +287,108 @@ TAPEFLOW_UNARY_OPS(TAPEFLOW_DEFINE_UNARY)
 TAPEFLOW_BINARY_OPS(TAPEFLOW_DEFINE_BINARY)
 #undef TAPEFLOW_DEFINE_BINARY
 
+// ---- fused elementwise chains ---------------------------------------------------------
+
+std::optional<ChainStep> chain_step(const std::string& name) {
+  for (int i = 0; i < kNumUnaryOps; ++i)
+    if (name == kUnaryNames[i]) return ChainStep{false, i, 0, 0};
+  for (int i = 0; i < kNumBinaryOps; ++i)
+    if (name == kBinaryNames[i]) return ChainStep{true, i, 0, 0};
+  return std::nullopt;
+}
+
+namespace {
+// The chain's full shape when it can run fused: every input on the CPU, contiguous with
+// that shape, or one element of no higher rank.
+std::optional<Shape> fused_shape(const Values& inputs) {
+  const Array* full = nullptr;
+  for (const Array& x : inputs)
+    if (full == nullptr || x.size() > full->size() ||
+        (x.size() == full->size() && x.ndim() > full->ndim()))
+      full = &x;
+  if (full == nullptr) return std::nullopt;
+  for (const Array& x : inputs) {
+    if (x.device() != cpu_device()) return std::nullopt;
+    const bool same = x.shape() == full->shape() && x.is_contiguous();
+    if (!same && !(x.size() == 1 && x.ndim() <= full->ndim())) return std::nullopt;
+  }
+  return full->shape();
+}
+}  // namespace
+
+Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& inputs) {
+  const int n_in = static_cast<int>(inputs.size());
+  TAPEFLOW_CHECK(!steps.empty(), "[elementwise_chain] needs at least one step");
+  for (size_t k = 0; k < steps.size(); ++k) {
+    const ChainStep& st = steps[k];
+    const int n_ops = st.binary ? kNumBinaryOps : kNumUnaryOps;
+    TAPEFLOW_CHECK(st.op >= 0 && st.op < n_ops, "[elementwise_chain] step ", k, " has no op");
+    for (const int r : {st.a, st.binary ? st.b : st.a})
+      TAPEFLOW_CHECK(r < n_in && r >= -static_cast<int>(k), "[elementwise_chain] step ", k,
+                     " reads operand ", r, " that does not exist yet");
+  }
+  const auto one_by_one = [&] {
+    Values results;
+    const auto operand = [&](int r) -> const Array& { return r >= 0 ? inputs[r] : results[-r - 1]; };
+    for (const ChainStep& st : steps)
+      results.push_back(st.binary ? binary(static_cast<BinaryOp>(st.op), operand(st.a), operand(st.b))
+                                  : unary(static_cast<UnaryOp>(st.op), operand(st.a)));
+    return results.back();
+  };
+  const std::optional<Shape> shape = fused_shape(inputs);
+  if (!shape) return one_by_one();
+  // Each step's kernel and result dtype; anything the ops would refuse runs one by one
+  // (and raises there, with the op's own message).
+  std::vector<InnerLoop> fns;
+  std::vector<DType> dts;
+  const auto dtype_of = [&](int r) { return r >= 0 ? inputs[r].dtype() : dts[-r - 1]; };
+  for (const ChainStep& st : steps) {
+    const DType dt = dtype_of(st.a);
+    if (st.binary && dtype_of(st.b) != dt) return one_by_one();
+    const InnerLoop fn = st.binary ? cpu::kernels().binary[st.op][static_cast<int>(dt)]
+                                   : cpu::kernels().unary[st.op][static_cast<int>(dt)];
+    if (fn == nullptr) return one_by_one();
+    const OpKind kind = st.binary ? kBinaryKinds[st.op] : kUnaryKinds[st.op];
+    fns.push_back(fn);
+    dts.push_back(returns_bool(kind) ? DType::kBool : dt);
+  }
+  Array out = Array::empty(*shape, dts.back(), cpu_device());
+  const int64_t n = out.size();
+  if (n == 0) return out;
+  constexpr int64_t kBlock = 1024;  // a few KiB per intermediate: stays in L1
+  const size_t n_steps = steps.size();
+  const auto run_range = [&](int64_t begin, int64_t end) {
+    thread_local std::vector<int64_t> scratch;  // 8-byte aligned, 8 bytes per element
+    scratch.resize(std::max<size_t>(1, n_steps - 1) * kBlock);
+    for (int64_t b = begin; b < end; b += kBlock) {
+      const int64_t count = std::min(kBlock, end - b);
+      for (size_t k = 0; k < n_steps; ++k) {
+        const ChainStep& st = steps[k];
+        char* data[3];
+        int64_t strides[3] = {1, 1, 1};
+        data[0] = k + 1 == n_steps ? static_cast<char*>(out.raw_data()) + b * out.itemsize()
+                                   : reinterpret_cast<char*>(scratch.data() + k * kBlock);
+        const int operands[2] = {st.a, st.b};
+        for (int o = 0; o < (st.binary ? 2 : 1); ++o) {
+          const int r = operands[o];
+          if (r < 0) {
+            data[o + 1] = reinterpret_cast<char*>(scratch.data() + (-r - 1) * kBlock);
+          } else if (inputs[r].size() == 1 && n != 1) {
+            data[o + 1] = static_cast<char*>(inputs[r].raw_data());
+            strides[o + 1] = 0;
+          } else {
+            data[o + 1] = static_cast<char*>(inputs[r].raw_data()) + b * inputs[r].itemsize();
+          }
+        }
+        fns[k](data, strides, count, nullptr);
+      }
+    }
+  };
+  if (n <= cpu::kElementwiseGrain) run_range(0, n);
+  else parallel_for(n, cpu::kElementwiseGrain, run_range);
+  return out;
+}
+
 // Graph ops: one per unary and binary op of the op list, without attributes.
 static const bool kElementwiseGraphOps = [] {
   for (int i = 0; i < kNumUnaryOps; ++i) {

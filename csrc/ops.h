@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,22 @@ const char* unary_name(UnaryOp op);
 const char* binary_name(BinaryOp op);
 Array where(const Array& cond, const Array& a, const Array& b);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast");
+
+// ---- fused elementwise chains (the graph executor fuses them: csrc/graph) -----------
+// One step of a chain: a unary or binary op of the op list whose operands are chain
+// operands: k >= 0 is inputs[k], k < 0 the result of step -k-1.
+struct ChainStep {
+  bool binary = false;
+  int op = 0;  // a UnaryOp or BinaryOp
+  int a = 0, b = 0;
+};
+// The op list's elementwise op called `name`, as a chain step (operands unset).
+std::optional<ChainStep> chain_step(const std::string& name);
+// The last step's result. When every input lives on the CPU and is contiguous with the
+// result's shape or has one element, one pass over the data in cache-sized blocks runs
+// every step's inner loop (no intermediate arrays); otherwise the steps run one op at a
+// time. Both give the same numbers as the ops one by one (the same inner loops).
+Array elementwise_chain(const std::vector<ChainStep>& steps, const std::vector<Array>& inputs);
 
 // ---- creation and conversion ------------------------------------------------------
 Array full(const Shape& shape, DType dtype, double value);

@@ -723,3 +723,39 @@ def test_concrete_function_takes_variables_and_gives_gradients() -> None:
     with tf.GradientTape() as tape:
         y = cf(x)
     assert tape.gradient(y, x).numpy() == 6.0
+
+
+# ---- fused elementwise chains -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape", [(7,), (300, 257)])  # one block, and many across threads
+def test_fused_chains_give_the_eager_numbers(shape) -> None:  # noqa: ANN001
+    def body(x, y, k):  # noqa: ANN001, ANN202
+        a = tf.nn.relu(x * 2.0 + y) - tf.sqrt(tf.abs(x)) / 3.0
+        b = tf.logical_and(x > y, tf.logical_not(y > 0.5))
+        c = (k * 3 + 1) % 7 - k
+        return a, b, c
+
+    rng = np.random.default_rng(0)
+    x = tf.constant(rng.normal(size=shape).astype(np.float32))
+    y = tf.constant(rng.normal(size=shape).astype(np.float32))
+    k = tf.constant(rng.integers(-50, 50, size=shape).astype(np.int64))
+    f = tf.function(body)
+    graph = f.get_concrete_function(x, y, k).graph
+    assert graph.num_steps < len(graph.ops)
+    for got, want in zip(f(x, y, k), body(x, y, k)):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_fused_chain_inside_an_outer_trace_is_recorded_op_by_op() -> None:
+    inner = tf.function(lambda x: tf.exp(x * 2.0 - 1.0))
+
+    @tf.function
+    def outer(x):  # noqa: ANN001, ANN202
+        return inner(x) + 1.0
+
+    x = tf.constant([0.5, 1.0])
+    np.testing.assert_array_equal(outer(x).numpy(), (tf.exp(x * 2.0 - 1.0) + 1.0).numpy())
+    np.testing.assert_array_equal(outer(tf.constant([2.0, 0.0])).numpy(),
+                                  (tf.exp(tf.constant([2.0, 0.0]) * 2.0 - 1.0) + 1.0).numpy())

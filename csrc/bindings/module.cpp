@@ -915,6 +915,8 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("num_outputs", &graph::Graph::num_outputs)
       .def_property_readonly("num_constants", &graph::Graph::num_constants)
       .def_property_readonly("num_variables", &graph::Graph::num_variables)
+      .def_property_readonly("num_steps", &graph::Graph::num_steps,
+                             "Steps a run executes (fused elementwise chains count once).")
       .def_property_readonly("output_specs", [](const graph::Graph& g) {
         py::list out;
         for (const auto& [shape, dtype] : g.output_specs())

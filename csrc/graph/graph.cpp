@@ -329,17 +329,125 @@ std::shared_ptr<Graph> Builder::finish(const Values& outputs) {
 
 // ---- Graph ------------------------------------------------------------------------
 
-void Graph::plan() {
-  // Liveness: each computed slot is released after its last reader (outputs never are).
+Graph::Plan Graph::make_plan(std::vector<Step> steps) const {
+  Plan p;
   std::vector<int64_t> last_read(layout_.num_slots, -1);
-  for (size_t i = 0; i < nodes_.size(); ++i)
-    for (const int32_t s : nodes_[i].inputs) last_read[s] = static_cast<int64_t>(i);
+  for (size_t i = 0; i < steps.size(); ++i)
+    for (const int32_t s : steps[i].inputs) last_read[s] = static_cast<int64_t>(i);
   std::vector<char> pinned(layout_.num_slots, 0);
   for (const int32_t s : layout_.outputs) pinned[s] = 1;
   for (const auto& c : layout_.constants) pinned[c.first] = 1;
-  release_after_.assign(nodes_.size(), {});
+  p.release_after.assign(steps.size(), {});
   for (int32_t s = 0; s < layout_.num_slots; ++s)
-    if (!pinned[s] && last_read[s] >= 0) release_after_[last_read[s]].push_back(s);
+    if (!pinned[s] && last_read[s] >= 0) p.release_after[last_read[s]].push_back(s);
+  p.steps = std::move(steps);
+  return p;
+}
+
+void Graph::plan() {
+  std::vector<Step> one_each;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    one_each.push_back(Step{n.kernel, n.inputs, n.outputs, i, n.op});
+  }
+  plan_nodes_ = make_plan(one_each);
+
+  // Fusion: an elementwise node whose result only the next elementwise node of its chain
+  // reads (same output shape, traced) joins that node's chain; the chain runs where its
+  // last node was, as one ops::elementwise_chain over the chain's outside inputs. Nodes
+  // with an operand that broadcasts (neither the result's shape nor one element) stay
+  // on their own.
+  std::vector<int> readers(layout_.num_slots, 0);
+  for (const Node& n : nodes_)
+    for (const int32_t s : n.inputs) ++readers[s];
+  for (const int32_t s : layout_.outputs) readers[s] += 2;  // never an intermediate
+  std::vector<std::optional<Shape>> shape_of(layout_.num_slots);
+  for (const auto& c : layout_.constants) shape_of[c.first] = c.second.shape();
+  for (const Node& n : nodes_)
+    for (size_t k = 0; k < n.outputs.size() && k < n.specs.size(); ++k)
+      shape_of[n.outputs[k]] = n.specs[k].first;
+  struct Chain {
+    std::vector<ops::ChainStep> steps;
+    std::vector<int32_t> inputs;  // outside slots, in operand order
+    std::vector<std::string> ops;
+    Shape shape;
+  };
+  const size_t npos = static_cast<size_t>(-1), superseded = npos - 1;
+  std::vector<Chain> chains;
+  std::unordered_map<int32_t, size_t> chain_of;  // an open chain's result slot -> chain
+  std::vector<std::pair<size_t, size_t>> order;  // (node, its chain, npos or superseded)
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const Node& n = nodes_[i];
+    std::optional<ops::ChainStep> step =
+        n.subgraphs.empty() && n.outputs.size() == 1 && !n.specs.empty()
+            ? ops::chain_step(n.op) : std::nullopt;
+    if (step) {
+      const Shape& out = n.specs[0].first;
+      int64_t out_size = 1;
+      for (const int64_t d : out) out_size *= d;
+      for (const int32_t s : n.inputs) {
+        const std::optional<Shape>& sh = shape_of[s];
+        if (!sh || *sh == out) continue;
+        int64_t size = 1;
+        for (const int64_t d : *sh) size *= d;
+        if (size != 1 || sh->size() > out.size() || out_size == 0) step.reset();
+      }
+    }
+    if (!step) {
+      order.emplace_back(i, npos);
+      continue;
+    }
+    size_t joined = npos;  // the open chain whose result only this node reads
+    for (const int32_t s : n.inputs) {
+      const auto it = chain_of.find(s);
+      if (joined == npos && it != chain_of.end() && readers[s] == 1 &&
+          chains[it->second].shape == n.specs[0].first)
+        joined = it->second;
+    }
+    if (joined == npos) {
+      joined = chains.size();
+      chains.push_back(Chain{{}, {}, {}, n.specs[0].first});
+    }
+    Chain& c = chains[joined];
+    int refs[2] = {0, 0};
+    for (size_t k = 0; k < n.inputs.size() && k < 2; ++k) {
+      const int32_t s = n.inputs[k];
+      const auto it = chain_of.find(s);
+      if (it != chain_of.end() && it->second == joined && readers[s] == 1 && !c.steps.empty()) {
+        refs[k] = -static_cast<int>(c.steps.size());  // the chain's last result so far
+        chain_of.erase(it);
+      } else {
+        refs[k] = static_cast<int>(c.inputs.size());
+        c.inputs.push_back(s);
+      }
+    }
+    step->a = refs[0];
+    step->b = refs[1];
+    c.steps.push_back(*step);
+    c.ops.push_back(n.op);
+    chain_of[n.outputs[0]] = joined;
+    for (auto& o : order)  // the chain now runs here, after its last node
+      if (o.second == joined) o.second = superseded;
+    order.emplace_back(i, joined);
+  }
+  std::vector<Step> fused;
+  for (const auto& [i, ci] : order) {
+    const Node& n = nodes_[i];
+    if (ci == superseded) continue;
+    if (ci == npos || chains[ci].steps.size() == 1) {
+      fused.push_back(Step{n.kernel, n.inputs, n.outputs, i, n.op});
+      continue;
+    }
+    const Chain& c = chains[ci];
+    std::string label = "fused(";
+    for (size_t k = 0; k < c.ops.size(); ++k) label += (k ? ", " : "") + c.ops[k];
+    label += ")";
+    fused.push_back(Step{kernel_of([steps = c.steps](const Values& in) {
+                           return ops::elementwise_chain(steps, in);
+                         }),
+                         c.inputs, n.outputs, i, label});
+  }
+  plan_fused_ = make_plan(std::move(fused));
 }
 
 std::shared_ptr<Graph> Graph::from_definition(GraphDef def) {
@@ -437,23 +545,27 @@ Values Graph::run_with(const Values& inputs, RunState& state) const {
   Values slots(static_cast<size_t>(layout_.num_slots));
   for (size_t i = 0; i < inputs.size(); ++i) slots[layout_.inputs[i]] = inputs[i];
   for (const auto& c : layout_.constants) slots[c.first] = c.second;
+  // Inside a trace (a function called by a function being traced), every node runs on
+  // its own so that the trace records each op.
+  const Plan& plan = recording() ? plan_nodes_ : plan_fused_;
   Values in;
-  for (size_t i = 0; i < nodes_.size(); ++i) {
-    const Node& n = nodes_[i];
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    const Step& st = plan.steps[i];
     in.clear();
-    for (const int32_t s : n.inputs) in.push_back(slots[s]);
+    for (const int32_t s : st.inputs) in.push_back(slots[s]);
     Values out;
     try {
-      out = n.kernel(in, state);
+      out = st.kernel(in, state);
     } catch (const Error& e) {
+      const Node& n = nodes_[st.node];
       throw Error(e.kind(), std::string(e.what()) + "\n  [while running node " +
-                                std::to_string(i) + " '" + n.op + "'" +
+                                std::to_string(st.node) + " '" + st.label + "'" +
                                 (n.origin.empty() ? "" : ", created at " + n.origin) + "]");
     }
-    TAPEFLOW_CHECK_KIND(out.size() == n.outputs.size(), kInternal, "[graph] node '", n.op,
-                        "' returned ", out.size(), " values for ", n.outputs.size(), " outputs");
-    for (size_t k = 0; k < out.size(); ++k) slots[n.outputs[k]] = std::move(out[k]);
-    for (const int32_t s : release_after_[i]) slots[s] = Array();
+    TAPEFLOW_CHECK_KIND(out.size() == st.outputs.size(), kInternal, "[graph] node '", st.label,
+                        "' returned ", out.size(), " values for ", st.outputs.size(), " outputs");
+    for (size_t k = 0; k < out.size(); ++k) slots[st.outputs[k]] = std::move(out[k]);
+    for (const int32_t s : plan.release_after[i]) slots[s] = Array();
   }
   Values result;
   result.reserve(layout_.outputs.size());

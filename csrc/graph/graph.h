@@ -121,6 +121,8 @@ class Graph {
   bool same_computation(const Graph& other) const;
 
   const std::vector<Node>& nodes() const { return nodes_; }
+  // How many steps a run executes (nodes, with fused chains counting once).
+  size_t num_steps() const { return plan_fused_.steps.size(); }
   size_t num_inputs() const { return layout_.inputs.size(); }
   size_t num_outputs() const { return layout_.outputs.size(); }
   size_t num_constants() const { return layout_.constants.size(); }
@@ -131,12 +133,26 @@ class Graph {
 
  private:
   friend class Builder;
-  // Takes the nodes (with kernels) in execution order and plans the run (liveness).
+  // What a run executes: a node, or a chain of elementwise nodes fused into one pass.
+  struct Step {
+    Kernel kernel;
+    std::vector<int32_t> inputs, outputs;
+    size_t node;        // the (last) node it runs, for error messages
+    std::string label;  // "add" or "fused(add, relu)"
+  };
+  struct Plan {
+    std::vector<Step> steps;
+    std::vector<std::vector<int32_t>> release_after;  // slots last read by step i
+  };
+  // Takes the nodes (with kernels) in execution order and plans the runs: one step per
+  // node (used while a trace records the run, so it sees every op), and the same with
+  // elementwise chains fused (plan_fused_). Each slot is released after its last reader.
   void plan();
+  Plan make_plan(std::vector<Step> steps) const;
 
   GraphLayout layout_;
   std::vector<Node> nodes_;
-  std::vector<std::vector<int32_t>> release_after_;  // slots last read by node i
+  Plan plan_nodes_, plan_fused_;
 };
 
 class Builder {

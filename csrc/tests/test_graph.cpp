@@ -292,3 +292,42 @@ TEST(Graph, CondRunsTheBranchThePredicatePicks) {
   }
   EXPECT_THROW(graph::Graph::from_definition(def), Error);
 }
+
+TEST(Graph, ElementwiseChainsRunAsOneStep) {
+  Builder b(nullptr, nullptr);
+  std::shared_ptr<graph::Graph> g;
+  const Array x0 = values({2, 3}, {1, -2, 3, -4, 5, -6});
+  {
+    graph::ActiveBuilder active(&b);
+    const Array x = b.add_input(x0);
+    const Array two = ops::full({}, DType::kFloat64, 2.0);
+    const Array y = ops::relu(ops::add(ops::mul(x, two), x));   // one chain
+    const Array z = ops::sum(y);                                 // not elementwise
+    const Array w = ops::greater(ops::sqrt(ops::abs(x)), two);   // another (bool result)
+    g = b.finish({ops::mul(y, z), w});
+  }
+  EXPECT_EQ(g->nodes().size(), 8u);
+  EXPECT_EQ(g->num_steps(), 4u);  // fused(mul, add, relu), sum, fused(abs, sqrt, greater), mul
+  Values vars;
+  std::vector<char> assigned;
+  const Values out = g->run({x0}, vars, assigned);
+  const Array y = ops::relu(ops::add(ops::mul(x0, ops::full({}, DType::kFloat64, 2.0)), x0));
+  EXPECT_EQ(to_vec(out[0]), to_vec(ops::mul(y, ops::sum(y))));
+  EXPECT_EQ(out[1].dtype(), DType::kBool);
+  EXPECT_EQ(to_vec(ops::cast(out[1], DType::kFloat64)), (std::vector<double>{0, 0, 0, 0, 1, 1}));
+}
+
+TEST(Graph, ElementwiseChainFallsBackForBroadcasts) {
+  // Inputs that broadcast (not the result's shape, not one element) run one op at a time,
+  // with the same numbers and the ops' own errors.
+  using ops::ChainStep;
+  const std::vector<ChainStep> steps = {{true, static_cast<int>(BinaryOp::add), 0, 1},
+                                        {false, static_cast<int>(UnaryOp::exp), -1, 0}};
+  const Array a = values({2, 3}, {0, 1, 2, 3, 4, 5}), row = values({3}, {1, 2, 3});
+  EXPECT_EQ(to_vec(ops::elementwise_chain(steps, {a, row})),
+            to_vec(ops::exp(ops::add(a, row))));
+  EXPECT_EQ(to_vec(ops::elementwise_chain(steps, {a, values({}, {1})})),
+            to_vec(ops::exp(ops::add(a, values({}, {1})))));
+  EXPECT_THROW(ops::elementwise_chain(steps, {a, values({2}, {1, 2})}), Error);
+  EXPECT_THROW(ops::elementwise_chain({{false, 0, 3, 0}}, {a}), Error);  // no operand 3
+}
