@@ -3,7 +3,8 @@
 The step: forward (matmul + bias), square loss, gradient of W and b, two in-place
 updates, on the chapter's 2000 x 2 inputs. Run: ``python bench/train_step.py [--peers
 ../.peers]``; each peer found (PyTorch autograd, TF GradientTape) runs in its own venv
-in the same run, and numpy with hand-written gradients gives the floor.
+in the same run (JAX as a ``jax.jit`` step), and numpy with hand-written gradients gives
+the floor.
 """
 
 from __future__ import annotations
@@ -52,6 +53,20 @@ elif lib == "torch":
             W.sub_(W.grad * 0.1); b.sub_(b.grad * 0.1)
             W.grad = None; b.grad = None
         return loss
+elif lib == "jax":  # jax.jit of the whole step, parameters threaded through
+    import jax, jax.numpy as jnp
+    x, y = jnp.asarray(inputs), jnp.asarray(targets)
+    params = (jnp.asarray(W0), jnp.zeros((1,), jnp.float32))
+    def loss_fn(p):
+        return jnp.mean(jnp.square(y - (x @ p[0] + p[1])))
+    @jax.jit
+    def jstep(p):
+        loss, g = jax.value_and_grad(loss_fn)(p)
+        return (p[0] - 0.1 * g[0], p[1] - 0.1 * g[1]), loss
+    def step():
+        global params
+        params, loss = jstep(params)
+        return loss.block_until_ready()
 else:  # numpy, gradients by hand
     W = W0.copy(); b = np.zeros(1, np.float32)
     def step():
@@ -86,14 +101,19 @@ def main() -> None:
     rows = [("numpy (by hand)", run(sys.executable, "numpy")),
             ("tapeflow", run(sys.executable, "tapeflow")),
             ("tapeflow function", run(sys.executable, "tapeflow+function"))]
-    for venv, lib in (("torch", "torch"), ("tf", "tensorflow"), ("tf", "tensorflow+function")):
+    for venv, lib in (("torch", "torch"), ("tf", "tensorflow"), ("tf", "tensorflow+function"),
+                      ("jax", "jax")):
         py = os.path.join(args.peers, venv, "bin", "python")
         if os.path.exists(py):
             rows.append((lib.replace("+", " "), run(py, lib)))
     ours = rows[1][1]
-    print(f"{'library':<18}{'us/step':>10}{'tapeflow / this':>18}")
+    print(f"{'library':<20}{'us/step':>10}{'tapeflow / this':>18}")
     for lib, us in rows:
-        print(f"{lib:<18}{us:>10.1f}{ours / us:>18.2f}")
+        print(f"{lib:<20}{us:>10.1f}{ours / us:>18.2f}")
+    compiled = dict(rows).get("tapeflow function")
+    for peer in ("jax", "tensorflow function"):
+        if compiled and peer in dict(rows):
+            print(f"tapeflow function / {peer}: {compiled / dict(rows)[peer]:.3f}")
 
 
 if __name__ == "__main__":
