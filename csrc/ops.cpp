@@ -324,12 +324,12 @@ Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& input
     const int n_ops = st.binary ? kNumBinaryOps : kNumUnaryOps;
     TAPEFLOW_CHECK(st.op >= 0 && st.op < n_ops, "[elementwise_chain] step ", k, " has no op");
     for (const int r : {st.a, st.binary ? st.b : st.a})
-      TAPEFLOW_CHECK(r < n_in && r >= -static_cast<int>(k), "[elementwise_chain] step ", k,
-                     " reads operand ", r, " that does not exist yet");
+      TAPEFLOW_CHECK(r < n_in && (r >= 0 || (r == -1 && k > 0)), "[elementwise_chain] step ",
+                     k, " reads operand ", r, " that does not exist");
   }
   const auto one_by_one = [&] {
     Values results;
-    const auto operand = [&](int r) -> const Array& { return r >= 0 ? inputs[r] : results[-r - 1]; };
+    const auto operand = [&](int r) -> const Array& { return r >= 0 ? inputs[r] : results.back(); };
     for (const ChainStep& st : steps)
       results.push_back(st.binary ? binary(static_cast<BinaryOp>(st.op), operand(st.a), operand(st.b))
                                   : unary(static_cast<UnaryOp>(st.op), operand(st.a)));
@@ -341,7 +341,7 @@ Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& input
   // (and raises there, with the op's own message).
   std::vector<InnerLoop> fns;
   std::vector<DType> dts;
-  const auto dtype_of = [&](int r) { return r >= 0 ? inputs[r].dtype() : dts[-r - 1]; };
+  const auto dtype_of = [&](int r) { return r >= 0 ? inputs[r].dtype() : dts.back(); };
   for (const ChainStep& st : steps) {
     const DType dt = dtype_of(st.a);
     if (st.binary && dtype_of(st.b) != dt) return one_by_one();
@@ -358,8 +358,10 @@ Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& input
   constexpr int64_t kBlock = 1024;  // a few KiB per intermediate: stays in L1
   const size_t n_steps = steps.size();
   const auto run_range = [&](int64_t begin, int64_t end) {
-    thread_local std::vector<int64_t> scratch;  // 8-byte aligned, 8 bytes per element
-    scratch.resize(std::max<size_t>(1, n_steps - 1) * kBlock);
+    // Two block buffers, 8 bytes per element: step k writes buffer k % 2 and reads the
+    // previous step's result from the other (the last step writes the output).
+    thread_local std::vector<int64_t> scratch;
+    scratch.resize(2 * kBlock);
     for (int64_t b = begin; b < end; b += kBlock) {
       const int64_t count = std::min(kBlock, end - b);
       for (size_t k = 0; k < n_steps; ++k) {
@@ -367,12 +369,12 @@ Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& input
         char* data[3];
         int64_t strides[3] = {1, 1, 1};
         data[0] = k + 1 == n_steps ? static_cast<char*>(out.raw_data()) + b * out.itemsize()
-                                   : reinterpret_cast<char*>(scratch.data() + k * kBlock);
+                                   : reinterpret_cast<char*>(scratch.data() + (k % 2) * kBlock);
         const int operands[2] = {st.a, st.b};
         for (int o = 0; o < (st.binary ? 2 : 1); ++o) {
           const int r = operands[o];
           if (r < 0) {
-            data[o + 1] = reinterpret_cast<char*>(scratch.data() + (-r - 1) * kBlock);
+            data[o + 1] = reinterpret_cast<char*>(scratch.data() + ((k + 1) % 2) * kBlock);
           } else if (inputs[r].size() == 1 && n != 1) {
             data[o + 1] = static_cast<char*>(inputs[r].raw_data());
             strides[o + 1] = 0;

@@ -33,8 +33,8 @@ Array where(const Array& cond, const Array& a, const Array& b);
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op = "broadcast");
 
 // ---- fused elementwise chains (the graph executor fuses them: csrc/graph) -----------
-// One step of a chain: a unary or binary op of the op list whose operands are chain
-// operands: k >= 0 is inputs[k], k < 0 the result of step -k-1.
+// One step of a chain: a unary or binary op of the op list whose operands are inputs[k]
+// for k >= 0, or the previous step's result for k == -1 (a chain is linear).
 struct ChainStep {
   bool binary = false;
   int op = 0;  // a UnaryOp or BinaryOp

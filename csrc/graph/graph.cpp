@@ -414,7 +414,7 @@ void Graph::plan() {
       const int32_t s = n.inputs[k];
       const auto it = chain_of.find(s);
       if (it != chain_of.end() && it->second == joined && readers[s] == 1 && !c.steps.empty()) {
-        refs[k] = -static_cast<int>(c.steps.size());  // the chain's last result so far
+        refs[k] = -1;  // the chain's last result so far
         chain_of.erase(it);
       } else {
         refs[k] = static_cast<int>(c.inputs.size());

@@ -329,5 +329,6 @@ TEST(Graph, ElementwiseChainFallsBackForBroadcasts) {
   EXPECT_EQ(to_vec(ops::elementwise_chain(steps, {a, values({}, {1})})),
             to_vec(ops::exp(ops::add(a, values({}, {1})))));
   EXPECT_THROW(ops::elementwise_chain(steps, {a, values({2}, {1, 2})}), Error);
-  EXPECT_THROW(ops::elementwise_chain({{false, 0, 3, 0}}, {a}), Error);  // no operand 3
+  EXPECT_THROW(ops::elementwise_chain({{false, 0, 3, 0}}, {a}), Error);   // no operand 3
+  EXPECT_THROW(ops::elementwise_chain({{false, 0, -1, 0}}, {a}), Error);  // no step before
 }
