@@ -759,3 +759,38 @@ def test_fused_chain_inside_an_outer_trace_is_recorded_op_by_op() -> None:
     np.testing.assert_array_equal(outer(x).numpy(), (tf.exp(x * 2.0 - 1.0) + 1.0).numpy())
     np.testing.assert_array_equal(outer(tf.constant([2.0, 0.0])).numpy(),
                                   (tf.exp(tf.constant([2.0, 0.0]) * 2.0 - 1.0) + 1.0).numpy())
+
+
+def test_break_continue_and_early_return_on_tensors() -> None:
+    @tf.function
+    def f(x):  # noqa: ANN001, ANN202
+        total = tf.constant(0)
+        for i in tf.range(10):
+            if i == x:
+                break
+            if i % 2 == 0:
+                continue
+            total += i
+        return total
+
+    def ref(x: int) -> int:
+        total = 0
+        for i in range(10):
+            if i == x:
+                break
+            if i % 2 == 0:
+                continue
+            total += i
+        return total
+
+    for x in [3, 7, 20, 3, 0]:
+        assert f(tf.constant(x)).numpy() == ref(x)
+
+    @tf.function
+    def g(x):  # noqa: ANN001, ANN202
+        if tf.reduce_sum(x) > 0:
+            return x * 2.0
+        return -x
+
+    np.testing.assert_array_equal(g(tf.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(g(tf.constant([-5.0, 2.0])).numpy(), [5.0, -2.0])
