@@ -794,3 +794,68 @@ def test_break_continue_and_early_return_on_tensors() -> None:
 
     np.testing.assert_array_equal(g(tf.constant([1.0, 2.0])).numpy(), [2.0, 4.0])
     np.testing.assert_array_equal(g(tf.constant([-5.0, 2.0])).numpy(), [5.0, -2.0])
+
+
+# ---- TF's function guide, cells that tapeflow used to fail ----------------------------------
+
+
+def test_signature_shapes_print_as_tf(capsys) -> None:  # noqa: ANN001
+    @tf.function(input_signature=(tf.TensorSpec(shape=[None], dtype=tf.int32),))
+    def next_collatz(x):  # noqa: ANN001, ANN202
+        print("Tracing with", x)
+        return tf.where(x % 2 == 0, x // 2, 3 * x + 1)
+
+    np.testing.assert_array_equal(next_collatz(tf.constant([1, 2])).numpy(), [4, 1])
+    assert capsys.readouterr().out == (
+        'Tracing with Tensor("x:0", shape=(None,), dtype=int32)\n')
+
+
+def test_concrete_function_flat_call_takes_the_tensors_only() -> None:
+    @tf.function
+    def f(a, b, k=2):  # noqa: ANN001, ANN202
+        return a * b * k
+
+    cf = f.get_concrete_function(tf.constant(1.0), 3)
+    assert cf(tf.constant(2.0)).numpy() == 12.0  # b and k frozen at trace time, as TF
+    assert cf(tf.constant(2.0), 3).numpy() == 12.0
+    with pytest.raises(TypeError, match="Binding inputs to tf.function failed"):
+        cf(tf.constant(2.0), 4)
+
+
+def test_init_scope_runs_eagerly_once() -> None:
+    class Model(tf.Module):
+        def __init__(self) -> None:
+            self.v = tf.Variable(0)
+            self.counter = 0
+
+        @tf.function
+        def __call__(self):  # noqa: ANN204
+            if self.counter == 0:
+                with tf.init_scope():
+                    self.counter += 1
+                    self.v.assign_add(1)
+            return self.v
+
+    m = Model()
+    assert [int(m().numpy()) for _ in range(3)] == [1, 1, 1]  # TF's guide output
+    m.v.assign(5)
+    assert m().numpy() == 5  # the graph reads the variable
+
+
+def test_py_function_as_a_decorator() -> None:
+    calls = []
+
+    @tf.py_function(Tout=tf.float32)
+    def py_plus(x, y):  # noqa: ANN001, ANN202
+        calls.append(1)
+        return x + y
+
+    @tf.function
+    def wrapper(x, y):  # noqa: ANN001, ANN202
+        return py_plus(x, y)
+
+    assert wrapper(tf.constant(1.0), tf.constant(2.0)).numpy() == 3.0
+    n = len(calls)
+    assert wrapper(tf.constant(2.0), tf.constant(2.0)).numpy() == 4.0
+    assert len(calls) == n + 1  # every call runs the Python
+    assert tf.numpy_function(Tout=tf.float32)(lambda a: a * 2)(np.float32(3.0)).numpy() == 6.0

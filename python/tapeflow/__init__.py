@@ -32,6 +32,7 @@ from tapeflow.framework.variables import Variable  # noqa: E402
 from tapeflow.graph.function import executing_eagerly, function  # noqa: E402
 from tapeflow.ops.control_flow_ops import case, cond, switch_case, while_loop  # noqa: E402
 from tapeflow.ops.tensor_array_ops import TensorArray  # noqa: E402
+from tapeflow.framework.tracing import init_scope  # noqa: E402
 from tapeflow.graph.python_ops import numpy_function, py_function  # noqa: E402
 from tapeflow.graph.python_ops import print_v2 as print  # noqa: E402,A001
 from tapeflow.ops.array_ops import (  # noqa: E402

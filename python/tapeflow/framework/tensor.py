@@ -242,14 +242,16 @@ class Tensor(_Operators):
 
     def __str__(self) -> str:
         if _tracing.stack and _tracing.is_symbolic(self._a):  # TF's graph tensors
-            return (f'Tensor("{_tracing.stack[-1].name_of(self._a)}", shape={self.shape}, '
-                    f"dtype={self.dtype.name})")
+            trace = _tracing.stack[-1]
+            return (f'Tensor("{trace.name_of(self._a)}", '
+                    f"shape={trace.shape_of(self._a, self.shape)}, dtype={self.dtype.name})")
         return f"tf.Tensor({_numpy_text(self)}, shape={self.shape}, dtype={self.dtype.name})"
 
     def __repr__(self) -> str:
         if _tracing.stack and _tracing.is_symbolic(self._a):
-            return (f"<tf.Tensor '{_tracing.stack[-1].name_of(self._a)}' shape={self.shape} "
-                    f"dtype={self.dtype.name}>")
+            trace = _tracing.stack[-1]
+            return (f"<tf.Tensor '{trace.name_of(self._a)}' "
+                    f"shape={trace.shape_of(self._a, self.shape)} dtype={self.dtype.name}>")
         return (f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, "
                 f"numpy={_numpy_text(self, is_repr=True)}>")
 

@@ -32,6 +32,26 @@ def suspended() -> Iterator[None]:
         stack[:] = saved
 
 
+@contextlib.contextmanager
+def init_scope() -> Iterator[None]:
+    """``tf.init_scope``: code inside runs eagerly even while a tf.function is traced
+    (TF lifts it out of the graph): once, at trace time; what it computes is a constant
+    of the graph, and Variables it assigns keep the new values."""
+    if not stack:
+        yield
+        return
+    saved = stack[:]
+    del stack[:]
+    _core.graph_set_active(None)
+    try:
+        yield
+    finally:
+        stack[:] = saved
+        _core.graph_set_active(saved[-1].builder)
+        for trace in saved:  # Variables may hold new values: find them again
+            trace._by_uid = None
+
+
 def is_symbolic(array: Any) -> bool:
     """Whether ``array`` (a core Array) is a value computed by the innermost trace."""
     return bool(stack) and stack[-1].builder.is_symbolic(array)

@@ -93,6 +93,7 @@ class _Trace:
         self.created: List[Any] = []
         self._created_ids: set = set()
         self.names: Dict[int, str] = {}      # input uid -> "x:0"
+        self.shapes: Dict[int, TensorShape] = {}  # input uid -> signature shape (None dims)
         self.values_read: Dict[int, Tuple[Any, Any]] = {}  # tracing.read_value's guards
         # While a tf.cond branch is traced: id(var) -> (var, value before the branch).
         self.branch_saved: Optional[Dict[int, Tuple[Any, Any]]] = None
@@ -141,6 +142,10 @@ class _Trace:
         if name is None:
             name = (self.builder.producer(array) or "Const") + ":0"
         return name
+
+    def shape_of(self, array: Any, shape: TensorShape) -> TensorShape:
+        """The shape TF prints for a traced value: an input's signature shape."""
+        return self.shapes.get(array.uid, shape)
 
     def restore(self) -> None:
         """Undoes the trace's assignments (variables it created get their initial
@@ -395,8 +400,8 @@ def _tensor_leaves(arguments: "collections.OrderedDict[str, Any]") -> List[Tuple
 
 
 def _trace(python_function: Callable[..., Any], signature: inspect.Signature,
-           arguments: "collections.OrderedDict[str, Any]", autograph: bool = True
-           ) -> _Specialization:
+           arguments: "collections.OrderedDict[str, Any]", autograph: bool = True,
+           key: Optional[Tuple] = None) -> _Specialization:
     """Runs ``python_function`` on ``arguments`` while recording its graph."""
     trace = _Trace(autograph)
     outer = _tracing.stack[-1].builder if _tracing.stack else None
@@ -404,6 +409,9 @@ def _trace(python_function: Callable[..., Any], signature: inspect.Signature,
     _core.graph_set_active(trace.builder)
     try:
         counts: Dict[str, int] = {}
+        # The signature's shape of each tensor input (None dims), for printing it as TF.
+        spec_shapes = {name: iter([t[1] for t in _flat_types(((name, t),)) if t[0] == _TENSOR])
+                       for name, t in (key or ())}
 
         def as_input(name: str, leaf: Any) -> Any:
             if not _is_tensor_like(leaf):
@@ -413,6 +421,9 @@ def _trace(python_function: Callable[..., Any], signature: inspect.Signature,
             k = counts.get(name, 0)
             counts[name] = k + 1
             trace.names[renamed._a.uid] = f"{name}:0" if k == 0 else f"{name}_{k}:0"
+            shape = next(spec_shapes[name], ()) if name in spec_shapes else ()
+            if shape != ():
+                trace.shapes[renamed._a.uid] = TensorShape(shape)
             return renamed
 
         new_arguments = collections.OrderedDict(
@@ -548,7 +559,7 @@ class ConcreteFunction:
                         shapes: Tuple) -> _Specialization:
         """Traces the path these arguments take (a new graph for their shapes)."""
         f = self._function
-        spec = _trace(f._python_function, f._signature, arguments, f._autograph)
+        spec = _trace(f._python_function, f._signature, arguments, f._autograph, self._key)
         if spec.created and self._first is not None:
             raise ValueError(_VARIABLE_CREATION_ERROR)
         for other_shapes, others in self._graphs.items():
@@ -619,20 +630,51 @@ class ConcreteFunction:
                            "tf.cond/tf.where or run the function eagerly")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Calls with the traced function's arguments (Python ones may be left out only
+        in the flat form below), or, as TF's fallback, with just the tensor arguments
+        in order (the Python ones frozen at trace time)."""
+        try:
+            arguments = self._function._bind(args, kwargs)
+            error = None
+        except TypeError as e:
+            arguments, error = None, e
+        if arguments is not None:
+            arguments = self._with_values(arguments)
+            key = tuple((n, _trace_type(v)) for n, v in arguments.items())
+            if not _key_compatible(self._key, key):
+                error = TypeError(
+                    f"Binding inputs to tf.function failed: the arguments {key_text(key)} do "
+                    f"not match this concrete function's signature {key_text(self._key)}.")
+                arguments = None
+        if arguments is None:
+            arguments = self._flat_arguments(args, kwargs)
+            if arguments is None:
+                raise error  # type: ignore[misc]
         python_function = self._function._python_function
         if (run_eagerly or _tape.active) and python_function is not None:
-            return python_function(*args, **kwargs)  # as Function: tapes see the ops
-        arguments = self._function._bind(args, kwargs)
-        if not any(t[0] == _VARIABLE for t in _flat_types(self._key)):
-            arguments = collections.OrderedDict(  # a Variable passes as its value
-                (n, nest.map_structure(lambda x: x._as_tensor() if isinstance(
-                    x, _variables.Variable) else x, v)) for n, v in arguments.items())
-        key = tuple((n, _trace_type(v)) for n, v in arguments.items())
-        if not _key_compatible(self._key, key):
-            raise TypeError(
-                f"Binding inputs to tf.function failed: the arguments {key_text(key)} do "
-                f"not match this concrete function's signature {key_text(self._key)}.")
+            bound = inspect.BoundArguments(self._function._signature, arguments)
+            return python_function(*bound.args, **bound.kwargs)  # tapes see the ops
         return self._call_arguments(arguments)
+
+    def _with_values(self, arguments: "collections.OrderedDict[str, Any]") -> Any:
+        """A Variable passes as its value where the signature has a tensor."""
+        if any(t[0] == _VARIABLE for t in _flat_types(self._key)):
+            return arguments
+        return collections.OrderedDict(
+            (n, nest.map_structure(lambda x: x._as_tensor() if isinstance(
+                x, _variables.Variable) else x, v)) for n, v in arguments.items())
+
+    def _flat_arguments(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
+        """TF's flat call: the tensor arguments alone, in order; or None."""
+        leaves = _tensor_leaves(self._arguments)
+        if kwargs or not leaves or len(args) != len(leaves):
+            return None
+        values = iter(args)
+        arguments = self._with_values(collections.OrderedDict(
+            (n, nest.map_structure(lambda x: next(values) if _is_tensor_like(x) else x, v))
+            for n, v in self._arguments.items()))
+        key = tuple((n, _trace_type(v)) for n, v in arguments.items())
+        return arguments if _key_compatible(self._key, key) else None
 
     # -- what TF's ConcreteFunction shows ------------------------------------------------
     @property

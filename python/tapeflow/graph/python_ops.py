@@ -127,10 +127,28 @@ def _outputs(result: Any, Tout: Any) -> List[Any]:
     return [convert_to_tensor(v, dtype=dtypes.as_dtype(t))._a for v, t in zip(values, touts)]
 
 
-def py_function(func: Callable[..., Any], inp: Sequence[Any], Tout: Any,
-                name: Optional[str] = None) -> Any:
+def _as_decorator(op: Callable[..., Any], func: Any, inp: Any, Tout: Any,
+                  **kwargs: Any) -> Any:
+    """TF's decorator form: ``@tf.py_function(Tout=...)`` makes ``f(*args)`` run
+    ``op(f, args, Tout)``."""
+    if func is None:
+        return lambda f: _as_decorator(op, f, inp, Tout, **kwargs)
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args: Any) -> Any:
+        return op(func, list(args), Tout, **kwargs)
+
+    return wrapper
+
+
+def py_function(func: Optional[Callable[..., Any]] = None, inp: Optional[Sequence[Any]] = None,
+                Tout: Any = None, name: Optional[str] = None) -> Any:
     """``tf.py_function``: runs ``func`` on Tensors, eagerly or at every graph run,
-    converting its results to ``Tout`` (a dtype or a list of dtypes)."""
+    converting its results to ``Tout`` (a dtype or a list of dtypes). Without ``inp``,
+    a decorator (``@tf.py_function(Tout=tf.float32)``), as TF."""
+    if func is None or inp is None:
+        return _as_decorator(py_function, func, inp, Tout)
     tensors = [convert_to_tensor(x) for x in inp]
     single = not isinstance(Tout, (list, tuple))
 
@@ -142,9 +160,13 @@ def py_function(func: Callable[..., Any], inp: Sequence[Any], Tout: Any,
     return outs[0] if single else outs
 
 
-def numpy_function(func: Callable[..., Any], inp: Sequence[Any], Tout: Any,
+def numpy_function(func: Optional[Callable[..., Any]] = None,
+                   inp: Optional[Sequence[Any]] = None, Tout: Any = None,
                    stateful: bool = True, name: Optional[str] = None) -> Any:
-    """``tf.numpy_function``: as py_function, with numpy arrays in and out."""
+    """``tf.numpy_function``: as py_function, with numpy arrays in and out (also a
+    decorator without ``inp``)."""
+    if func is None or inp is None:
+        return _as_decorator(numpy_function, func, inp, Tout, stateful=stateful)
     tensors = [convert_to_tensor(x) for x in inp]
     single = not isinstance(Tout, (list, tuple))
 
