@@ -329,9 +329,9 @@ _NUMPY = {d.name: np.dtype(d.as_numpy_dtype) for d in dtypes.BY_INDEX}
 
 
 def _np_spec(spec: Any) -> Tuple[Tuple[int, ...], np.dtype]:
+    """A definition's (shape, dtype name) as (tuple, numpy dtype)."""
     shape, dtype = spec
-    return tuple(shape), _NUMPY[dtype] if isinstance(dtype, str) else \
-        np.dtype(dtypes.BY_INDEX[dtype].as_numpy_dtype)
+    return tuple(shape), _NUMPY[dtype]
 
 
 def _clean(name: str) -> str:

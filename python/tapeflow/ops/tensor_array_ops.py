@@ -204,7 +204,7 @@ class TensorArray:
         n = len(self._elements.items)
         if n == 0:
             return self._empty()
-        return array_ops.stack([self._get(i) for i in builtins_range(n)])
+        return array_ops.stack([self._get(i) for i in range(n)])
 
     def concat(self, name: Optional[str] = None) -> Tensor:
         """The elements concatenated along their first axis."""
@@ -213,7 +213,7 @@ class TensorArray:
         n = len(self._elements.items)
         if n == 0:
             return self._empty()
-        return array_ops.concat([self._get(i) for i in builtins_range(n)], axis=0)
+        return array_ops.concat([self._get(i) for i in range(n)], axis=0)
 
     def identity(self) -> "TensorArray":
         return TensorArray._sharing(self)
@@ -225,5 +225,3 @@ class TensorArray:
         return f"<tapeflow TensorArray dtype={self._dtype.name} size=" \
                f"{len(self._elements.items)} at 0x{id(self):x}>"
 
-
-builtins_range = range

@@ -471,13 +471,18 @@ class _LoadedFunction:
     def _bind(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Any:
         return _function.bind_arguments(self._signature, args, kwargs)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _matching(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> Tuple[Any, Any]:
+        """The saved concrete function these arguments fit, and the bound arguments."""
         arguments = self._bind(args, kwargs)
         key = tuple((n, _function._trace_type(v)) for n, v in arguments.items())
         for cf in self._concrete:
             if _function._key_compatible(cf._key, key):
-                return cf._call_arguments(arguments)
+                return cf, arguments
         raise ValueError(self._no_match(args, kwargs))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        cf, arguments = self._matching(args, kwargs)
+        return cf._call_arguments(arguments)
 
     def _no_match(self, args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> str:
         names = list(self._signature.parameters)
@@ -505,12 +510,7 @@ class _LoadedFunction:
         return list(self._concrete)
 
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> Any:
-        arguments = self._bind(args, kwargs)
-        key = tuple((n, _function._trace_type(v)) for n, v in arguments.items())
-        for cf in self._concrete:
-            if _function._key_compatible(cf._key, key):
-                return cf
-        raise ValueError(self._no_match(args, kwargs))
+        return self._matching(args, kwargs)[0]
 
     def pretty_printed_concrete_signatures(self, verbose: bool = True) -> str:
         return "\n\n".join(cf._signature_text() for cf in self._concrete)
