@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 import tapeflow as tf
+from tapeflow import _core
 from core_utils import native_and_python
 
 EPS = 1e-6
@@ -707,16 +708,30 @@ def test_native_engine_matches_python_rules(case: Case, seed: int) -> None:
     inputs = case.make(rng, seed)
     outs = _outputs(case.fn(*_as_args(inputs)))
     weights = [rng.standard_normal(tuple(o.shape)) for o in outs]
+    _core.clear_cached_rules()  # the native walk traces each rule now...
     native, python = native_and_python(lambda: tape_gradient(case.fn, inputs, weights, case.diff))
+    _check_same_bits(case, native, python, "traced rules")
+    # ... and runs the cached rule graphs (fused) from here on, on any values.
+    _check_same_bits(case, tape_gradient(case.fn, inputs, weights, case.diff), python,
+                     "cached rules")
+    again = case.make(_rng(case.name + "/again", seed), seed)
+    if [np.shape(a) for a in again] == [np.shape(a) for a in inputs]:
+        native, python = native_and_python(
+            lambda: tape_gradient(case.fn, again, weights, case.diff))
+        _check_same_bits(case, native, python, "cached rules, other values")
+
+
+def _check_same_bits(case: Case, native: Any, python: Any, what: str) -> None:
     for k, g_native, g_python in zip(case.diff, native, python):
         g_native, g_python = tf.convert_to_tensor(g_native), tf.convert_to_tensor(g_python)
         assert g_native.dtype == g_python.dtype and g_native.shape == g_python.shape
         np.testing.assert_array_equal(g_native.numpy(), g_python.numpy(),
-                                      err_msg=f"{case.name}: d/d arg{k}")
+                                      err_msg=f"{case.name} ({what}): d/d arg{k}")
 
 
-def test_every_native_rule_is_checked() -> None:
-    """The cases above record every op that has a native rule."""
+def test_every_rule_is_checked() -> None:
+    """The cases above record every op that has a gradient rule (custom gradients are
+    tested in test_gradient_tape.py)."""
     from tapeflow.autodiff import tape as _tape
 
     seen = set()
@@ -726,11 +741,20 @@ def test_every_native_rule_is_checked() -> None:
         with tf.GradientTape(persistent=True) as tape:
             for k in case.diff:
                 tape.watch(args[k])
-            case.fn(*args)
+            outs = _outputs(case.fn(*args))
+            # Inside the block, the persistent tape records the backward pass too: the
+            # ops of first-order rules (ReluGrad, ScatterAdd...) have rules of their own.
+            tape.gradient(outs, [args[k] for k in case.diff])
+        seen |= {r.op for r in tape._state.records}
+    for name, f, make in SECOND_ORDER:  # rules of rules' ops, recorded by an outer tape
+        x = tf.constant(make(_rng("second/" + name, 0)))
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x)
+            tape.gradient(_first_gradient(f, x, np.ones(tuple(f(x).shape))), x)
         seen |= {r.op for r in tape._state.records}
     seen.add("ReadVariableOp")  # test_variable_gradients_match_python_rules
-    missing = sorted(set(_tape.NATIVE_RULES) - seen)
-    assert not missing, f"native rules no case exercises: {missing}"
+    missing = sorted(set(_tape.RULES) - seen - {"CustomGradient"})
+    assert not missing, f"gradient rules no case exercises: {missing}"
 
 
 def test_variable_gradients_match_python_rules() -> None:

@@ -192,13 +192,12 @@ std::optional<Array> scalar_operand(PyObject* o, DType dt) {
   return cached_scalar(dt, static_cast<uint64_t>(v), [&] { return ops::full_int({}, dt, v); });
 }
 
-void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* backward,
-                 PyObject* attrs);
+void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs);
 
 // reflected: the operator of the right operand (`2.0 - t` is t.__rsub__(2.0)).
 // tf_name: the op's TF name when it has a gradient. While a tape is active, a float
 // result is recorded as the Python op records it: inputs (a number operand as a new
-// Tensor), output, no closure (tape.py's PYTHON_RULES has the op's rule).
+// Tensor), output, no attributes (tape.py's RULES has the op's rule).
 void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool float_only,
                            bool reflected, const char* tf_name, py::object fallback) {
   PyObject* const op_name = tf_name ? PyUnicode_InternFromString(tf_name) : nullptr;  // kept
@@ -234,7 +233,7 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
           inputs[reflected ? 1 : 0] = self;
           inputs[reflected ? 0 : 1] = y_obj;
           const py::tuple outputs = py::make_tuple(result);
-          tape_record(op_name, inputs.ptr(), outputs.ptr(), Py_None, Py_None);
+          tape_record(op_name, inputs.ptr(), outputs.ptr(), Py_None);
         }
         return result;
       },
@@ -242,23 +241,20 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
 }
 
 // ---- the native reverse pass --------------------------------------------------------
-// Python's tape records (autodiff/tape.py's Record: op, inputs, outputs, backward, rule,
-// attrs) translated into autodiff::Nodes; values are keyed by object identity, as the
-// Python walk keys them by id().
+// Python's tape records (autodiff/tape.py's Record: op, inputs, outputs, attrs) translated
+// into autodiff::Nodes; values are keyed by object identity, as the Python walk keys them
+// by id().
 int64_t key_of(PyObject* o) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(o)); }
 
 // The slots of autodiff/tape.py's Record and TapeState, read and written in place (set by
-// _install_tape), and the TF op name -> native rule id dict.
+// _install_tape).
 struct RecordSlots {
   PyTypeObject* type = nullptr;
-  Py_ssize_t op = 0, inputs = 0, outputs = 0, backward = 0, rule = 0, attrs = 0;
+  Py_ssize_t op = 0, inputs = 0, outputs = 0, attrs = 0;
 } g_record;
 struct TapeSlots {
   Py_ssize_t ids = 0, watched = 0, records = 0, watch_accessed = 0;
 } g_tape;
-PyObject* g_rules = nullptr;
-PyObject* g_no_rule = nullptr;            // -1
-PyObject* g_identity_backward = nullptr;  // ReadVariableOp's Python rule
 
 Py_ssize_t slot_offset(const py::object& cls, const char* name) {
   const py::object descr = cls.attr(name);
@@ -314,25 +310,19 @@ void append(PyObject* list, PyObject* item) {
 }
 
 // A new Record (tape.py), its fields set directly.
-py::object make_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* backward,
-                       PyObject* attrs) {
+py::object make_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs) {
   py::object rec = py::reinterpret_steal<py::object>(g_record.type->tp_alloc(g_record.type, 0));
   if (!rec) throw py::error_already_set();
-  PyObject* rule = PyDict_GetItemWithError(g_rules, op);  // borrowed
-  if (rule == nullptr && PyErr_Occurred()) throw py::error_already_set();
   set_slot(rec.ptr(), g_record.op, op);
   set_slot(rec.ptr(), g_record.inputs, inputs);
   set_slot(rec.ptr(), g_record.outputs, outputs);
-  set_slot(rec.ptr(), g_record.backward, backward);
-  set_slot(rec.ptr(), g_record.rule, rule != nullptr ? rule : g_no_rule);
   set_slot(rec.ptr(), g_record.attrs, attrs);
   return rec;
 }
 
 // tape.record: offers an executed op to every active tape; a tape keeps it when one of
 // its inputs is watched or was recorded there, and then tracks its outputs.
-void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* backward,
-                 PyObject* attrs) {
+void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs) {
   if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs))
     throw py::type_error("record: inputs and outputs must be tuples");
   py::object rec;
@@ -344,7 +334,7 @@ void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* ba
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(inputs) && !keep; ++i)
       keep = tracked(ids, PyTuple_GET_ITEM(inputs, i));
     if (!keep) continue;
-    if (!rec) rec = make_record(op, inputs, outputs, backward, attrs);  // shared by tapes
+    if (!rec) rec = make_record(op, inputs, outputs, attrs);  // shared by the tapes
     append(slot(tape, g_tape.records), rec.ptr());
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(outputs); ++i)
       add_id(ids, PyTuple_GET_ITEM(outputs, i));
@@ -378,18 +368,67 @@ void tape_variable_read(PyObject* var, PyObject* value) {
     }
     if (!rec) {
       const py::tuple ins = py::make_tuple(py::handle(var)), outs = py::make_tuple(py::handle(value));
-      rec = make_record(op, ins.ptr(), outs.ptr(), g_identity_backward, Py_None);
+      rec = make_record(op, ins.ptr(), outs.ptr(), Py_None);
     }
     append(slot(tape, g_tape.records), rec.ptr());
     add_id(ids, value);
   }
 }
 
+// A record's attributes as bytes, appended to `key`: None, bools, ints, floats, strings,
+// slices, Ellipsis and tuples or lists of them. False for anything else (a function, a
+// Tensor): such a rule is not cached.
+bool append_attrs(std::string& key, PyObject* a) {
+  auto put = [&](char tag, const void* p, size_t n) {
+    key.push_back(tag);
+    key.append(static_cast<const char*>(p), n);
+  };
+  if (a == Py_None) {
+    key.push_back('N');
+  } else if (a == Py_Ellipsis) {
+    key.push_back('E');
+  } else if (PyBool_Check(a)) {
+    key.push_back(a == Py_True ? 'T' : 'F');
+  } else if (PyLong_Check(a) || (!PyFloat_Check(a) && PyIndex_Check(a))) {  // numpy ints too
+    const py::object i = py::reinterpret_steal<py::object>(PyNumber_Index(a));
+    if (!i) throw py::error_already_set();
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+    if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+      PyErr_Clear();
+      return false;
+    }
+    put('i', &v, sizeof v);
+  } else if (PyFloat_Check(a)) {
+    const double v = PyFloat_AS_DOUBLE(a);
+    put('f', &v, sizeof v);
+  } else if (PyUnicode_Check(a)) {
+    Py_ssize_t n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(a, &n);
+    if (s == nullptr) throw py::error_already_set();
+    const int64_t len = n;
+    put('s', &len, sizeof len);
+    key.append(s, static_cast<size_t>(n));
+  } else if (PySlice_Check(a)) {
+    auto* sl = reinterpret_cast<PySliceObject*>(a);
+    key.push_back(':');
+    return append_attrs(key, sl->start) && append_attrs(key, sl->stop) &&
+           append_attrs(key, sl->step);
+  } else if (PyTuple_Check(a) || PyList_Check(a)) {
+    const py::sequence seq = py::reinterpret_borrow<py::sequence>(a);
+    const int64_t n = static_cast<int64_t>(seq.size());
+    put('(', &n, sizeof n);
+    for (const py::handle item : seq)
+      if (!append_attrs(key, item.ptr())) return false;
+  } else {
+    return false;
+  }
+  return true;
+}
+
 autodiff::Node node_of(PyObject* rec) {
   if (Py_TYPE(rec) != g_record.type) throw Error(ErrorKind::kInternal, "[tape] not a Record");
   autodiff::Node n;
-  n.rule = static_cast<autodiff::Rule>(PyLong_AsLong(slot(rec, g_record.rule)));
-  const bool native = n.rule != autodiff::Rule::kNone;
   PyObject* inputs = slot(rec, g_record.inputs);
   PyObject* outputs = slot(rec, g_record.outputs);
   if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs))
@@ -400,35 +439,22 @@ autodiff::Node node_of(PyObject* rec) {
   for (Py_ssize_t i = 0; i < ni; ++i) {
     PyObject* x = PyTuple_GET_ITEM(inputs, i);
     n.inputs.push_back(key_of(x));
-    n.in_arrays.push_back(native ? array_of(x) : nullptr);
+    n.in_arrays.push_back(array_of(x));
   }
   n.outputs.reserve(no);
   n.out_arrays.reserve(no);
   for (Py_ssize_t i = 0; i < no; ++i) {
     PyObject* o = PyTuple_GET_ITEM(outputs, i);
     n.outputs.push_back(key_of(o));
-    n.out_arrays.push_back(array_of(o));  // zeros for unused outputs need their shapes
+    n.out_arrays.push_back(array_of(o));
   }
-  // attrs: None, a Tensor (kept by the forward pass), or a tuple or list of ints and at
-  // most one Tensor.
-  PyObject* attrs = slot(rec, g_record.attrs);
-  if (!native || attrs == Py_None) return n;
-  if (n.rule == autodiff::Rule::kSlice) {  // the indexing items (slices and ints)
-    if (!PyTuple_Check(attrs)) throw Error(ErrorKind::kInternal, "[tape] slice items must be a tuple");
-    n.slices = slice_args(py::reinterpret_borrow<py::tuple>(attrs));
-    return n;
-  }
-  if (!PyTuple_Check(attrs) && !PyList_Check(attrs)) {
-    if ((n.saved = array_of(attrs)) == nullptr)
-      throw Error(ErrorKind::kInternal, "[tape] record attrs must be ints and a Tensor");
-    return n;
-  }
-  n.has_attrs = true;
-  for (const py::handle a : py::reinterpret_borrow<py::object>(attrs)) {
-    if (PyLong_Check(a.ptr())) n.attrs.push_back(a.cast<int64_t>());
-    else if ((n.saved = array_of(a.ptr())) == nullptr)
-      throw Error(ErrorKind::kInternal, "[tape] record attrs must be ints and a Tensor");
-  }
+  PyObject* op = slot(rec, g_record.op);
+  Py_ssize_t len = 0;
+  const char* name = PyUnicode_AsUTF8AndSize(op, &len);
+  if (name == nullptr) throw py::error_already_set();
+  n.op_key.assign(name, static_cast<size_t>(len));
+  n.op_key.push_back('\0');
+  if (!append_attrs(n.op_key, slot(rec, g_record.attrs))) n.op_key.clear();
   return n;
 }
 
@@ -452,13 +478,15 @@ py::list native_backprop(const py::list& records, const py::list& seeds,
   }
   std::vector<int64_t> source_keys;
   for (const py::handle s : sources) source_keys.push_back(key_of(s.ptr()));
-  const auto call_python = [&](size_t i, const autodiff::Grads& dys,
-                               const std::vector<bool>& needs) {
+  const auto call_python = [&](size_t i, const autodiff::RuleArgs& args,
+                               const autodiff::Grads& dys, const std::vector<bool>& needs) {
     py::tuple pd(dys.size()), pn(needs.size());
     for (size_t k = 0; k < dys.size(); ++k) pd[k] = py::cast(dys[k]);
     for (size_t k = 0; k < needs.size(); ++k) pn[k] = py::bool_(needs[k]);
+    const py::object ins = args.inputs ? py::cast(*args.inputs) : py::none();
+    const py::object outs = args.outputs ? py::cast(*args.outputs) : py::none();
     autodiff::Grads out;
-    for (const py::handle g : fallback(records[i], pd, pn))
+    for (const py::handle g : fallback(records[i], ins, outs, pd, pn))
       out.push_back(g.is_none() ? Array() : g.cast<Array>());
     return out;
   };
@@ -831,39 +859,31 @@ PYBIND11_MODULE(_core, m) {
         py::arg("sources"), py::arg("fallback"),
         "The first-order reverse pass over tape records (see autodiff/backprop.h): "
         "seeds are (target, gradient Array or None for ones, the target's Array); returns "
-        "one Array or None per source. "
-        "fallback(record, output_grads, needs) runs a record without a native rule.");
-  m.def("_install_tape", [](py::object record_cls, py::object state_cls, py::dict rules,
-                            py::object identity_backward) {
+        "one Array or None per source. fallback(record, inputs, outputs, output_grads, "
+        "needs) runs a record's rule (on the given Arrays while it is traced, else on the "
+        "record's values: inputs and outputs None).");
+  m.def("cached_rules", &autodiff::cached_rules, "How many traced gradient rules are cached.");
+  m.def("clear_cached_rules", &autodiff::clear_cached_rules, "Forgets the traced gradient rules.");
+  m.def("_install_tape", [](py::object record_cls, py::object state_cls) {
     g_record.op = slot_offset(record_cls, "op");
     g_record.inputs = slot_offset(record_cls, "inputs");
     g_record.outputs = slot_offset(record_cls, "outputs");
-    g_record.backward = slot_offset(record_cls, "backward");
-    g_record.rule = slot_offset(record_cls, "rule");
     g_record.attrs = slot_offset(record_cls, "attrs");
     g_tape.ids = slot_offset(state_cls, "ids");
     g_tape.watched = slot_offset(state_cls, "watched");
     g_tape.records = slot_offset(state_cls, "records");
     g_tape.watch_accessed = slot_offset(state_cls, "watch_accessed_variables");
     g_record.type = reinterpret_cast<PyTypeObject*>(record_cls.release().ptr());  // kept
-    g_rules = rules.release().ptr();
-    g_no_rule = PyLong_FromLong(-1);
-    g_identity_backward = identity_backward.release().ptr();
   }, "Tells the native tape functions where autodiff/tape.py's Record and TapeState keep "
-     "their fields (their slots) and which ops have native rules.");
+     "their fields (their slots).");
   m.def("tape_record", [](py::handle op, py::handle inputs, py::handle outputs,
-                          py::handle backward, py::handle attrs) {
-    tape_record(op.ptr(), inputs.ptr(), outputs.ptr(), backward.ptr(), attrs.ptr());
-  }, py::arg("op"), py::arg("inputs"), py::arg("outputs"), py::arg("backward"),
-     py::arg("attrs") = py::none(), "autodiff/tape.py's record (see there).");
+                          py::handle attrs) {
+    tape_record(op.ptr(), inputs.ptr(), outputs.ptr(), attrs.ptr());
+  }, py::arg("op"), py::arg("inputs"), py::arg("outputs"), py::arg("attrs") = py::none(),
+     "autodiff/tape.py's record (see there).");
   m.def("tape_variable_read", [](py::handle var, py::handle value) {
     tape_variable_read(var.ptr(), value.ptr());
   }, "autodiff/tape.py's variable_read (see there).");
-  m.def("grad_rules", [] {
-    py::dict d;
-    for (const auto& r : autodiff::rule_names()) d[r.tf_name] = static_cast<int>(r.rule);
-    return d;
-  }, "TF op name -> id of its native gradient rule.");
 
   m.def("_install_fast_operators", [](py::object tensor_cls, py::list active, py::dict fallbacks) {
     py::object descr = tensor_cls.attr("_a");

@@ -254,9 +254,9 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
     """Reverse pass over the records; one gradient (or None) per source.
 
     With no tape recording (the first-order case), the native engine walks the records
-    (``_core.backprop``), running native rules and calling ``_python_rule`` for ops
-    without one; otherwise the walk below runs every record's Python rule, so that the
-    recording tapes see the gradient's ops."""
+    (``_core.backprop``), running each rule's cached graph, or ``_python_rule`` the first
+    time (while the engine traces it); otherwise the walk below runs every record's rule
+    in Python, so that the recording tapes see the gradient's ops."""
     # Per target: (the target, its value as a Tensor, its output gradient or None: ones).
     seeds = []
     for i, t in enumerate(targets):
@@ -308,7 +308,7 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
         inputs = rec.inputs
         # A live record with one input was kept because that input is reached.
         needs = (True,) if len(inputs) == 1 else tuple([id(x) in reach for x in inputs])
-        in_grads = _tape.run_backward(rec, outs, needs)
+        in_grads = _tape.run_rule(rec, outs, needs)
         for x, need, g in zip(inputs, needs, in_grads):
             if g is None or not need:
                 continue
@@ -318,9 +318,15 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
     return [grads.get(id(s)) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 
 
-def _python_rule(rec: _tape.Record, dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> List[Any]:
-    """A record's Python rule for the native engine: Arrays in, Arrays (or None) out."""
-    grads = _tape.run_backward(rec, tuple([wrap(d) for d in dys]), needs)
+def _python_rule(rec: _tape.Record, inputs: Optional[List[Any]], outputs: Optional[List[Any]],
+                 dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> List[Any]:
+    """A record's rule for the native walk: Arrays in, Arrays (or None) out. While the walk
+    traces the rule, ``inputs`` and ``outputs`` are the graph's stand-ins for the record's
+    values, and the rule must read those; otherwise (None) it reads the record's own."""
+    rule = _tape.RULES[rec.op]
+    ins = rec.inputs if inputs is None else tuple([wrap(a) for a in inputs])
+    outs = rec.outputs if outputs is None else tuple([wrap(a) for a in outputs])
+    grads = rule(ins, outs, tuple([wrap(d) for d in dys]), needs, rec.attrs)
     return [None if g is None else g._a if isinstance(g, Tensor) else convert_to_tensor(g)._a
             for g in grads]
 
@@ -363,6 +369,14 @@ def custom_gradient(f: Optional[Callable[..., Any]] = None) -> Any:
         return _pack_as(result, list(outs))
 
     return wrapper
+
+
+@_tape.gradient("CustomGradient")
+def _custom_gradient_grad(inputs: Tuple[Any, ...], outputs: Tuple[Any, ...],
+                          dys: Tuple[Any, ...], needs: Tuple[bool, ...],
+                          backward: Callable[..., Sequence[Any]]) -> Sequence[Any]:
+    """The user's gradient function (the record's attribute: not data, so never cached)."""
+    return backward(dys, needs)
 
 
 class _Inner:

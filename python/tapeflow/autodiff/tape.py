@@ -19,44 +19,55 @@ entered: List["TapeState"] = []
 # so while a tape computes its own gradient with no outer tape, ops record nothing.
 active: List["TapeState"] = []
 
-# backward(output_grads, needs) -> one gradient (or None) per input.
-Backward = Callable[[Tuple[Any, ...], Tuple[bool, ...]], Sequence[Any]]
+# rule(inputs, outputs, output_grads, needs, attrs) -> one gradient (or None) per input.
+Rule = Callable[[Tuple[Any, ...], Tuple[Any, ...], Tuple[Any, ...], Tuple[bool, ...], Any],
+                Sequence[Any]]
 
-# TF op name -> id of the op's gradient rule in the native first-order engine
-# (csrc/autodiff/backprop.h); ops not listed are differentiated by their Python rule only.
-NATIVE_RULES = _core.grad_rules()
-# Whether first-order gradients (no tape recording the backward pass) use that engine;
-# tests turn it off to compare it with the Python rules.
+# TF op name -> its gradient rule: the op's one derivative, registered next to the op (in
+# ops/*.py) with ``@gradient``, written with tapeflow ops so that it serves every order.
+# First-order walks run it natively: csrc/autodiff traces each rule once per signature
+# into a graph and caches it (see autodiff/backprop.h); a tape recording the backward
+# pass runs it here, in Python, so that it records the rule's ops.
+RULES: Dict[str, Rule] = {}
+
+# Whether first-order gradients (no tape recording the backward pass) use the native walk;
+# tests turn it off to compare it with the Python walk.
 native_backward = True
 
 
-# TF op name -> rule(*inputs, *outputs, output_grads, needs) for ops recorded without a
-# backward closure (their Record's backward is None): the binary ops (ops/_base.py), which
-# Tensor's native operators also record.
-PYTHON_RULES: Dict[str, Callable[..., Sequence[Any]]] = {}
+def gradient(*op_names: str) -> Callable[[Rule], Rule]:
+    """Registers the decorated function as the gradient rule of ``op_names``.
+
+    The rule is called as ``rule(inputs, outputs, dys, needs, attrs)``: the op's input and
+    output Tensors, the gradients of its outputs, which inputs need a gradient, and the
+    attributes its record carries (plain data: ints, floats, strings, slices, tuples). It
+    must compute only from those (never from Tensors it closes over), since its trace is
+    reused for every call with the same attributes, dtypes and shapes."""
+    def register(rule: Rule) -> Rule:
+        for name in op_names:
+            if name in RULES:
+                raise ValueError(f"op {name!r} already has a gradient rule")
+            RULES[name] = rule
+        return rule
+
+    return register
 
 
-def run_backward(rec: "Record", dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
-    """A record's Python rule: its backward closure, or its op's entry in PYTHON_RULES."""
-    if rec.backward is not None:
-        return rec.backward(dys, needs)
-    return PYTHON_RULES[rec.op](*rec.inputs, *rec.outputs, dys, needs)
+def run_rule(rec: "Record", dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
+    """A record's rule on its own inputs and outputs."""
+    return RULES[rec.op](rec.inputs, rec.outputs, dys, needs, rec.attrs)
 
 
 class Record:
-    """One recorded op: its inputs, outputs and backward function (the reference rule,
-    made of tapeflow ops so that tapes can record it), plus what the native engine needs:
-    the id of its rule for this op (-1: none) and the op's attributes (matmul's transposes,
-    reduction axes, softmax's axis, or a saved Tensor). Made by ``record`` (natively, its
-    slots set in place), never directly."""
+    """One recorded op: its TF name, inputs, outputs and attributes (what its rule reads
+    besides Tensors). Made by ``record`` (natively, its slots set in place), never
+    directly."""
 
-    __slots__ = ("op", "inputs", "outputs", "backward", "rule", "attrs")
+    __slots__ = ("op", "inputs", "outputs", "attrs")
 
     op: str
     inputs: Tuple[Any, ...]
     outputs: Tuple[Any, ...]
-    backward: Optional[Backward]  # None: PYTHON_RULES[op] (see run_backward)
-    rule: int
     attrs: Any
 
 
@@ -103,16 +114,18 @@ def resume(state: "TapeState") -> None:
     _refresh()
 
 
-def _identity_backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Sequence[Any]:
+@gradient("ReadVariableOp", "Identity")
+def _identity_grad(inputs: Tuple[Any, ...], outputs: Tuple[Any, ...], dys: Tuple[Any, ...],
+                   needs: Tuple[bool, ...], attrs: Any) -> Sequence[Any]:
     return (dys[0],)
 
 
-_core._install_tape(Record, TapeState, NATIVE_RULES, _identity_backward)
+_core._install_tape(Record, TapeState)
 
-# record(op, inputs, outputs, backward, attrs=None): offers an executed op to every active
-# tape: a tape keeps it (one Record, shared by the tapes that keep it) when one of its
-# inputs is watched or was recorded there, and then tracks its outputs. ``attrs`` are what
-# the op's native rule reads besides its inputs and outputs (see Record).
+# record(op, inputs, outputs, attrs=None): offers an executed op to every active tape: a
+# tape keeps it (one Record, shared by the tapes that keep it) when one of its inputs is
+# watched or was recorded there, and then tracks its outputs. ``attrs``: what the op's
+# rule reads besides its inputs and outputs.
 # variable_read(var, value): a Variable was read into ``value``: tapes that watch
 # accessed variables start watching it when it is trainable, and every tape watching it
 # records the read (TF's ReadVariableOp), linking the value to the variable.

@@ -167,7 +167,7 @@ class Variable(_Operators):
         out._var = self
         out._items = items
         if _tape.active:  # keep the slice differentiable w.r.t. the variable
-            _tape.record("Identity", (value,), (out,), lambda dys, needs: (dys[0],))
+            _tape.record("Identity", (value,), (out,))
         return out
 
     def _assign_slice(self, items: Any, value: Any) -> "_UnreadVariable":

@@ -62,12 +62,6 @@ def _tf_type(t: Tensor) -> str:
     return dtypes.c_name(t.dtype)
 
 
-def record(op: str, inputs: Tuple[Any, ...], outputs: Tuple[Tensor, ...],
-           backward: Callable[[Tuple[Any, ...], Tuple[bool, ...]], Sequence[Any]]) -> None:
-    """Offers an op to the active tapes (callers check ``_tape.active`` first)."""
-    _tape.record(op, inputs, outputs, backward)
-
-
 _reduce_sum: Any = None  # math_ops.reduce_sum / array_ops.reshape, bound on first use
 _reshape: Any = None        # (both modules import this one)
 
@@ -98,6 +92,13 @@ def unary(core_fn: Callable[[Any], Any], tf_name: str, grad: Optional[UnaryGrad]
     """An elementwise op; grad(x, y, dy) gives dx using tapeflow ops (None: no gradient)."""
 
     active = _tape.active  # the list itself: tapes change its contents, not identity
+    record = _tape.record
+
+    if grad is not None:
+        @_tape.gradient(tf_name)
+        def rule(inputs: Tuple[Any, ...], outputs: Tuple[Any, ...], dys: Tuple[Any, ...],
+                 needs: Tuple[bool, ...], attrs: Any) -> Tuple[Any]:
+            return (grad(inputs[0], outputs[0], dys[0]),)
 
     def op(x: Any, name: Optional[str] = None) -> Tensor:
         if type(x) is not Tensor:
@@ -105,7 +106,7 @@ def unary(core_fn: Callable[[Any], Any], tf_name: str, grad: Optional[UnaryGrad]
         out = _new(Tensor)
         out._a = core_fn(x._a)
         if grad is not None and active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-            _tape.record(tf_name, (x,), (out,), lambda dys, needs: (grad(x, out, dys[0]),))
+            record(tf_name, (x,), (out,))
         return out
 
     op.__doc__ = doc
@@ -121,9 +122,9 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
     active = _tape.active  # the list itself: tapes change its contents, not identity
     has_grad = grad_x is not None or grad_y is not None
 
-    def rule(x: Tensor, y: Tensor, out: Tensor, dys: Tuple[Any, ...],
-             needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
-        dz = dys[0]
+    def rule(inputs: Tuple[Any, ...], outputs: Tuple[Any, ...], dys: Tuple[Any, ...],
+             needs: Tuple[bool, ...], attrs: Any) -> Tuple[Any, Any]:
+        (x, y), out, dz = inputs, outputs[0], dys[0]
         gx = grad_x(x, y, out, dz) if needs[0] and grad_x is not None else None
         gy = grad_y(x, y, out, dz) if needs[1] and grad_y is not None else None
         if broadcast:
@@ -133,8 +134,8 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
                 gy = unbroadcast(gy, y._a.shape)
         return gx, gy
 
-    if has_grad:  # records carry no closure: the rule is found by the op's name
-        _tape.PYTHON_RULES[tf_name] = rule
+    if has_grad:
+        _tape.gradient(tf_name)(rule)
 
     def op(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
         if type(x) is not Tensor or type(y) is not Tensor:
@@ -146,7 +147,7 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
             binary_operands(x, y, tf_name)  # mismatched dtypes: raise TF's message
             raise
         if has_grad and active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-            _tape.record(tf_name, (x, y), (out,), None)
+            _tape.record(tf_name, (x, y), (out,))
         return out
 
     op.__doc__ = doc

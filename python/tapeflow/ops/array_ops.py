@@ -153,11 +153,24 @@ def _host() -> str:
     return "/job:localhost/replica:0/task:0/device:CPU:0"
 
 
-def _record1(name: str, x: Tensor, out: Tensor, grad: Any, attrs: Any = None) -> Tensor:
-    """Records a one-input op whose gradient is grad(dy) (attrs: for its native rule)."""
+def _record1(name: str, x: Tensor, out: Tensor, attrs: Any = None,
+             others: Tuple[Tensor, ...] = ()) -> Tensor:
+    """Records an op of input x (then `others`, which get no gradient) and output `out`
+    on the active tapes, with the attributes its rule reads; returns `out`."""
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        _tape.record(name, (x,), (out,), lambda dys, needs: (grad(dys[0]),), attrs)
+        _tape.record(name, (x,) + others, (out,), attrs)
     return out
+
+
+def _rule1(*names: str) -> Any:
+    """Registers grad(x, out, dy, attrs) -> dx as the rule of the one-input ops `names`
+    (recorded by _record1)."""
+    def register(grad: Any) -> Any:
+        _tape.gradient(*names)(lambda inputs, outputs, dys, needs, attrs: (
+            grad(inputs[0], outputs[0], dys[0], attrs),) + (None,) * (len(inputs) - 1))
+        return grad
+
+    return register
 
 
 # ---- creation -------------------------------------------------------------------------
@@ -293,7 +306,7 @@ def identity(input: Any, name: Optional[str] = None) -> Tensor:
     """The same value (``tf.identity``); the gradient passes through."""
     x = to_tensor(input)
     out = wrap(x._a)
-    return _record1("Identity", x, out, lambda dy: dy)
+    return _record1("Identity", x, out)
 
 
 def stop_gradient(input: Any, name: Optional[str] = None) -> Tensor:
@@ -325,8 +338,12 @@ def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:
     if x._a.size == 0 and list(dims).count(-1) == 1 and 0 in dims:
         dims = _infer_empty(x._a.shape, list(dims))
     out = wrap(_C.reshape(x._a, dims))
-    in_shape = x._a.shape
-    return _record1("Reshape", x, out, lambda dy: reshape(dy, in_shape))
+    return _record1("Reshape", x, out)
+
+
+@_rule1("Reshape", "ExpandDims", "Squeeze")
+def _reshape_grad(x: Tensor, out: Tensor, dy: Tensor, attrs: Any) -> Tensor:
+    return reshape(dy, x._a.shape)
 
 
 def _infer_empty(in_shape: Tuple[int, ...], dims: List[int]) -> List[int]:
@@ -354,16 +371,19 @@ def transpose(a: Any, perm: Optional[Sequence[int]] = None, conjugate: bool = Fa
                 None, None, f"{d} is out of range [0 .. {x._a.ndim}) [Op:Transpose]")
     p = [d % x._a.ndim if d < 0 else d for d in p]
     out = wrap(_C.transpose(x._a, p))
-    inverse = list(np.argsort(p)) if p else []
-    return _record1("Transpose", x, out, lambda dy: transpose(dy, inverse), p)
+    return _record1("Transpose", x, out, tuple(p))
+
+
+@_rule1("Transpose")
+def _transpose_grad(x: Tensor, out: Tensor, dy: Tensor, perm: Any) -> Tensor:
+    return transpose(dy, [int(i) for i in np.argsort(perm)] if perm else [])
 
 
 def expand_dims(input: Any, axis: int, name: Optional[str] = None) -> Tensor:
     """Inserts a dimension of size 1 (``tf.expand_dims``)."""
     x = to_tensor(input)
     out = wrap(_C.expand_dims(x._a, _int_arg(axis)))
-    in_shape = x._a.shape
-    return _record1("ExpandDims", x, out, lambda dy: reshape(dy, in_shape))
+    return _record1("ExpandDims", x, out)
 
 
 def squeeze(input: Any, axis: Union[None, int, Sequence[int]] = None,
@@ -373,8 +393,7 @@ def squeeze(input: Any, axis: Union[None, int, Sequence[int]] = None,
     axes = [] if axis is None else [_squeeze_axis(axis)] if not isinstance(
         axis, (list, tuple, np.ndarray)) else [_squeeze_axis(a) for a in axis]
     out = wrap(_C.squeeze(x._a, axes))
-    in_shape = x._a.shape
-    return _record1("Squeeze", x, out, lambda dy: reshape(dy, in_shape))
+    return _record1("Squeeze", x, out)
 
 
 def _squeeze_axis(a: Any) -> int:
@@ -391,8 +410,12 @@ def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor:
         _check_new_shape(dims, x.dtype, "BroadcastTo", check_memory=True)
     if out._a.shape == x._a.shape:
         return out if not _tape.active else identity(x)
-    in_shape = x._a.shape
-    return _record1("BroadcastTo", x, out, lambda dy: unbroadcast(dy, in_shape))
+    return _record1("BroadcastTo", x, out)
+
+
+@_rule1("BroadcastTo")
+def _broadcast_to_grad(x: Tensor, out: Tensor, dy: Tensor, attrs: Any) -> Tensor:
+    return unbroadcast(dy, x._a.shape)
 
 
 def broadcast_static_shape(a: Any, b: Any) -> TensorShape:
@@ -423,14 +446,13 @@ def concat(values: Sequence[Any], axis: int, name: Optional[str] = None) -> Tens
     axis = _int_arg(axis)
     out = wrap(_C.concat([x._a for x in xs], axis))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        ax = axis % out._a.ndim
-        sizes = [x._a.shape[ax] for x in xs]
-
-        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> List[Any]:
-            return split(dys[0], sizes, axis=ax)
-
-        _tape.record("ConcatV2", tuple(xs), (out,), backward, (ax,))
+        _tape.record("ConcatV2", tuple(xs), (out,), axis % out._a.ndim)
     return out
+
+
+@_tape.gradient("ConcatV2")
+def _concat_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, axis: int) -> List[Any]:
+    return split(dys[0], [x._a.shape[axis] for x in inputs], axis=axis)
 
 
 def stack(values: Sequence[Any], axis: int = 0, name: Optional[str] = None) -> Tensor:
@@ -522,16 +544,13 @@ def tile(input: Any, multiples: Any, name: Optional[str] = None) -> Tensor:
     x = to_tensor(input)
     mult = _shape_arg(multiples, "Tile")
     out = wrap(_C.tile(x._a, mult))
-    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        in_shape = x._a.shape
+    return _record1("Tile", x, out, tuple(mult))
 
-        def grad(dy: Tensor) -> Tensor:
-            split_shape = [d for pair in zip(mult, in_shape) for d in pair]
-            return math_ops.reduce_sum(reshape(dy, split_shape),
-                                       list(builtins.range(0, 2 * len(mult), 2)))
 
-        _record1("Tile", x, out, grad, tuple(mult))
-    return out
+@_rule1("Tile")
+def _tile_grad(x: Tensor, out: Tensor, dy: Tensor, mult: Any) -> Tensor:
+    split_shape = [d for pair in zip(mult, x._a.shape) for d in pair]
+    return math_ops.reduce_sum(reshape(dy, split_shape), list(builtins.range(0, 2 * len(mult), 2)))
 
 
 def repeat(input: Any, repeats: Any, axis: Optional[int] = None,
@@ -605,9 +624,7 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any
     if upper == "CONSTANT":
         fill = convert_to_tensor(constant_values, dtype=x.dtype)  # TF's TypeError for "a"
         out = wrap(_C.pad(x._a, pads, float(fill.numpy())))
-        key = tuple(slice(a, a + d) for (a, _), d in zip(pads, x._a.shape))
-        return _record1("Pad", x, out, lambda dy: slice_helper(dy, key),
-                        tuple(p for pair in pads for p in pair))
+        return _record1("Pad", x, out, tuple(p for pair in pads for p in pair))
     reflect = upper == "REFLECT"
     for (a, b), d in zip(pads, x._a.shape):
         if a < 0 or b < 0:
@@ -629,6 +646,12 @@ def pad(tensor: Any, paddings: Any, mode: str = "CONSTANT", constant_values: Any
     return out
 
 
+@_rule1("Pad")
+def _pad_grad(x: Tensor, out: Tensor, dy: Tensor, pads: Any) -> Tensor:
+    """The unpadded window of dy (pads: before_0, after_0, before_1, ...)."""
+    return slice_helper(dy, tuple(slice(a, a + d) for a, d in zip(pads[::2], x._a.shape)))
+
+
 # ---- gathering -------------------------------------------------------------------------
 def gather(params: Any, indices: Any, validate_indices: Any = None,
            axis: Optional[int] = None, batch_dims: int = 0,
@@ -641,21 +664,24 @@ def gather(params: Any, indices: Any, validate_indices: Any = None,
     idx = to_tensor(indices)
     ax = 0 if axis is None else _int_arg(axis, "GatherV2")
     out = wrap(_C.gather(x._a, idx._a, ax))
-    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        in_shape = x._a.shape
+    return _record1("GatherV2", x, out, ax, (idx,))
 
-        def grad(dy: Tensor) -> Tensor:
-            return _scatter_add(idx, dy, in_shape, ax)
 
-        _record1("GatherV2", x, out, grad, (ax, idx))
-    return out
+@_tape.gradient("GatherV2")
+def _gather_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, axis: int) -> Tuple[Any, None]:
+    (x, indices), dy = inputs, dys[0]
+    return _scatter_add(indices, dy, x._a.shape, axis), None
 
 
 def _scatter_add(indices: Tensor, updates: Tensor, shape: Tuple[int, ...], axis: int) -> Tensor:
     """The adjoint of gather (TF's UnsortedSegmentSum), itself differentiable."""
     out = wrap(_C.scatter_add(indices._a, updates._a, list(shape), axis))
-    return _record1("ScatterAdd", updates, out,
-                    lambda dy: gather(dy, indices, axis=axis))
+    return _record1("ScatterAdd", updates, out, axis, (indices,))
+
+
+@_tape.gradient("ScatterAdd")
+def _scatter_add_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, axis: int) -> Tuple[Any, None]:
+    return gather(dys[0], inputs[1], axis=axis), None
 
 
 def boolean_mask(tensor: Any, mask: Any, axis: Optional[int] = None,
@@ -746,14 +772,7 @@ def slice_helper(tensor: Any, key: Any) -> Tensor:
         key = tuple(key)
     items, new_axes = _index_items(x, key)
     out = wrap(_C.slice(x._a, items))
-    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        zeros_shape = x._a.shape
-        dtype = x.dtype
-
-        def grad(dy: Tensor) -> Tensor:
-            return _slice_scatter(dy, zeros_shape, dtype, items)
-
-        _record1("StridedSlice", x, out, grad, items)
+    _record1("StridedSlice", x, out, items)
     if new_axes:
         shape = list(out._a.shape)
         for pos in new_axes:
@@ -762,7 +781,13 @@ def slice_helper(tensor: Any, key: Any) -> Tensor:
     return out
 
 
-def _slice_scatter(dy: Tensor, shape: Tuple[int, ...], dtype: Any, items: Tuple[Any, ...]) -> Tensor:
-    """Zeros of `shape` with dy written at x[items] (the gradient of a slice)."""
-    out = wrap(_C.slice_assign(_C.full(list(shape), dtype._core, 0.0), items, dy._a))
-    return _record1("StridedSliceGrad", dy, out, lambda g: slice_helper(g, items))
+@_rule1("StridedSlice")
+def _slice_grad(x: Tensor, out: Tensor, dy: Tensor, items: Any) -> Tensor:
+    """Zeros of x's shape with dy written at x[items] (TF's StridedSliceGrad)."""
+    zeros = _C.full(list(x._a.shape), x.dtype._core, 0.0)
+    return _record1("StridedSliceGrad", dy, wrap(_C.slice_assign(zeros, items, dy._a)), items)
+
+
+@_rule1("StridedSliceGrad")
+def _slice_grad_grad(dy: Tensor, out: Tensor, g: Tensor, items: Any) -> Tensor:
+    return slice_helper(g, items)

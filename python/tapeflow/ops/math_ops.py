@@ -243,8 +243,13 @@ def cast(x: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
         return x
     out = wrap(_C.cast(x._a, dt._core))
     if _tape.active and x._a.dtype_index <= MAX_FLOAT_INDEX and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        _tape.record("Cast", (x,), (out,), lambda dys, needs: (cast(dys[0], x.dtype),))
+        _tape.record("Cast", (x,), (out,))
     return out
+
+
+@_tape.gradient("Cast")
+def _cast_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, attrs: Any) -> Tuple[Tensor]:
+    return (cast(dys[0], inputs[0].dtype),)
 
 
 def saturate_cast(value: Any, dtype: Any, name: Optional[str] = None) -> Tensor:
@@ -296,15 +301,17 @@ def where(condition: Any, x: Any = None, y: Any = None, name: Optional[str] = No
     x, y = binary_operands(x, y, "SelectV2")
     out = wrap(_C.where(condition._a, x._a, y._a))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any, Any]:
-            dz = dys[0]
-            zeros = zeros_like(dz)
-            gx = unbroadcast(where(condition, dz, zeros), x._a.shape) if needs[1] else None
-            gy = unbroadcast(where(condition, zeros, dz), y._a.shape) if needs[2] else None
-            return None, gx, gy
-
-        _tape.record("SelectV2", (condition, x, y), (out,), backward)
+        _tape.record("SelectV2", (condition, x, y), (out,))
     return out
+
+
+@_tape.gradient("SelectV2")
+def _select_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, attrs: Any) -> Tuple[Any, ...]:
+    (condition, x, y), dz = inputs, dys[0]
+    zeros = zeros_like(dz)
+    gx = unbroadcast(where(condition, dz, zeros), x._a.shape) if needs[1] else None
+    gy = unbroadcast(where(condition, zeros, dz), y._a.shape) if needs[2] else None
+    return None, gx, gy
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
@@ -380,14 +387,17 @@ def _grad_to_input(dy: Tensor, x: Tensor, axes: Optional[List[int]]) -> Tensor:
 
 
 def _reduce(op: str, tf_name: str, grad: Any) -> Any:
+    if grad is not None:  # attrs: the reduced axes (None: all)
+        _tape.gradient(tf_name)(lambda inputs, outputs, dys, needs, axes: (
+            grad(inputs[0], outputs[0], dys[0], axes),))
+
     def reduce_fn(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
                   name: Optional[str] = None) -> Tensor:
         x = to_tensor(input_tensor)
         axes = _axes(axis, x._a.ndim)
         out = wrap(_C.reduce(op, x._a, axes, bool(keepdims)))
         if grad is not None and _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-            _tape.record(tf_name, (x,), (out,),
-                         lambda dys, needs: (grad(x, out, dys[0], axes),), axes)
+            _tape.record(tf_name, (x,), (out,), None if axes is None else tuple(axes))
         return out
 
     return reduce_fn
@@ -447,13 +457,18 @@ def reduce_mean(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
     axes = _axes(axis, x._a.ndim)
     out = wrap(_C.mean(x._a, axes, bool(keepdims)))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        n = x._a.size // builtins.max(out._a.size, 1) if x._a.size else 1
-        scale = 1.0 / builtins.max(n, 1)
-        # Scale the reduced gradient, then broadcast (a view): the same numbers as scaling
-        # the broadcast one, with one multiply per output element instead of per input.
-        _tape.record("Mean", (x,), (out,), lambda dys, needs: (
-            _grad_to_input(multiply(dys[0], scale), x, axes),), axes)
+        _tape.record("Mean", (x,), (out,), None if axes is None else tuple(axes))
     return out
+
+
+@_tape.gradient("Mean")
+def _mean_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, axes: Any) -> Tuple[Tensor]:
+    x, out = inputs[0], outputs[0]
+    n = x._a.size // builtins.max(out._a.size, 1) if x._a.size else 1
+    scale = 1.0 / builtins.max(n, 1)
+    # Scale the reduced gradient, then broadcast (a view): the same numbers as scaling
+    # the broadcast one, with one multiply per output element instead of per input.
+    return (_grad_to_input(multiply(dys[0], scale), x, axes),)
 
 
 def reduce_variance(input_tensor: Any, axis: Axis = None, keepdims: bool = False,
@@ -504,25 +519,27 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
         a, b = binary_operands(a, b, "MatMul", strict=False)
     out = wrap(_C.matmul(a._a, b._a, ta, tb))
     if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any, Any]:
-            g = dys[0]
-            ga = gb = None
-            if needs[0]:
-                if not ta:
-                    ga = matmul(g, b, transpose_b=not tb)
-                else:
-                    ga = matmul(b, g, transpose_a=tb, transpose_b=True)
-                ga = unbroadcast(ga, a._a.shape)
-            if needs[1]:
-                if not tb:
-                    gb = matmul(a, g, transpose_a=not ta)
-                else:
-                    gb = matmul(g, a, transpose_a=True, transpose_b=ta)
-                gb = unbroadcast(gb, b._a.shape)
-            return ga, gb
-
-        _tape.record("MatMul", (a, b), (out,), backward, (ta, tb))
+        _tape.record("MatMul", (a, b), (out,), (ta, tb))
     return out
+
+
+@_tape.gradient("MatMul")
+def _matmul_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, attrs: Any) -> Tuple[Any, Any]:
+    (a, b), (ta, tb), g = inputs, attrs, dys[0]
+    ga = gb = None
+    if needs[0]:
+        if not ta:
+            ga = matmul(g, b, transpose_b=not tb)
+        else:
+            ga = matmul(b, g, transpose_a=tb, transpose_b=True)
+        ga = unbroadcast(ga, a._a.shape)
+    if needs[1]:
+        if not tb:
+            gb = matmul(a, g, transpose_a=not ta)
+        else:
+            gb = matmul(g, a, transpose_a=True, transpose_b=ta)
+        gb = unbroadcast(gb, b._a.shape)
+    return ga, gb
 
 
 def norm(tensor: Any, ord: Any = "euclidean", axis: Axis = None, keepdims: bool = False,
@@ -578,14 +595,16 @@ def _scan_axis(axis: Any, op_name: str) -> int:
 
 
 def _scan(core_fn: Any, op_name: str, grad: Any) -> Any:
+    _tape.gradient(op_name)(lambda inputs, outputs, dys, needs, attrs: (
+        grad(inputs[0], outputs[0], dys[0], *attrs),))  # attrs: (axis, exclusive, reverse)
+
     def scan_fn(x: Any, axis: Any = 0, exclusive: bool = False, reverse: bool = False,
                 name: Optional[str] = None) -> Tensor:
         x = to_tensor(x)
         ax, ex, rev = _scan_axis(axis, op_name), bool(exclusive), bool(reverse)
         out = wrap(core_fn(x._a, ax, ex, rev))
         if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
-            _tape.record(op_name, (x,), (out,),
-                         lambda dys, needs: (grad(x, out, dys[0], ax, ex, rev),))
+            _tape.record(op_name, (x,), (out,), (ax, ex, rev))
         return out
 
     return scan_fn

@@ -86,13 +86,15 @@ def softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
     ax = int(axis)
     out = wrap(_core.softmax(x._a, ax))
     if _tape.active:
-        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any]:
-            dy = dys[0]
-            return (m.multiply(m.subtract(dy, m.reduce_sum(m.multiply(dy, out), ax,
-                                                         keepdims=True)), out),)
-
-        _tape.record("Softmax", (x,), (out,), backward, (ax,))
+        _tape.record("Softmax", (x,), (out,), ax)
     return out
+
+
+@_tape.gradient("Softmax")
+def _softmax_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, axis: int) -> Tuple[Any]:
+    dy, out = dys[0], outputs[0]
+    return (m.multiply(m.subtract(dy, m.reduce_sum(m.multiply(dy, out), axis, keepdims=True)),
+                       out),)
 
 
 def log_softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tensor:
@@ -118,13 +120,14 @@ def log_softmax(logits: Any, axis: int = -1, name: Optional[str] = None) -> Tens
     out = wrap(_core.sub(shifted, _core.log(_core.reduce("sum", _core.exp(shifted), [ax],
                                                          True))))
     if _tape.active:
-        def backward(dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Tuple[Any]:
-            dy = dys[0]
-            return (m.subtract(dy, m.multiply(m.reduce_sum(dy, ax, keepdims=True),
-                                              m.exp(out))),)
-
-        _tape.record("LogSoftmax", (x,), (out,), backward, (ax,))
+        _tape.record("LogSoftmax", (x,), (out,), ax)
     return out
+
+
+@_tape.gradient("LogSoftmax")
+def _log_softmax_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, axis: int) -> Tuple[Any]:
+    dy = dys[0]
+    return (m.subtract(dy, m.multiply(m.reduce_sum(dy, axis, keepdims=True), m.exp(outputs[0]))),)
 
 
 def sigmoid_cross_entropy_with_logits(labels: Any = None, logits: Any = None,
@@ -166,17 +169,18 @@ def sparse_softmax_cross_entropy_with_logits(labels: Any, logits: Any,
     loss_a, backprop_a = _core.sparse_softmax_xent(x._a, y._a)
     out = wrap(loss_a)
     if _tape.active and x.dtype.is_floating:
-        backprop = wrap(backprop_a)
-
-        def backward(dys: Any, needs: Any) -> Any:
-            dy = array_ops.expand_dims(dys[0], -1)
-            if _tape.active:  # an outer tape differentiates this: use recorded ops
-                return (m.multiply(dy, m.subtract(softmax(x), array_ops.one_hot(
-                    y, x._a.shape[-1], dtype=x.dtype))),)
-            return (m.multiply(dy, backprop),)
-
-        _tape.record("SparseSoftmaxCrossEntropyWithLogits", (x,), (out,), backward, backprop)
+        # TF's op has a second output, its gradient softmax - one_hot: a saved input here.
+        _tape.record("SparseSoftmaxCrossEntropyWithLogits", (x, y, wrap(backprop_a)), (out,))
     return out
+
+
+@_tape.gradient("SparseSoftmaxCrossEntropyWithLogits")
+def _sparse_xent_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, attrs: Any) -> Tuple[Any, ...]:
+    (x, labels, backprop), dy = inputs, array_ops.expand_dims(dys[0], -1)
+    if _tape.active:  # an outer tape differentiates this: the gradient as recorded ops
+        return (m.multiply(dy, m.subtract(softmax(x), array_ops.one_hot(
+            labels, x._a.shape[-1], dtype=x.dtype))), None, None)
+    return m.multiply(dy, backprop), None, None
 
 
 def l2_loss(t: Any, name: Optional[str] = None) -> Tensor:
