@@ -1,10 +1,10 @@
 #include "autodiff/backprop.h"
 
-#include <deque>
 #include <mutex>
 #include <unordered_map>
 
 #include "core/error.h"
+#include "autodiff/walk.h"
 #include "ops.h"
 
 namespace tapeflow::autodiff {
@@ -157,127 +157,27 @@ Grads apply(const Node& n, size_t i, const Grads& dys, const std::vector<bool>& 
   return trace_rule(n, i, dys, needs, fallback, std::move(key));
 }
 
-// Per-value state of a walk, found by key in an open-addressing table (keys are object
-// addresses: never 0, few per step; std::unordered_map would allocate a node per value).
-struct ValueState {
-  bool reached = false;  // depends on a source
-  bool source = false;   // its gradient is returned (so it is read after its record ran)
-  Array grad;            // accumulated gradient (undefined: none yet)
-};
-
-class ValueTable {
- public:
-  explicit ValueTable(size_t expected) {
-    size_t cap = 16;
-    while (cap < 2 * expected) cap *= 2;
-    keys_.assign(cap, 0);
-    slots_.assign(cap, -1);
-  }
-  ValueState* find(int64_t key) {
-    for (size_t i = hash(key);; i = (i + 1) & (keys_.size() - 1)) {
-      if (keys_[i] == key) return &values_[static_cast<size_t>(slots_[i])];
-      if (keys_[i] == 0) return nullptr;
-    }
-  }
-  ValueState& get(int64_t key) {
-    TAPEFLOW_CHECK_KIND(key != 0, kInternal, "[backprop] value key 0");
-    if (2 * (values_.size() + 1) > keys_.size()) grow();
-    size_t i = hash(key);
-    for (; keys_[i] != 0; i = (i + 1) & (keys_.size() - 1))
-      if (keys_[i] == key) return values_[static_cast<size_t>(slots_[i])];
-    keys_[i] = key;
-    slots_[i] = static_cast<int32_t>(values_.size());
-    return values_.emplace_back();
-  }
-
- private:
-  size_t hash(int64_t key) const {
-    const uint64_t h = static_cast<uint64_t>(key) * 0x9E3779B97F4A7C15ull;
-    return static_cast<size_t>(h >> 32) & (keys_.size() - 1);
-  }
-  void grow() {
-    std::vector<int64_t> keys(keys_.size() * 2, 0);
-    std::vector<int32_t> slots(keys.size(), -1);
-    keys_.swap(keys);
-    slots_.swap(slots);
-    for (size_t j = 0; j < keys.size(); ++j) {
-      if (keys[j] == 0) continue;
-      size_t i = hash(keys[j]);
-      while (keys_[i] != 0) i = (i + 1) & (keys_.size() - 1);
-      keys_[i] = keys[j];
-      slots_[i] = slots[j];
-    }
-  }
-  std::vector<int64_t> keys_;
-  std::vector<int32_t> slots_;
-  std::deque<ValueState> values_;  // stable addresses while the table grows
-};
-
-void accumulate(ValueState& v, Array g) {
-  v.grad = v.grad.defined() ? ops::add(v.grad, g) : std::move(g);
-}
-
 }  // namespace
 
 Grads backprop(const std::vector<Node>& nodes,
                const std::vector<std::pair<int64_t, Array>>& seeds,
                const std::vector<int64_t>& sources, const Fallback& fallback) {
-  ValueTable values(2 * nodes.size() + sources.size() + seeds.size());
-  for (const int64_t s : sources) {
-    ValueState& v = values.get(s);
-    v.reached = v.source = true;
-  }
-  // Which values depend on a source: only their records need backward work.
-  std::vector<size_t> live;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    for (const int64_t x : nodes[i].inputs) {
-      const ValueState* v = values.find(x);
-      if (v != nullptr && v->reached) {
-        for (const int64_t o : nodes[i].outputs) values.get(o).reached = true;
-        live.push_back(i);
-        break;
-      }
-    }
-  }
-  for (const auto& [key, g] : seeds) accumulate(values.get(key), g);
-
-  Grads dys;
-  std::vector<bool> needs;
-  for (auto it = live.rbegin(); it != live.rend(); ++it) {
-    const Node& n = nodes[*it];
-    dys.assign(n.outputs.size(), Array());
-    bool any = false;
-    for (size_t k = 0; k < n.outputs.size(); ++k) {
-      ValueState* v = values.find(n.outputs[k]);
-      if (v == nullptr || !v->grad.defined()) continue;
-      // Each value is one record's output: once that record ran, only sources are read.
-      dys[k] = v->source ? v->grad : std::move(v->grad);
-      any = true;
-    }
-    if (!any) continue;
-    for (size_t k = 0; k < dys.size(); ++k) {  // several outputs, some unused: zeros
-      if (dys[k].defined()) continue;
-      const Array* o = n.out_arrays.at(k);
+  struct ArrayWalk {
+    const std::vector<Node>& nodes;
+    const Fallback& fallback;
+    static bool defined(const Array& g) { return g.defined(); }
+    static Array add(const Array& a, const Array& b) { return ops::add(a, b); }
+    Array zeros_like_output(size_t i, size_t k) const {
+      const Array* o = nodes[i].out_arrays.at(k);
       TAPEFLOW_CHECK_KIND(o != nullptr && o->defined(), kInternal, "[backprop] output ", k,
                           " of a record is unknown");
-      dys[k] = ops::full(o->shape(), o->dtype(), 0.0);
+      return ops::full(o->shape(), o->dtype(), 0.0);
     }
-    // A live record with one input was kept because that input is reached.
-    needs.assign(n.inputs.size(), true);
-    if (n.inputs.size() > 1) {
-      for (size_t k = 0; k < n.inputs.size(); ++k) {
-        const ValueState* v = values.find(n.inputs[k]);
-        needs[k] = v != nullptr && v->reached;
-      }
+    Grads rule(size_t i, const Grads& dys, const std::vector<bool>& needs) const {
+      return apply(nodes[i], i, dys, needs, fallback);
     }
-    Grads in_grads = apply(n, *it, dys, needs, fallback);
-    for (size_t k = 0; k < n.inputs.size() && k < in_grads.size(); ++k)
-      if (needs[k] && in_grads[k].defined()) accumulate(values.get(n.inputs[k]), std::move(in_grads[k]));
-  }
-  Grads out;
-  out.reserve(sources.size());
-  for (const int64_t s : sources) out.push_back(values.get(s).grad);
-  return out;
+  };
+  return walk<Array>(nodes, seeds, sources, ArrayWalk{nodes, fallback});
 }
 
 }  // namespace tapeflow::autodiff

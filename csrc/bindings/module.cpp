@@ -8,6 +8,7 @@
 #include <structmember.h>
 
 #include "autodiff/backprop.h"
+#include "autodiff/walk.h"
 #include "core/thread_pool.h"
 #include "cuda/cuda_backend.h"
 #include "graph/graph.h"
@@ -497,6 +498,50 @@ py::list native_backprop(const py::list& records, const py::list& seeds,
   return out;
 }
 
+// The same walk over Python Tensors, while a tape records the backward pass: each rule
+// runs in Python (rule(record, output_grads, needs)) and gradients are summed with
+// Python's add, so the recording tape sees every op of the gradient.
+py::list recorded_backprop(const py::list& records, const py::list& seeds,
+                           const py::list& sources, const py::function& rule,
+                           const py::function& add, const py::function& zeros_like) {
+  if (g_record.type == nullptr) throw Error(ErrorKind::kInternal, "[backprop] _install_tape has not run");
+  std::vector<autodiff::Node> nodes;
+  nodes.reserve(records.size());
+  for (const py::handle rec : records) nodes.push_back(node_of(rec.ptr()));
+  std::vector<std::pair<int64_t, py::object>> seed_grads;
+  for (const py::handle s : seeds) {  // (target, its output gradient)
+    const auto seed = py::reinterpret_borrow<py::tuple>(s);
+    seed_grads.emplace_back(key_of(seed[0].ptr()), seed[1]);
+  }
+  std::vector<int64_t> source_keys;
+  for (const py::handle s : sources) source_keys.push_back(key_of(s.ptr()));
+  struct PythonWalk {
+    const py::list& records;
+    const py::function &py_rule, &py_add, &py_zeros_like;
+    static bool defined(const py::object& g) { return g && !g.is_none(); }
+    py::object add(const py::object& a, const py::object& b) const { return py_add(a, b); }
+    py::object zeros_like_output(size_t i, size_t k) const {
+      return py_zeros_like(py::reinterpret_borrow<py::tuple>(slot(records[i].ptr(), g_record.outputs))[k]);
+    }
+    std::vector<py::object> rule(size_t i, const std::vector<py::object>& dys,
+                                 const std::vector<bool>& needs) const {
+      py::tuple pd(dys.size()), pn(needs.size());
+      for (size_t k = 0; k < dys.size(); ++k) pd[k] = dys[k];
+      for (size_t k = 0; k < needs.size(); ++k) pn[k] = py::bool_(needs[k]);
+      std::vector<py::object> out;
+      for (const py::handle g : py_rule(records[i], pd, pn))
+        out.push_back(py::reinterpret_borrow<py::object>(g));
+      return out;
+    }
+  };
+  const auto grads = autodiff::walk<py::object>(nodes, seed_grads, source_keys,
+                                                PythonWalk{records, rule, add, zeros_like});
+  py::list out(grads.size());
+  for (size_t i = 0; i < grads.size(); ++i)
+    out[i] = PythonWalk::defined(grads[i]) ? grads[i] : py::none();
+  return out;
+}
+
 py::tuple random_result(const ops::RandomResult& r) { return py::make_tuple(r.values, r.blocks); }
 
 // ---- graphs ---------------------------------------------------------------------------
@@ -862,6 +907,11 @@ PYBIND11_MODULE(_core, m) {
         "one Array or None per source. fallback(record, inputs, outputs, output_grads, "
         "needs) runs a record's rule (on the given Arrays while it is traced, else on the "
         "record's values: inputs and outputs None).");
+  m.def("recorded_backprop", &recorded_backprop, py::arg("records"), py::arg("seeds"),
+        py::arg("sources"), py::arg("rule"), py::arg("add"), py::arg("zeros_like"),
+        "The reverse pass over tape records on Python Tensors, for a tape recording it: "
+        "seeds are (target, output gradient Tensor); rule(record, output_grads, needs) "
+        "runs a record's rule; returns one Tensor or None per source.");
   m.def("cached_rules", &autodiff::cached_rules, "How many traced gradient rules are cached.");
   m.def("clear_cached_rules", &autodiff::clear_cached_rules, "Forgets the traced gradient rules.");
   m.def("_install_tape", [](py::object record_cls, py::object state_cls) {

@@ -3,7 +3,10 @@
 // written with ops:: calls, as Python's rules are written with tapeflow ops.
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "autodiff/backprop.h"
+#include "autodiff/walk.h"
 #include "ops.h"
 #include "tests/float64_arrays.h"
 
@@ -170,4 +173,33 @@ TEST(Autodiff, ARuleInsideATraceIsRecordedByIt) {
   const auto out = fn->run({values({3}, {-1, 0.5, 4})}, vars, assigned);
   EXPECT_EQ(to_vec(out[0]), (std::vector<double>{-2, 1, 8}));
   autodiff::clear_cached_rules();
+}
+
+TEST(Autodiff, TheWalkRunsOnAnyGradientType) {
+  // The walk Python's recording tapes use (with Tensors) is the same template: here on
+  // optional doubles, y = u * v with u = 3x, v = x + 1 at x = 2 (dy/dx = 3(x + 1) + 3x =
+  // 15); the first node has a second output nobody uses (its gradient is zero-filled).
+  using G = std::optional<double>;
+  std::vector<Node> nodes = {node("", {1}, {}, {2, 9}, {}), node("", {1}, {}, {3}, {}),
+                             node("", {2, 3}, {}, {4}, {})};
+  struct Scalars {
+    std::vector<int>* zero_filled;
+    static bool defined(const G& g) { return g.has_value(); }
+    static G add(const G& a, const G& b) { return *a + *b; }
+    G zeros_like_output(size_t i, size_t k) const {
+      zero_filled->push_back(static_cast<int>(10 * i + k));
+      return 0.0;
+    }
+    std::vector<G> rule(size_t i, const std::vector<G>& dys, const std::vector<bool>& needs) const {
+      const double x = 2, u = 3 * x, v = x + 1;
+      if (i == 0) return {3 * *dys[0] + 100 * *dys[1]};
+      if (i == 1) return {*dys[0]};
+      return {needs[0] ? G(*dys[0] * v) : G(), needs[1] ? G(*dys[0] * u) : G()};
+    }
+  };
+  std::vector<int> zero_filled;
+  const auto g = autodiff::walk<G>(nodes, {{4, G(1.0)}}, {1, 7}, Scalars{&zero_filled});
+  EXPECT_EQ(g[0], G(15.0));
+  EXPECT_FALSE(g[1].has_value());  // unconnected
+  EXPECT_EQ(zero_filled, (std::vector<int>{1}));  // node 0, output 1
 }

@@ -253,10 +253,11 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
               sources: List[Any]) -> List[Any]:
     """Reverse pass over the records; one gradient (or None) per source.
 
-    With no tape recording (the first-order case), the native engine walks the records
-    (``_core.backprop``), running each rule's cached graph, or ``_python_rule`` the first
-    time (while the engine traces it); otherwise the walk below runs every record's rule
-    in Python, so that the recording tapes see the gradient's ops."""
+    One walk (csrc/autodiff/walk.h) in two modes. With no tape recording (the first-order
+    case) it runs on core Arrays (``_core.backprop``): each rule's cached graph, or
+    ``_python_rule`` the first time (while the engine traces it). Otherwise it runs on
+    Tensors (``_core.recorded_backprop``), every rule in Python, so that the recording
+    tapes see the gradient's ops."""
     # Per target: (the target, its value as a Tensor, its output gradient or None: ones).
     seeds = []
     for i, t in enumerate(targets):
@@ -266,56 +267,19 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
             seed = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)
         seeds.append((t, t_tensor, seed))
 
+    floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
     if not _tape.active and _tape.native_backward:
         native_seeds = [(t, None if g is None else g._a, v._a) for t, v, g in seeds]
-        floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
         found = iter(_core.backprop(records, native_seeds, floats, _python_rule))
         return [(None if (g := next(found)) is None else wrap(g))
                 if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 
     from tapeflow.ops import math_ops
 
-    # Which objects depend on a source: only those records need backward work.
-    reach = {id(s) for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX}
-    live = []
-    for rec in records:
-        for x in rec.inputs:
-            if id(x) in reach:
-                for o in rec.outputs:
-                    reach.add(id(o))
-                live.append(rec)
-                break
-    grads: Dict[int, Any] = {}
-    for t, t_tensor, seed in seeds:
-        g = math_ops.ones_like(t_tensor) if seed is None else seed
-        key = id(t)
-        grads[key] = g if key not in grads else math_ops.add(grads[key], g)
-    add = math_ops.add
-    get = grads.get
-    for rec in reversed(live):
-        outputs = rec.outputs
-        if len(outputs) == 1:
-            g0 = get(id(outputs[0]))
-            if g0 is None:
-                continue
-            outs: Tuple[Any, ...] = (g0,)
-        else:
-            found = [get(id(o)) for o in outputs]
-            if all(g is None for g in found):
-                continue
-            outs = tuple(math_ops.zeros_like(o) if g is None else g
-                         for g, o in zip(found, outputs))
-        inputs = rec.inputs
-        # A live record with one input was kept because that input is reached.
-        needs = (True,) if len(inputs) == 1 else tuple([id(x) in reach for x in inputs])
-        in_grads = _tape.run_rule(rec, outs, needs)
-        for x, need, g in zip(inputs, needs, in_grads):
-            if g is None or not need:
-                continue
-            key = id(x)
-            prev = get(key)
-            grads[key] = g if prev is None else add(prev, g)
-    return [grads.get(id(s)) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
+    tensor_seeds = [(t, math_ops.ones_like(v) if g is None else g) for t, v, g in seeds]
+    found = iter(_core.recorded_backprop(records, tensor_seeds, floats, _tape.run_rule,
+                                         math_ops.add, math_ops.zeros_like))
+    return [next(found) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 
 
 def _python_rule(rec: _tape.Record, inputs: Optional[List[Any]], outputs: Optional[List[Any]],
