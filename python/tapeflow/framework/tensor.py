@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import numbers
-from typing import Any, Iterator, Optional, Tuple
+from typing import Any, Callable, Iterator, Optional, Tuple
 
 import numpy as np
 
@@ -27,113 +27,25 @@ _DEVICE_PREFIX = "/job:localhost/replica:0/task:0/device:"
 
 
 class _Operators:
-    """Python operators shared by Tensor and Variable; each calls a tapeflow op."""
+    """Python operators shared by Tensor and Variable. Each operator is an op: the op
+    layer installs them (``override_operator`` from ops/math_ops.py and ops/array_ops.py,
+    as TF's math_ops overrides Tensor's operators), so each is defined once."""
 
     __slots__ = ()
     # Makes `ndarray + tensor` call our __radd__ (numpy defers to higher priority).
     __array_priority__ = 100
-
-    def __add__(self, y: Any) -> "Tensor":
-        return _math.add(self, y)
-
-    def __radd__(self, x: Any) -> "Tensor":
-        return _math.add(_math.reverse_operand(x, self), self)
-
-    def __sub__(self, y: Any) -> "Tensor":
-        return _math.subtract(self, y)
-
-    def __rsub__(self, x: Any) -> "Tensor":
-        return _math.subtract(_math.reverse_operand(x, self), self)
-
-    def __mul__(self, y: Any) -> "Tensor":
-        return _math.multiply(self, y)
-
-    def __rmul__(self, x: Any) -> "Tensor":
-        return _math.multiply(_math.reverse_operand(x, self), self)
-
-    def __truediv__(self, y: Any) -> "Tensor":
-        return _math.truediv(self, y)
-
-    def __rtruediv__(self, x: Any) -> "Tensor":
-        return _math.truediv(_math.reverse_operand(x, self), self)
-
-    def __floordiv__(self, y: Any) -> "Tensor":
-        return _math.floordiv(self, y)
-
-    def __rfloordiv__(self, x: Any) -> "Tensor":
-        return _math.floordiv(_math.reverse_operand(x, self), self)
-
-    def __mod__(self, y: Any) -> "Tensor":
-        return _math.floormod(self, y)
-
-    def __rmod__(self, x: Any) -> "Tensor":
-        return _math.floormod(_math.reverse_operand(x, self), self)
-
-    def __pow__(self, y: Any) -> "Tensor":
-        return _math.pow(self, y)
-
-    def __rpow__(self, x: Any) -> "Tensor":
-        return _math.pow(_math.reverse_operand(x, self), self)
-
-    def __matmul__(self, y: Any) -> "Tensor":
-        return _math.matmul(self, y)
-
-    def __rmatmul__(self, x: Any) -> "Tensor":
-        return _math.matmul(_math.reverse_operand(x, self), self)
-
-    def __neg__(self) -> "Tensor":
-        return _math.negative(self)
-
-    def __abs__(self) -> "Tensor":
-        return _math.abs(self)
-
-    def __invert__(self) -> "Tensor":
-        return _math.invert(self)
-
-    def __and__(self, y: Any) -> "Tensor":
-        return _math.and_(self, y)
-
-    def __rand__(self, x: Any) -> "Tensor":
-        return _math.and_(_math.reverse_operand(x, self), self)
-
-    def __or__(self, y: Any) -> "Tensor":
-        return _math.or_(self, y)
-
-    def __ror__(self, x: Any) -> "Tensor":
-        return _math.or_(_math.reverse_operand(x, self), self)
-
-    def __xor__(self, y: Any) -> "Tensor":
-        return _math.xor_(self, y)
-
-    def __rxor__(self, x: Any) -> "Tensor":
-        return _math.xor_(_math.reverse_operand(x, self), self)
-
-    def __lt__(self, y: Any) -> "Tensor":
-        return _math.less(self, y)
-
-    def __le__(self, y: Any) -> "Tensor":
-        return _math.less_equal(self, y)
-
-    def __gt__(self, y: Any) -> "Tensor":
-        return _math.greater(self, y)
-
-    def __ge__(self, y: Any) -> "Tensor":
-        return _math.greater_equal(self, y)
-
-    def __eq__(self, y: Any) -> Any:  # type: ignore[override]
-        return _math.tensor_equals(self, y)
-
-    def __ne__(self, y: Any) -> Any:  # type: ignore[override]
-        return _math.tensor_not_equals(self, y)
-
-    def __getitem__(self, key: Any) -> "Tensor":
-        return _array.slice_helper(self, key)
 
     def __hash__(self) -> int:
         raise TypeError("Tensor is unhashable. Instead, use tensor.ref() as the key.")
 
     def __setitem__(self, key: Any, value: Any) -> None:
         raise TypeError(f"'{_qualname(type(self))}' object does not support item assignment")
+
+
+def override_operator(name: str, fn: Callable[..., Any]) -> None:
+    """Makes ``fn`` the operator ``name`` (``"__add__"``) of Tensor and Variable, as TF's
+    ``Tensor._override_operator``: ``fn(self, other)`` (or ``fn(self)``)."""
+    setattr(_Operators, name, fn)
 
 
 def _qualname(cls: type) -> str:
@@ -612,30 +524,8 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: Optional[st
     return _array.reshape(t, dims)
 
 
-# Ops modules import this one; bind them last (circular by design: operators call ops).
-# math_ops must load first: array_ops imports it at module level.
+# Ops modules import this one and install Tensor's operators (override_operator); bind
+# them last (circular by design: operators are ops). math_ops must load first: array_ops
+# imports it at module level.
 from tapeflow.ops import math_ops as _math  # noqa: E402,I001
 from tapeflow.ops import array_ops as _array  # noqa: E402
-from tapeflow.autodiff.tape import active as _tape_active  # noqa: E402
-
-# The forward operators are the ops themselves (an op's first parameter is the
-# tensor), saving a Python frame on the hottest path.
-_Operators.__add__ = _math.add  # type: ignore[assignment]
-_Operators.__sub__ = _math.subtract  # type: ignore[assignment]
-_Operators.__mul__ = _math.multiply  # type: ignore[assignment]
-_Operators.__truediv__ = _math.truediv  # type: ignore[assignment]
-_Operators.__pow__ = _math.pow  # type: ignore[assignment]
-_Operators.__matmul__ = _math.matmul  # type: ignore[assignment]
-_Operators.__neg__ = _math.negative  # type: ignore[assignment]
-# On Tensor itself, + - * / ** // % < <= > >= take a native path for two Tensors of one
-# dtype (or a Tensor and a Python number), recording on active tapes as the ops do, and
-# call the ops above otherwise (see _install_fast_operators).
-_core._install_fast_operators(Tensor, _tape_active, {
-    "__add__": _math.add, "__sub__": _math.subtract, "__mul__": _math.multiply,
-    "__truediv__": _math.truediv, "__radd__": _Operators.__radd__,
-    "__rsub__": _Operators.__rsub__, "__rmul__": _Operators.__rmul__,
-    "__rtruediv__": _Operators.__rtruediv__, "__pow__": _math.pow,
-    "__rpow__": _Operators.__rpow__, "__floordiv__": _Operators.__floordiv__,
-    "__rfloordiv__": _Operators.__rfloordiv__, "__mod__": _Operators.__mod__,
-    "__rmod__": _Operators.__rmod__, "__lt__": _math.less,
-    "__le__": _math.less_equal, "__gt__": _math.greater, "__ge__": _math.greater_equal})

@@ -16,7 +16,7 @@ from tapeflow.framework.device import host_value, to_host
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
-from tapeflow.framework.tensor import Tensor, convert_to_tensor, is_tensor, wrap
+from tapeflow.framework.tensor import Tensor, convert_to_tensor, is_tensor, override_operator, wrap
 from tapeflow.framework.tensor_shape import TensorShape, dims_of
 from tapeflow.ops import math_ops
 from tapeflow.ops._base import MAX_FLOAT_INDEX, to_tensor, unbroadcast
@@ -779,6 +779,9 @@ def slice_helper(tensor: Any, key: Any) -> Tensor:
             shape.insert(pos, 1)
         out = reshape(out, shape)
     return out
+
+
+override_operator("__getitem__", slice_helper)
 
 
 @_rule1("StridedSlice")

@@ -9,7 +9,7 @@ TF's: no implicit dtype promotion, ``/`` on integers is true division to float64
 from __future__ import annotations
 
 import builtins
-from typing import Any, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from tapeflow.framework.device import to_host
 from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
-from tapeflow.framework.tensor import Tensor, convert_to_tensor, wrap
+from tapeflow.framework.tensor import Tensor, convert_to_tensor, override_operator, wrap
 from tapeflow.ops._base import (MAX_FLOAT_INDEX, binary, binary_operands, to_tensor, unary,
                                 unbroadcast)
 
@@ -700,3 +700,29 @@ def einsum(equation: str, *inputs: Any, **kwargs: Any) -> Tensor:
 
 # Bound last: array_ops imports this module (the functions above use it at call time).
 from tapeflow.ops import array_ops  # noqa: E402
+
+
+# ---- Tensor's operators: each one of the ops above, installed here once --------------
+def _reflected(op: Callable[..., Tensor], name: str) -> Callable[[Any, Any], Tensor]:
+    def reflected(self: Any, x: Any) -> Tensor:
+        return op(reverse_operand(x, self), self)
+
+    reflected.__name__ = reflected.__qualname__ = name
+    return reflected
+
+
+_OPERATORS: Dict[str, Callable[..., Any]] = {
+    "__neg__": negative, "__abs__": abs, "__invert__": invert,
+    "__lt__": less, "__le__": less_equal, "__gt__": greater, "__ge__": greater_equal,
+    "__eq__": tensor_equals, "__ne__": tensor_not_equals}
+for _name, _op in (("add", add), ("sub", subtract), ("mul", multiply), ("truediv", truediv),
+                   ("floordiv", floordiv), ("mod", floormod), ("pow", pow),
+                   ("matmul", matmul), ("and", and_), ("or", or_), ("xor", xor_)):
+    _OPERATORS[f"__{_name}__"] = _op
+    _OPERATORS[f"__r{_name}__"] = _reflected(_op, f"__r{_name}__")
+for _name, _op in _OPERATORS.items():
+    override_operator(_name, _op)
+# On Tensor itself, the arithmetic and comparison operators first try a native path for
+# two Tensors of one dtype (or a Tensor and a Python number), recording on active tapes as
+# the ops do, and call the operators above otherwise.
+_C._install_fast_operators(Tensor, _tape.active, _OPERATORS)
