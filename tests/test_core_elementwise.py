@@ -128,6 +128,7 @@ UNARY = [
     Unary("tanh", np.tanh, FLOATS),
     Unary("sigmoid", _sigmoid, FLOATS),
     Unary("softplus", lambda x: np.logaddexp(0, x), FLOATS),
+    Unary("log_sigmoid", lambda x: -np.logaddexp(0, -x), FLOATS),
     Unary("floor", np.floor, FLOATS, ROUNDING),
     Unary("ceil", np.ceil, FLOATS, ROUNDING),
     Unary("round", np.rint, FLOATS, ROUNDING),  # tf.round: half to even

@@ -447,6 +447,7 @@ add(
     Case("relu/fn", nn.relu, unary_in(nonzero), seeds=UN_SEEDS),
     Case("softplus/math", m.softplus, unary_in(normal, scale=3.0), seeds=UN_SEEDS),
     Case("softplus/nn", nn.softplus, unary_in(normal)),
+    Case("log_sigmoid/math", m.log_sigmoid, unary_in(normal, scale=3.0), seeds=UN_SEEDS),
     Case("square/fn", tf.square, unary_in(normal), seeds=UN_SEEDS),
     Case("rsqrt/fn", m.rsqrt, unary_in(positive, lo=0.3, hi=3.0), seeds=UN_SEEDS),
     Case("reciprocal/fn", m.reciprocal, unary_in(nonzero), seeds=UN_SEEDS),

@@ -27,6 +27,7 @@
   X(tanh, Float, tf_tanh(x))                           \
   X(sigmoid, Float, tf_sigmoid(x))                     \
   X(softplus, Float, tf_softplus(x))                   \
+  X(log_sigmoid, Float, -tf_softplus(-x))              \
   X(floor, Float, tf_floor(x))                         \
   X(ceil, Float, tf_ceil(x))                           \
   X(round, Float, tf_rint(x))                          \

@@ -52,6 +52,7 @@ const std::map<std::string, std::function<double(double)>> kUnaryRef = {
     {"tanh", [](double x) { return std::tanh(x); }},
     {"sigmoid", [](double x) { return 1 / (1 + std::exp(-x)); }},
     {"softplus", [](double x) { return std::log1p(std::exp(x)); }},
+    {"log_sigmoid", [](double x) { return -std::log1p(std::exp(-x)); }},
     {"floor", [](double x) { return std::floor(x); }},
     {"ceil", [](double x) { return std::ceil(x); }},
     {"round", [](double x) { return std::nearbyint(x); }},

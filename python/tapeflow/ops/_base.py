@@ -3,7 +3,7 @@ unary/binary op factories that keep an op and its gradient on one line."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
@@ -152,3 +152,18 @@ def binary(core_fn: Callable[[Any, Any], Any], tf_name: str, grad_x: Optional[Bi
 
     op.__doc__ = doc
     return op
+
+
+def name_ops(namespace: Dict[str, Any]) -> None:
+    """Gives the ops a module made with factories (``unary``, ``binary``, ...) the names
+    they are bound to there: ``__name__``, ``__qualname__`` and ``__module__``, so that
+    ``help(tf.math.softplus)`` and tracebacks say ``softplus`` in ``tapeflow.ops.math_ops``
+    rather than ``op`` in ``_base``. The first public name bound wins (aliases such as
+    ``swish = silu`` come later)."""
+    module = namespace["__name__"]
+    for key, fn in list(namespace.items()):
+        if key.startswith("_") or not callable(fn) or "<locals>" not in getattr(
+                fn, "__qualname__", ""):
+            continue
+        fn.__name__ = fn.__qualname__ = key
+        fn.__module__ = module

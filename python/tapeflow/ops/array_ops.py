@@ -19,7 +19,7 @@ from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, is_tensor, override_operator, wrap
 from tapeflow.framework.tensor_shape import TensorShape, dims_of
 from tapeflow.ops import math_ops
-from tapeflow.ops._base import MAX_FLOAT_INDEX, to_tensor, unbroadcast
+from tapeflow.ops._base import MAX_FLOAT_INDEX, name_ops, to_tensor, unbroadcast
 
 _C = _core
 newaxis = None
@@ -794,3 +794,5 @@ def _slice_grad(x: Tensor, out: Tensor, dy: Tensor, items: Any) -> Tensor:
 @_rule1("StridedSliceGrad")
 def _slice_grad_grad(dy: Tensor, out: Tensor, g: Tensor, items: Any) -> Tensor:
     return slice_helper(g, items)
+
+name_ops(globals())

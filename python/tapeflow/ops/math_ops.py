@@ -18,7 +18,7 @@ from tapeflow import _core
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import dtypes, errors
 from tapeflow.framework.tensor import Tensor, convert_to_tensor, override_operator, wrap
-from tapeflow.ops._base import (MAX_FLOAT_INDEX, binary, binary_operands, to_tensor, unary,
+from tapeflow.ops._base import (MAX_FLOAT_INDEX, name_ops, binary, binary_operands, to_tensor, unary,
                                 unbroadcast)
 
 _C = _core
@@ -60,6 +60,9 @@ sigmoid = unary(_C.sigmoid, "Sigmoid",
                 "Logistic function 1 / (1 + e^-x), overflow-free (``tf.math.sigmoid``).")
 softplus = unary(_C.softplus, "Softplus", lambda x, y, dy: multiply(dy, sigmoid(x)),
                  "ln(1 + e^x), overflow-free (``tf.math.softplus``).")
+log_sigmoid = unary(_C.log_sigmoid, "LogSigmoid",
+                    lambda x, y, dy: multiply(dy, sigmoid(negative(x))),
+                    "log(sigmoid(x)) = -softplus(-x), as TF computes it (``tf.math.log_sigmoid``).")
 floor = unary(_C.floor, "Floor", None, "Largest integer <= x; no gradient, as TF.")
 ceil = unary(_C.ceil, "Ceil", None, "Smallest integer >= x; no gradient, as TF.")
 round = unary(_C.round, "Round", None,  # noqa: A001
@@ -726,3 +729,5 @@ for _name, _op in _OPERATORS.items():
 # two Tensors of one dtype (or a Tensor and a Python number), recording on active tapes as
 # the ops do, and call the operators above otherwise.
 _C._install_fast_operators(Tensor, _tape.active, _OPERATORS)
+
+name_ops(globals())

@@ -16,7 +16,7 @@ from tapeflow.framework import errors
 from tapeflow.autodiff import tape as _tape
 from tapeflow.framework.tensor import Tensor, wrap
 from tapeflow.ops import array_ops, math_ops
-from tapeflow.ops._base import MAX_FLOAT_INDEX, binary, to_tensor, unary
+from tapeflow.ops._base import MAX_FLOAT_INDEX, name_ops, binary, to_tensor, unary
 
 m = math_ops
 
@@ -244,3 +244,5 @@ def dropout(x: Any, rate: float, noise_shape: Any = None, seed: Optional[int] = 
     shape = x._a.shape if noise_shape is None else noise_shape
     keep = m.greater_equal(random_ops.uniform(shape, dtype=x.dtype, seed=seed), rate)
     return m.where(keep, m.multiply(x, 1.0 / (1.0 - rate)), m.zeros_like(x))
+
+name_ops(globals())
