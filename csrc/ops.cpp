@@ -1,6 +1,7 @@
 #include "ops.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
@@ -1502,39 +1503,53 @@ std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& label
 
 // ---- fused optimizer updates ------------------------------------------------------
 
-TAPEFLOW_GRAPH_OP("adam_update", a) {
+TAPEFLOW_GRAPH_OP("apply_adam", a) {
   const double b1 = a.f("one_minus_beta1"), b2 = a.f("one_minus_beta2"), eps = a.f("epsilon");
   return graph::kernel_of([=](const Values& in) {
-    const auto o = adam_update(in[0], in[1], in[2], in[3], in[4], b1, b2, eps);
+    const auto o = apply_adam(in[0], in[1], in[2], in[3], in[4], in[5], in[6], b1, b2, eps);
     return Values{o[0], o[1], o[2]};
   });
 }
 
-std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
-                                 const Array& grad, const Array& alpha_in,
-                                 double one_minus_beta1, double one_minus_beta2, double epsilon) {
+// The bias-corrected step lr * sqrt(1 - beta2_power) / (1 - beta1_power), each operation
+// rounded to T as the same computation with tensor ops of dtype T would round it.
+template <class T>
+static double adam_alpha(double lr, double beta1_power, double beta2_power) {
+  const T one(1);
+  return static_cast<double>(static_cast<T>(lr) * std::sqrt(one - static_cast<T>(beta2_power)) /
+                             (one - static_cast<T>(beta1_power)));
+}
+
+std::array<Array, 3> apply_adam(const Array& var, const Array& m, const Array& v,
+                                const Array& grad, const Array& lr, const Array& beta1_power,
+                                const Array& beta2_power, double one_minus_beta1,
+                                double one_minus_beta2, double epsilon) {
   if (graph::recording()) {
-    const Values r = graph::record("adam_update", {var, m, v, grad, alpha_in},
+    const Values r = graph::record("apply_adam", {var, m, v, grad, lr, beta1_power, beta2_power},
                                    graph::Attrs{{"one_minus_beta1", one_minus_beta1},
                                                 {"one_minus_beta2", one_minus_beta2},
                                                 {"epsilon", epsilon}});
     return {r[0], r[1], r[2]};
   }
-  TAPEFLOW_CHECK(alpha_in.size() == 1 && is_floating(alpha_in.dtype()),
-                 "[adam_update] alpha must be one float value, got ", alpha_in.describe());
-  const double alpha = first_value(alpha_in);
-  const Device dev = op_device({&var, &m, &v, &grad}, "adam_update");
+  for (const Array* s : {&lr, &beta1_power, &beta2_power})
+    TAPEFLOW_CHECK(s->size() == 1 && is_floating(s->dtype()),
+                   "[apply_adam] lr, beta1_power and beta2_power must be one float value each, "
+                   "got ", s->describe());
+  const Device dev = op_device({&var, &m, &v, &grad}, "apply_adam");
   if (!all_on(dev, {&var, &m, &v, &grad}))
-    return adam_update(to_device(var, dev), to_device(m, dev), to_device(v, dev),
-                       to_device(grad, dev), alpha_in, one_minus_beta1, one_minus_beta2,
-                       epsilon);
-  TAPEFLOW_CHECK(is_floating(var.dtype()), "[adam_update] needs a float variable, got ",
-                 var.describe());
+    return apply_adam(to_device(var, dev), to_device(m, dev), to_device(v, dev),
+                      to_device(grad, dev), lr, beta1_power, beta2_power, one_minus_beta1,
+                      one_minus_beta2, epsilon);
+  TAPEFLOW_CHECK(var.dtype() == DType::kFloat32 || var.dtype() == DType::kFloat64,
+                 "[apply_adam] needs a float32 or float64 variable, got ", var.describe());
   for (const Array* a : {&m, &v, &grad}) {
     TAPEFLOW_CHECK(a->dtype() == var.dtype() && a->shape() == var.shape(),
-                   "[adam_update] var ", var.describe(), ", m, v and grad must have the same "
+                   "[apply_adam] var ", var.describe(), ", m, v and grad must have the same "
                    "shape and dtype, got ", a->describe());
   }
+  const double lr_v = first_value(lr), b1p = first_value(beta1_power), b2p = first_value(beta2_power);
+  const double alpha = var.dtype() == DType::kFloat32 ? adam_alpha<float>(lr_v, b1p, b2p)
+                                                      : adam_alpha<double>(lr_v, b1p, b2p);
   const Array cv = contiguous(var), cm = contiguous(m), cvv = contiguous(v), cg = contiguous(grad);
   std::array<Array, 3> out = {Array::empty(var.shape(), var.dtype(), dev),
                               Array::empty(var.shape(), var.dtype(), dev),

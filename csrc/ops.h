@@ -11,7 +11,7 @@
 
 #include "core/array.h"
 #include "core/error.h"
-#include "cpu/op_list.h"
+#include "opdefs/op_list.h"
 
 namespace tapeflow::ops {
 
@@ -129,14 +129,18 @@ Array softmax(const Array& x, int64_t axis);
 std::array<Array, 2> sparse_softmax_xent(const Array& logits, const Array& labels);
 
 // ---- fused optimizer updates ---------------------------------------------------------
-// One Adam step, as TF's ApplyAdam / Keras 3: m' = m + (g - m) * (1 - beta1),
-// v' = v + (g * g - v) * (1 - beta2), var' = var - (m' * alpha) / (sqrt(v') + epsilon),
-// in the variables' dtype. `alpha` (the bias-corrected step) is a one-element float
-// Array, read on the host, so a traced step computes it in the graph. Returns
-// {var', m', v'} (new arrays; inputs are untouched).
-std::array<Array, 3> adam_update(const Array& var, const Array& m, const Array& v,
-                                 const Array& grad, const Array& alpha, double one_minus_beta1,
-                                 double one_minus_beta2, double epsilon);
+// One Adam step, as TF's ApplyAdam / Keras 3, in the variables' dtype:
+// alpha = lr * sqrt(1 - beta2_power) / (1 - beta1_power) (in that order),
+// m' = m + (g - m) * (1 - beta1), v' = v + (g * g - v) * (1 - beta2),
+// var' = var - (m' * alpha) / (sqrt(v') + epsilon). lr and the beta powers are
+// one-element float Arrays read on the host when the step runs (so a traced step
+// computes them in the graph); 1 - beta1, 1 - beta2 and epsilon are numbers (Keras forms
+// 1 - beta in double, then rounds). Returns {var', m', v'} (new arrays; inputs are
+// untouched).
+std::array<Array, 3> apply_adam(const Array& var, const Array& m, const Array& v,
+                                const Array& grad, const Array& lr, const Array& beta1_power,
+                                const Array& beta2_power, double one_minus_beta1,
+                                double one_minus_beta2, double epsilon);
 
 // ---- random (Philox4x32-10; see cpu/random.cpp for the exact stream) ---------------
 using PhiloxKey = std::array<uint32_t, 2>;

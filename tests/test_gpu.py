@@ -240,8 +240,10 @@ def test_fused_ops():
     arrs = [data((100,), np.float32) for _ in range(3)]
     arrs[2] = np.abs(arrs[2])
     grad = data((100,), np.float32)
-    c = _core.adam_update(*[_core.from_numpy(v) for v in arrs], _core.from_numpy(grad), _core.full((), _core.DType.float64, 1e-3), 0.1, 0.001, 1e-7)
-    g = _core.adam_update(*[gpu(v) for v in arrs], gpu(grad), _core.full((), _core.DType.float64, 1e-3), 0.1, 0.001, 1e-7)
+    scalars = [_core.full((), _core.DType.float32, x) for x in (1e-3, 0.9 ** 3, 0.999 ** 3)]
+    c = _core.apply_adam(*[_core.from_numpy(v) for v in arrs], _core.from_numpy(grad), *scalars,
+                         0.1, 0.001, 1e-7)
+    g = _core.apply_adam(*[gpu(v) for v in arrs], gpu(grad), *scalars, 0.1, 0.001, 1e-7)
     for cc, gg in zip(c, g):
         same(cc, gg, rtol=1e-6, atol=1e-7)
 

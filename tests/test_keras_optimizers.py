@@ -16,6 +16,7 @@ import sys
 import warnings
 
 import numpy as np
+from typing import Any
 import pytest
 
 import tapeflow as tf
@@ -1019,3 +1020,40 @@ def test_fused_adam_raw_op_matches_the_op_by_op_update() -> None:
         tf.raw_ops.ResourceApplyAdam(var=var, m=m, v=tf.Variable(np.zeros(3, np.float32)),
                                      beta1_power=0.9, beta2_power=0.9, lr=0.1, beta1=0.9,
                                      beta2=0.9, epsilon=1e-7, grad=grads[0])
+
+
+def test_fused_adam_reads_its_step_tensors_at_every_run_of_a_traced_step() -> None:
+    """lr and the beta powers are inputs of the fused op: a tf.function step computing
+    them from the step counter gives the eager updates at every call (not the numbers of
+    the first trace), and Keras's Adam reaches the op through tf.raw_ops only."""
+    import importlib
+    import inspect
+
+    import tapeflow as tf
+
+    adam = importlib.import_module("tapeflow.keras.optimizers.adam")
+    assert "_core" not in inspect.getsource(adam)
+    rng = np.random.default_rng(5)
+    w0 = rng.normal(size=(4, 3)).astype(np.float32)
+    grads = [rng.normal(size=(4, 3)).astype(np.float32) for _ in range(4)]
+
+    def run(step_fn: Any) -> np.ndarray:
+        var, m, v = (tf.Variable(w0), tf.Variable(np.zeros_like(w0)),
+                     tf.Variable(np.zeros_like(w0)))
+        t = tf.Variable(0.0)
+        for g in grads:
+            step_fn(var, m, v, t, tf.constant(g))
+        return var.numpy()
+
+    def step(var: Any, m: Any, v: Any, t: Any, g: Any) -> None:
+        t.assign_add(1.0)
+        tf.raw_ops.ResourceApplyAdam(var=var, m=m, v=v, beta1_power=tf.pow(0.9, t),
+                                     beta2_power=tf.pow(0.999, t), lr=tf.constant(0.01) * 2.0,
+                                     beta1=0.9, beta2=0.999, epsilon=1e-7, grad=g)
+
+    eager = run(step)
+    np.testing.assert_array_equal(run(tf.function(step)), eager)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="one float value"):
+        tf.raw_ops.ResourceApplyAdam(var=tf.Variable(w0), m=tf.Variable(w0), v=tf.Variable(w0),
+                                     beta1_power=[0.9, 0.9], beta2_power=0.9, lr=0.1,
+                                     beta1=0.9, beta2=0.9, epsilon=1e-7, grad=grads[0])

@@ -853,15 +853,17 @@ PYBIND11_MODULE(_core, m) {
     const auto r = ops::sparse_softmax_xent(logits, labels);
     return py::make_tuple(r[0], r[1]);
   }, py::arg("logits"), py::arg("labels"));
-  m.def("adam_update", [](const Array& var, const Array& mm, const Array& v, const Array& g,
-                          const Array& alpha, double b1, double b2, double eps) {
+  m.def("apply_adam", [](const Array& var, const Array& mm, const Array& v, const Array& g,
+                         const Array& lr, const Array& b1p, const Array& b2p, double b1,
+                         double b2, double eps) {
     const auto r = [&] {
       py::gil_scoped_release release;
-      return ops::adam_update(var, mm, v, g, alpha, b1, b2, eps);
+      return ops::apply_adam(var, mm, v, g, lr, b1p, b2p, b1, b2, eps);
     }();
     return py::make_tuple(r[0], r[1], r[2]);
-  }, py::arg("var"), py::arg("m"), py::arg("v"), py::arg("grad"), py::arg("alpha"),
-     py::arg("one_minus_beta1"), py::arg("one_minus_beta2"), py::arg("epsilon"));
+  }, py::arg("var"), py::arg("m"), py::arg("v"), py::arg("grad"), py::arg("lr"),
+     py::arg("beta1_power"), py::arg("beta2_power"), py::arg("one_minus_beta1"),
+     py::arg("one_minus_beta2"), py::arg("epsilon"));
 
   m.def("random_uniform", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
     return random_result(ops::random_uniform(s, d, k, c));

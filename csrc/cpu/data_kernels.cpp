@@ -10,7 +10,7 @@
 
 namespace tapeflow::cpu {
 namespace {
-#include "cpu/xent_row.inc"
+#include "opdefs/xent_row.inc"
 }  // namespace
 }  // namespace tapeflow::cpu
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
-#include "cpu/op_list.h"
+#include "opdefs/op_list.h"
 
 namespace tapeflow {
 
@@ -25,7 +25,7 @@ using ScanFn = void (*)(const void* in, void* out, int64_t outer, int64_t len, i
 using GemmFn = void (*)(int64_t M, int64_t N, int64_t K, const void* A, int64_t lda,
                         const void* B, int64_t ldb, void* C, int64_t ldc);
 
-// One Adam step over n contiguous elements (see ops::adam_update); outputs are new.
+// One Adam step over n contiguous elements (see ops::apply_adam); outputs are new.
 using AdamFn = void (*)(int64_t n, const void* var, const void* m, const void* v,
                         const void* g, void* var_out, void* m_out, void* v_out, double alpha,
                         double one_minus_beta1, double one_minus_beta2, double epsilon);
@@ -38,7 +38,7 @@ using PhiloxFn = void (*)(const uint32_t* ctr, const uint32_t* key, uint64_t str
 // n uniform [0, 1) numbers from Philox words, as the stream converts them: float32
 // out[i] from words[i]; float64 out[i] from words[2i] (high bits) and words[2i + 1].
 using UniformBitsFn = void (*)(const uint32_t* words, int64_t n, void* out);
-// `pairs` Box-Muller pairs (cpu/box_muller.inc): out[2i], out[2i + 1] from words[2i],
+// `pairs` Box-Muller pairs (opdefs/box_muller.inc): out[2i], out[2i + 1] from words[2i],
 // words[2i + 1]; the same bits on every ISA (and on the GPU).
 using NormalF32Fn = void (*)(const uint32_t* words, int64_t pairs, float* out);
 

@@ -11,7 +11,7 @@
 //   truncated normal: group g of 4 (float32) or 2 (float64) outputs draws successive
 //                     words from blocks counter + g*256 (float64: g*128) on, keeping
 //                     Box-Muller values with |x| < 2 in order (TF's reserved samples).
-// philox4x32_10 below is the scalar reference. random_fill makes its blocks with the ISA
+// philox4x32_10 below is the scalar reference (opdefs/philox.inc, shared with CUDA). random_fill makes its blocks with the ISA
 // kernel table's Philox (kernels_impl.inc: 8 or 16 counters per vector register on AVX2
 // or AVX-512, scalar on generic) and float conversions, bit-identical to it; Box-Muller
 // stays scalar in double through libm, which the GPU reproduces bit for bit.
@@ -27,15 +27,9 @@ namespace tapeflow::cpu {
 
 namespace {
 
-constexpr uint32_t kW32A = 0x9E3779B9, kW32B = 0xBB67AE85;
-constexpr uint32_t kM4x32A = 0xD2511F53, kM4x32B = 0xCD9E8D57;
-constexpr uint64_t kTruncatedBlocksPerGroup = 256;
+#include "opdefs/philox.inc"
 
-inline void mulhilo(uint32_t a, uint32_t b, uint32_t* lo, uint32_t* hi) {
-  const uint64_t p = static_cast<uint64_t>(a) * b;
-  *lo = static_cast<uint32_t>(p);
-  *hi = static_cast<uint32_t>(p >> 32);
-}
+constexpr uint64_t kTruncatedBlocksPerGroup = 256;
 
 inline float u32_to_float(uint32_t x) {
   const uint32_t bits = (127u << 23) | (x & 0x7fffffu);
@@ -52,7 +46,7 @@ inline double u64_to_double(uint32_t x0, uint32_t x1) {
   return d - 1.0;
 }
 
-// float32 normal numbers: cpu/box_muller.inc through the kernel table (the same bits on
+// float32 normal numbers: opdefs/box_muller.inc through the kernel table (the same bits on
 // every ISA and on the GPU). float64: libm in double, as TF (the GPU's double log/sin/cos
 // may differ from glibc's in the last bit).
 
@@ -208,26 +202,13 @@ void truncated_group(const KernelTable& kt, T* out, int64_t count, const uint32_
 }  // namespace
 
 std::array<uint32_t, 4> philox4x32_10(PhiloxCounter ctr, PhiloxKey key) {
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) {
-      key[0] += kW32A;
-      key[1] += kW32B;
-    }
-    uint32_t lo0, hi0, lo1, hi1;
-    mulhilo(kM4x32A, ctr[0], &lo0, &hi0);
-    mulhilo(kM4x32B, ctr[2], &lo1, &hi1);
-    ctr = {hi1 ^ ctr[1] ^ key[0], lo1, hi0 ^ ctr[3] ^ key[1], lo0};
-  }
-  return ctr;
+  std::array<uint32_t, 4> out;
+  philox_block(ctr.data(), key[0], key[1], out.data());
+  return out;
 }
 
 PhiloxCounter counter_add(PhiloxCounter c, uint64_t n) {
-  uint64_t carry = n;
-  for (int i = 0; i < 4 && carry != 0; ++i) {
-    const uint64_t sum = static_cast<uint64_t>(c[i]) + (carry & 0xffffffffu);
-    c[i] = static_cast<uint32_t>(sum);
-    carry = (carry >> 32) + (sum >> 32);
-  }
+  philox_counter_add(c.data(), n);
   return c;
 }
 

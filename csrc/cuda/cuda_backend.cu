@@ -1,5 +1,5 @@
 // CUDA backend (built when TAPEFLOW_CUDA is ON, or AUTO finds nvcc): the same op list
-// and scalar functors as the CPU (cpu/op_list.h, cpu/functors.inc), expanded into
+// and scalar functors as the CPU (opdefs/op_list.h, opdefs/functors.inc), expanded into
 // grid-stride kernels; warp-shuffle tree reductions; a tiled, register-blocked GEMM
 // (cuBLAS instead when linked); and the CPU's Philox stream. Everything runs on the
 // legacy default stream, so kernels, copies and freed-then-reused cached blocks are
@@ -18,8 +18,8 @@
 
 #include "core/error.h"
 #include "cpu/cpu_backend.h"
-#include "cpu/op_list.h"
-#include "cpu/op_traits.h"
+#include "opdefs/op_list.h"
+#include "opdefs/op_traits.h"
 #include "cuda/cuda_backend.h"
 
 #ifndef TAPEFLOW_CUBLAS_DIR
@@ -31,9 +31,11 @@ namespace tapeflow::cuda {
 namespace {
 
 #define TAPEFLOW_HD __host__ __device__
-#include "cpu/functors.inc"
-#include "cpu/xent_row.inc"
-#include "cpu/box_muller.inc"
+#include "opdefs/functors.inc"
+#include "opdefs/xent_row.inc"
+#include "opdefs/box_muller.inc"
+#include "opdefs/philox.inc"
+#include "opdefs/adam.inc"
 
 void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {
@@ -794,38 +796,19 @@ template <class T>
 __global__ void adam_kernel(int64_t n, const T* __restrict__ pv, const T* __restrict__ pm,
                             const T* __restrict__ pvv, const T* __restrict__ pg, T* __restrict__ ov,
                             T* __restrict__ om, T* __restrict__ ovv, T a, T b1, T b2, T eps) {
-  GRID_STRIDE(i, n) {
-    const T gi = pg[i];
-    const T mi = pm[i] + (gi - pm[i]) * b1;
-    const T vi = pvv[i] + (gi * gi - pvv[i]) * b2;
-    om[i] = mi;
-    ovv[i] = vi;
-    ov[i] = pv[i] - (mi * a) / (tf_sqrt(vi) + eps);
-  }
+  GRID_STRIDE(i, n) adam_element(pv[i], pm[i], pvv[i], pg[i], a, b1, b2, eps, ov + i, om + i, ovv + i);
 }
 
-// ---- Philox (must match cpu/random.cpp exactly) ---------------------------------------
+// ---- Philox (opdefs/philox.inc, shared with the CPU) -----------------------------------
 struct Ctr { uint32_t w[4]; };
 
 __device__ Ctr philox(Ctr ctr, uint32_t k0, uint32_t k1) {
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) {
-      k0 += 0x9E3779B9u;
-      k1 += 0xBB67AE85u;
-    }
-    const uint32_t lo0 = 0xD2511F53u * ctr.w[0], hi0 = __umulhi(0xD2511F53u, ctr.w[0]);
-    const uint32_t lo1 = 0xCD9E8D57u * ctr.w[2], hi1 = __umulhi(0xCD9E8D57u, ctr.w[2]);
-    ctr = Ctr{{hi1 ^ ctr.w[1] ^ k0, lo1, hi0 ^ ctr.w[3] ^ k1, lo0}};
-  }
-  return ctr;
+  Ctr out;
+  philox_block(ctr.w, k0, k1, out.w);
+  return out;
 }
 __device__ Ctr ctr_add(Ctr c, uint64_t n) {
-  uint64_t carry = n;
-  for (int i = 0; i < 4 && carry != 0; ++i) {
-    const uint64_t sum = static_cast<uint64_t>(c.w[i]) + (carry & 0xffffffffu);
-    c.w[i] = static_cast<uint32_t>(sum);
-    carry = (carry >> 32) + (sum >> 32);
-  }
+  philox_counter_add(c.w, n);
   return c;
 }
 __device__ float u32_to_float(uint32_t x) {
@@ -835,7 +818,7 @@ __device__ double u64_to_double(uint32_t x0, uint32_t x1) {
   const uint64_t man = (static_cast<uint64_t>(x0 & 0xfffffu) << 32) | x1;
   return __longlong_as_double(static_cast<long long>((uint64_t{1023} << 52) | man)) - 1.0;
 }
-// float32: the CPU's transform itself (cpu/box_muller.inc, explicit fmaf only), so
+// float32: the CPU's transform itself (opdefs/box_muller.inc, explicit fmaf only), so
 // the stream matches bit for bit. float64: CUDA's double log/sin/cos, which may differ
 // from glibc's in the last bit.
 __device__ void box_muller(uint32_t x0, uint32_t x1, float* f0, float* f1) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/array.h"
-#include "cpu/op_list.h"
+#include "opdefs/op_list.h"
 
 namespace tapeflow::cuda {
 

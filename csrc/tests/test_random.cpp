@@ -110,7 +110,7 @@ double ref_u64_to_double(uint32_t x0, uint32_t x1) {
 
 // float32: the stream's transform, compiled here as scalar code (generic flags), against
 // which every ISA's vectorised loop must agree bit for bit.
-#include "cpu/box_muller.inc"
+#include "opdefs/box_muller.inc"
 
 void ref_box_muller(uint32_t x0, uint32_t x1, float* f0, float* f1) {
   box_muller_pair(x0, x1, f0, f1);

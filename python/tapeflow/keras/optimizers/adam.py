@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, Sequence, Tuple
 
 import tapeflow as tf
-from tapeflow import _core
 from tapeflow.keras.optimizers.base_optimizer import Optimizer
-from tapeflow.framework.variables import _set_value
 
 
 class Adam(Optimizer):
@@ -47,17 +45,14 @@ class Adam(Optimizer):
 
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         dtype = variable.dtype
-        if not self.amsgrad and dtype.is_floating:  # one fused native pass per variable
+        if not self.amsgrad and dtype in (tf.float32, tf.float64):  # one fused pass
+            lr, beta_1_power, beta_2_power = self._per_step(
+                ("adam", dtype), lambda: self._powers(learning_rate, dtype))
             index = self._get_variable_index(variable)
-            coefficients = self._per_step(("adam", dtype),
-                                          lambda: self._fused_coefficients(learning_rate, dtype))
-            g = tf.cast(gradient, dtype)
-            m, v = self._momentums[index], self._velocities[index]
-            new_var, new_m, new_v = _core.adam_update(variable._a, m._a, v._a, g._a,
-                                                      *coefficients)
-            _set_value(variable, new_var)
-            _set_value(m, new_m)
-            _set_value(v, new_v)
+            tf.raw_ops.ResourceApplyAdam(
+                var=variable, m=self._momentums[index], v=self._velocities[index],
+                beta1_power=beta_1_power, beta2_power=beta_2_power, lr=lr, beta1=self.beta_1,
+                beta2=self.beta_2, epsilon=self.epsilon, grad=tf.cast(gradient, dtype))
             return
         alpha, one_minus_beta_1, one_minus_beta_2, epsilon = self._per_step(
             dtype, lambda: self._coefficients(learning_rate, dtype))
@@ -74,21 +69,18 @@ class Adam(Optimizer):
         variable.assign_sub(
             m.read_value() * alpha / (tf.sqrt(v.read_value()) + epsilon))
 
-    def _fused_coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
-        """This step's arguments of the fused update after the gradient: alpha (a
-        one-element Array computed with tensor ops, so a compiled step computes it each
-        run), 1 - beta_1, 1 - beta_2 and epsilon."""
-        alpha = self._coefficients(learning_rate, dtype)[0]
-        return (alpha._a, 1.0 - float(self.beta_1), 1.0 - float(self.beta_2),
-                float(self.epsilon))
+    def _powers(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
+        """This step's learning rate and ``beta**t`` (``t = iterations + 1``) as tensors of
+        ``dtype``: computed with tensor ops, so a compiled step computes them each run."""
+        lr = tf.cast(learning_rate, dtype)
+        local_step = tf.cast(self.iterations + 1, dtype)
+        return (lr, tf.pow(tf.cast(self.beta_1, dtype), local_step),
+                tf.pow(tf.cast(self.beta_2, dtype), local_step))
 
     def _coefficients(self, learning_rate: Any, dtype: Any) -> Tuple[Any, ...]:
         """This step's ``alpha`` (bias corrections with ``t = iterations + 1``) and
         the constants, as tensors of ``dtype``."""
-        lr = tf.cast(learning_rate, dtype)
-        local_step = tf.cast(self.iterations + 1, dtype)
-        beta_1_power = tf.pow(tf.cast(self.beta_1, dtype), local_step)
-        beta_2_power = tf.pow(tf.cast(self.beta_2, dtype), local_step)
+        lr, beta_1_power, beta_2_power = self._powers(learning_rate, dtype)
         alpha = lr * tf.sqrt(1 - beta_2_power) / (1 - beta_1_power)
         return (alpha, tf.constant(1 - self.beta_1, dtype),
                 tf.constant(1 - self.beta_2, dtype), tf.constant(self.epsilon, dtype))

@@ -4,7 +4,7 @@
 #pragma once
 #include <stdint.h>
 
-#include "cpu/op_list.h"
+#include "opdefs/op_list.h"
 
 namespace tapeflow {
 
