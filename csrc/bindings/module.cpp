@@ -8,6 +8,7 @@
 #include <structmember.h>
 
 #include "autodiff/backprop.h"
+#include "autodiff/tape.h"
 #include "autodiff/walk.h"
 #include "core/thread_pool.h"
 #include "cuda/cuda_backend.h"
@@ -241,34 +242,26 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
       py::name(name), py::is_method(cls));
 }
 
-// ---- the native reverse pass --------------------------------------------------------
-// Python's tape records (autodiff/tape.py's Record: op, inputs, outputs, attrs) translated
-// into autodiff::Nodes; values are keyed by object identity, as the Python walk keys them
-// by id().
+// ---- the tape and the reverse pass ---------------------------------------------------
+// autodiff/tape.h's Tape over Python records (op name, input and output Tensors,
+// attributes); values are keyed by object identity, as Python's id().
 int64_t key_of(PyObject* o) { return static_cast<int64_t>(reinterpret_cast<intptr_t>(o)); }
 
-// The slots of autodiff/tape.py's Record and TapeState, read and written in place (set by
-// _install_tape).
-struct RecordSlots {
-  PyTypeObject* type = nullptr;
-  Py_ssize_t op = 0, inputs = 0, outputs = 0, attrs = 0;
-} g_record;
-struct TapeSlots {
-  Py_ssize_t ids = 0, watched = 0, records = 0, watch_accessed = 0;
-} g_tape;
+struct PyRecord {
+  py::str op;
+  py::tuple inputs, outputs;
+  py::object attrs;
+};
 
-Py_ssize_t slot_offset(const py::object& cls, const char* name) {
-  const py::object descr = cls.attr(name);
-  if (Py_TYPE(descr.ptr()) != &PyMemberDescr_Type)
-    throw Error(ErrorKind::kInternal, std::string("[tape] ") + name + " is not a slot");
-  return reinterpret_cast<PyMemberDescrObject*>(descr.ptr())->d_member->offset;
-}
-
-PyObject* slot(PyObject* o, Py_ssize_t offset) {
-  PyObject* v = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + offset);
-  if (v == nullptr) throw Error(ErrorKind::kInternal, "[tape] a record slot is unset");
-  return v;
-}
+// A tape, plus the objects it watches (kept alive, so their keys stay theirs; Variables
+// among them are what watched_variables() lists).
+struct PyTape : autodiff::Tape<PyRecord> {
+  using Tape::Tape;
+  std::vector<py::object> watched;
+  void watch_object(py::handle obj) {
+    if (watch(key_of(obj.ptr()))) watched.push_back(py::reinterpret_borrow<py::object>(obj));
+  }
+};
 
 // A Tensor's or Variable's `_a`, borrowed; nullptr for anything else.
 const Array* array_of(PyObject* o) {
@@ -283,63 +276,41 @@ const Array* array_of(PyObject* o) {
   return borrowed_array(a);
 }
 
-void set_slot(PyObject* o, Py_ssize_t offset, PyObject* value) {
-  PyObject** p = reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + offset);
-  Py_INCREF(value);
-  Py_XSETREF(*p, value);
-}
+// The keys of a tuple's items (a record's inputs or outputs).
+struct TupleKeys {
+  PyObject* tuple;
+  struct It {
+    PyObject* t;
+    Py_ssize_t i;
+    int64_t operator*() const { return key_of(PyTuple_GET_ITEM(t, i)); }
+    It& operator++() { ++i; return *this; }
+    bool operator!=(const It& o) const { return i != o.i; }
+  };
+  It begin() const { return {tuple, 0}; }
+  It end() const { return {tuple, PyTuple_GET_SIZE(tuple)}; }
+};
 
-// id(x): tape.py's TapeState.ids holds ids.
-py::object id_of(PyObject* x) {
-  PyObject* key = PyLong_FromVoidPtr(x);
-  if (key == nullptr) throw py::error_already_set();
-  return py::reinterpret_steal<py::object>(key);
-}
-
-bool tracked(PyObject* ids, PyObject* x) {
-  const int found = PySet_Contains(ids, id_of(x).ptr());
-  if (found < 0) throw py::error_already_set();
-  return found == 1;
-}
-
-void add_id(PyObject* ids, PyObject* x) {
-  if (PySet_Add(ids, id_of(x).ptr()) < 0) throw py::error_already_set();
-}
-
-void append(PyObject* list, PyObject* item) {
-  if (PyList_Append(list, item) < 0) throw py::error_already_set();
-}
-
-// A new Record (tape.py), its fields set directly.
-py::object make_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs) {
-  py::object rec = py::reinterpret_steal<py::object>(g_record.type->tp_alloc(g_record.type, 0));
-  if (!rec) throw py::error_already_set();
-  set_slot(rec.ptr(), g_record.op, op);
-  set_slot(rec.ptr(), g_record.inputs, inputs);
-  set_slot(rec.ptr(), g_record.outputs, outputs);
-  set_slot(rec.ptr(), g_record.attrs, attrs);
-  return rec;
-}
-
-// tape.record: offers an executed op to every active tape; a tape keeps it when one of
-// its inputs is watched or was recorded there, and then tracks its outputs.
-void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs) {
-  if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs))
-    throw py::type_error("record: inputs and outputs must be tuples");
-  py::object rec;
+// The active tapes (tape.py's `active`, a list of Tapes), each as its C++ object.
+template <class F>
+void for_each_active(F f) {
   PyObject* const active = g_fast.active;
-  for (Py_ssize_t t = 0; t < PyList_GET_SIZE(active); ++t) {
-    PyObject* tape = PyList_GET_ITEM(active, t);
-    PyObject* ids = slot(tape, g_tape.ids);
-    bool keep = false;
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(inputs) && !keep; ++i)
-      keep = tracked(ids, PyTuple_GET_ITEM(inputs, i));
-    if (!keep) continue;
-    if (!rec) rec = make_record(op, inputs, outputs, attrs);  // shared by the tapes
-    append(slot(tape, g_tape.records), rec.ptr());
-    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(outputs); ++i)
-      add_id(ids, PyTuple_GET_ITEM(outputs, i));
-  }
+  for (Py_ssize_t t = 0; t < PyList_GET_SIZE(active); ++t)
+    f(py::cast<PyTape&>(py::handle(PyList_GET_ITEM(active, t))));
+}
+
+// tape.record: offers an executed op to every active tape.
+void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs) {
+  if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs) || !PyUnicode_Check(op))
+    throw py::type_error("record: op must be a str, inputs and outputs tuples");
+  std::shared_ptr<PyRecord> rec;
+  for_each_active([&](PyTape& tape) {
+    if (!tape.keeps(TupleKeys{inputs})) return;
+    if (!rec)  // one record, shared by the tapes that keep it
+      rec = std::make_shared<PyRecord>(PyRecord{
+          py::reinterpret_borrow<py::str>(op), py::reinterpret_borrow<py::tuple>(inputs),
+          py::reinterpret_borrow<py::tuple>(outputs), py::reinterpret_borrow<py::object>(attrs)});
+    tape.keep(rec, TupleKeys{outputs});
+  });
 }
 
 // tape.variable_read: a Variable was read into `value`. Tapes that watch accessed
@@ -347,15 +318,13 @@ void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* at
 // read (ReadVariableOp), linking the value to the variable.
 void tape_variable_read(PyObject* var, PyObject* value) {
   static PyObject* const trainable_name = PyUnicode_InternFromString("_trainable");
-  static PyObject* const op = PyUnicode_InternFromString("ReadVariableOp");
-  py::object rec;
+  static const py::str op("ReadVariableOp");
+  std::shared_ptr<PyRecord> rec;
   int trainable = -1;  // read once, when first needed
-  PyObject* const active = g_fast.active;
-  for (Py_ssize_t t = 0; t < PyList_GET_SIZE(active); ++t) {
-    PyObject* tape = PyList_GET_ITEM(active, t);
-    PyObject* ids = slot(tape, g_tape.ids);
-    if (!tracked(ids, var)) {
-      if (!PyObject_IsTrue(slot(tape, g_tape.watch_accessed))) continue;
+  const int64_t var_key = key_of(var);
+  for_each_active([&](PyTape& tape) {
+    if (!tape.tracks(var_key)) {
+      if (!tape.watch_accessed_variables()) return;
       if (trainable < 0) {
         PyObject* flag = PyObject_GetAttr(var, trainable_name);
         if (flag == nullptr) throw py::error_already_set();
@@ -363,17 +332,14 @@ void tape_variable_read(PyObject* var, PyObject* value) {
         Py_DECREF(flag);
         if (trainable < 0) throw py::error_already_set();
       }
-      if (!trainable) continue;
-      add_id(ids, var);
-      append(slot(tape, g_tape.watched), var);
+      if (!trainable) return;
+      tape.watch_object(var);
     }
-    if (!rec) {
-      const py::tuple ins = py::make_tuple(py::handle(var)), outs = py::make_tuple(py::handle(value));
-      rec = make_record(op, ins.ptr(), outs.ptr(), Py_None);
-    }
-    append(slot(tape, g_tape.records), rec.ptr());
-    add_id(ids, value);
-  }
+    if (!rec)
+      rec = std::make_shared<PyRecord>(PyRecord{
+          op, py::make_tuple(py::handle(var)), py::make_tuple(py::handle(value)), py::none()});
+    tape.keep(rec, TupleKeys{rec->outputs.ptr()});
+  });
 }
 
 // A record's attributes as bytes, appended to `key`: None, bools, ints, floats, strings,
@@ -427,45 +393,43 @@ bool append_attrs(std::string& key, PyObject* a) {
   return true;
 }
 
-autodiff::Node node_of(PyObject* rec) {
-  if (Py_TYPE(rec) != g_record.type) throw Error(ErrorKind::kInternal, "[tape] not a Record");
+autodiff::Node node_of(const PyRecord& rec) {
   autodiff::Node n;
-  PyObject* inputs = slot(rec, g_record.inputs);
-  PyObject* outputs = slot(rec, g_record.outputs);
-  if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs))
-    throw Error(ErrorKind::kInternal, "[tape] record inputs/outputs must be tuples");
-  const Py_ssize_t ni = PyTuple_GET_SIZE(inputs), no = PyTuple_GET_SIZE(outputs);
+  const Py_ssize_t ni = PyTuple_GET_SIZE(rec.inputs.ptr()), no = PyTuple_GET_SIZE(rec.outputs.ptr());
   n.inputs.reserve(ni);
   n.in_arrays.reserve(ni);
   for (Py_ssize_t i = 0; i < ni; ++i) {
-    PyObject* x = PyTuple_GET_ITEM(inputs, i);
+    PyObject* x = PyTuple_GET_ITEM(rec.inputs.ptr(), i);
     n.inputs.push_back(key_of(x));
     n.in_arrays.push_back(array_of(x));
   }
   n.outputs.reserve(no);
   n.out_arrays.reserve(no);
   for (Py_ssize_t i = 0; i < no; ++i) {
-    PyObject* o = PyTuple_GET_ITEM(outputs, i);
+    PyObject* o = PyTuple_GET_ITEM(rec.outputs.ptr(), i);
     n.outputs.push_back(key_of(o));
     n.out_arrays.push_back(array_of(o));
   }
-  PyObject* op = slot(rec, g_record.op);
   Py_ssize_t len = 0;
-  const char* name = PyUnicode_AsUTF8AndSize(op, &len);
+  const char* name = PyUnicode_AsUTF8AndSize(rec.op.ptr(), &len);
   if (name == nullptr) throw py::error_already_set();
   n.op_key.assign(name, static_cast<size_t>(len));
   n.op_key.push_back('\0');
-  if (!append_attrs(n.op_key, slot(rec, g_record.attrs))) n.op_key.clear();
+  if (!append_attrs(n.op_key, rec.attrs.ptr())) n.op_key.clear();
   return n;
 }
 
-py::list native_backprop(const py::list& records, const py::list& seeds,
-                         const py::list& sources, const py::function& fallback) {
-  if (g_record.type == nullptr || g_fast.tensor == nullptr)
-    throw Error(ErrorKind::kInternal, "[backprop] _install_tape has not run");
+std::vector<autodiff::Node> nodes_of(const PyTape& tape) {
   std::vector<autodiff::Node> nodes;
-  nodes.reserve(records.size());
-  for (const py::handle rec : records) nodes.push_back(node_of(rec.ptr()));
+  nodes.reserve(tape.records().size());
+  for (const auto& rec : tape.records()) nodes.push_back(node_of(*rec));
+  return nodes;
+}
+
+py::list native_backprop(const PyTape& tape, const py::list& seeds, const py::list& sources,
+                         const py::function& fallback) {
+  const auto& records = tape.records();
+  const std::vector<autodiff::Node> nodes = nodes_of(tape);
   std::vector<std::pair<int64_t, Array>> seed_grads;
   for (const py::handle s : seeds) {  // (target, gradient or None: ones, target's value)
     const auto seed = py::reinterpret_borrow<py::tuple>(s);
@@ -501,13 +465,11 @@ py::list native_backprop(const py::list& records, const py::list& seeds,
 // The same walk over Python Tensors, while a tape records the backward pass: each rule
 // runs in Python (rule(record, output_grads, needs)) and gradients are summed with
 // Python's add, so the recording tape sees every op of the gradient.
-py::list recorded_backprop(const py::list& records, const py::list& seeds,
-                           const py::list& sources, const py::function& rule,
-                           const py::function& add, const py::function& zeros_like) {
-  if (g_record.type == nullptr) throw Error(ErrorKind::kInternal, "[backprop] _install_tape has not run");
-  std::vector<autodiff::Node> nodes;
-  nodes.reserve(records.size());
-  for (const py::handle rec : records) nodes.push_back(node_of(rec.ptr()));
+py::list recorded_backprop(const PyTape& tape, const py::list& seeds, const py::list& sources,
+                           const py::function& rule, const py::function& add,
+                           const py::function& zeros_like) {
+  const auto& records = tape.records();
+  const std::vector<autodiff::Node> nodes = nodes_of(tape);
   std::vector<std::pair<int64_t, py::object>> seed_grads;
   for (const py::handle s : seeds) {  // (target, its output gradient)
     const auto seed = py::reinterpret_borrow<py::tuple>(s);
@@ -516,12 +478,12 @@ py::list recorded_backprop(const py::list& records, const py::list& seeds,
   std::vector<int64_t> source_keys;
   for (const py::handle s : sources) source_keys.push_back(key_of(s.ptr()));
   struct PythonWalk {
-    const py::list& records;
+    const std::vector<std::shared_ptr<PyRecord>>& records;
     const py::function &py_rule, &py_add, &py_zeros_like;
     static bool defined(const py::object& g) { return g && !g.is_none(); }
     py::object add(const py::object& a, const py::object& b) const { return py_add(a, b); }
     py::object zeros_like_output(size_t i, size_t k) const {
-      return py_zeros_like(py::reinterpret_borrow<py::tuple>(slot(records[i].ptr(), g_record.outputs))[k]);
+      return py_zeros_like(records[i]->outputs[k]);
     }
     std::vector<py::object> rule(size_t i, const std::vector<py::object>& dys,
                                  const std::vector<bool>& needs) const {
@@ -902,32 +864,37 @@ PYBIND11_MODULE(_core, m) {
   m.def("device_bytes_in_use", &device_bytes_in_use);
   m.def("device_bytes_cached", &device_bytes_cached);
 
-  m.def("backprop", &native_backprop, py::arg("records"), py::arg("seeds"),
+  m.def("backprop", &native_backprop, py::arg("tape"), py::arg("seeds"),
         py::arg("sources"), py::arg("fallback"),
-        "The first-order reverse pass over tape records (see autodiff/backprop.h): "
+        "The first-order reverse pass over a tape's records (see autodiff/backprop.h): "
         "seeds are (target, gradient Array or None for ones, the target's Array); returns "
         "one Array or None per source. fallback(record, inputs, outputs, output_grads, "
         "needs) runs a record's rule (on the given Arrays while it is traced, else on the "
         "record's values: inputs and outputs None).");
-  m.def("recorded_backprop", &recorded_backprop, py::arg("records"), py::arg("seeds"),
+  m.def("recorded_backprop", &recorded_backprop, py::arg("tape"), py::arg("seeds"),
         py::arg("sources"), py::arg("rule"), py::arg("add"), py::arg("zeros_like"),
-        "The reverse pass over tape records on Python Tensors, for a tape recording it: "
+        "The reverse pass over a tape's records on Python Tensors, for a tape recording it: "
         "seeds are (target, output gradient Tensor); rule(record, output_grads, needs) "
         "runs a record's rule; returns one Tensor or None per source.");
   m.def("cached_rules", &autodiff::cached_rules, "How many traced gradient rules are cached.");
   m.def("clear_cached_rules", &autodiff::clear_cached_rules, "Forgets the traced gradient rules.");
-  m.def("_install_tape", [](py::object record_cls, py::object state_cls) {
-    g_record.op = slot_offset(record_cls, "op");
-    g_record.inputs = slot_offset(record_cls, "inputs");
-    g_record.outputs = slot_offset(record_cls, "outputs");
-    g_record.attrs = slot_offset(record_cls, "attrs");
-    g_tape.ids = slot_offset(state_cls, "ids");
-    g_tape.watched = slot_offset(state_cls, "watched");
-    g_tape.records = slot_offset(state_cls, "records");
-    g_tape.watch_accessed = slot_offset(state_cls, "watch_accessed_variables");
-    g_record.type = reinterpret_cast<PyTypeObject*>(record_cls.release().ptr());  // kept
-  }, "Tells the native tape functions where autodiff/tape.py's Record and TapeState keep "
-     "their fields (their slots).");
+  py::class_<PyRecord, std::shared_ptr<PyRecord>>(m, "Record",
+      "One recorded op (autodiff/tape.h): its TF name, input and output Tensors, and the "
+      "attributes its gradient rule reads.")
+      .def_readonly("op", &PyRecord::op)
+      .def_readonly("inputs", &PyRecord::inputs)
+      .def_readonly("outputs", &PyRecord::outputs)
+      .def_readonly("attrs", &PyRecord::attrs);
+  py::class_<PyTape>(m, "Tape", "One gradient tape's watched values and kept records "
+                                "(autodiff/tape.h).")
+      .def(py::init<bool>(), py::arg("watch_accessed_variables"))
+      .def_property_readonly("watch_accessed_variables", &PyTape::watch_accessed_variables)
+      .def("watch", &PyTape::watch_object, py::arg("obj"), "Starts watching a Tensor or Variable.")
+      .def_readonly("watched", &PyTape::watched, "What it watches, in the order watched.")
+      .def_property_readonly("records", [](const PyTape& t) {
+        return std::vector<std::shared_ptr<PyRecord>>(t.records().begin(), t.records().end());
+      }, "The records it kept, in execution order.")
+      .def_readwrite("paused", &PyTape::paused);
   m.def("tape_record", [](py::handle op, py::handle inputs, py::handle outputs,
                           py::handle attrs) {
     tape_record(op.ptr(), inputs.ptr(), outputs.ptr(), attrs.ptr());

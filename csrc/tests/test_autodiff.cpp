@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "autodiff/backprop.h"
+#include "autodiff/tape.h"
 #include "autodiff/walk.h"
 #include "ops.h"
 #include "tests/float64_arrays.h"
@@ -202,4 +203,23 @@ TEST(Autodiff, TheWalkRunsOnAnyGradientType) {
   EXPECT_EQ(g[0], G(15.0));
   EXPECT_FALSE(g[1].has_value());  // unconnected
   EXPECT_EQ(zero_filled, (std::vector<int>{1}));  // node 0, output 1
+}
+
+TEST(Autodiff, TapeKeepsWhatReadsWatchedOrKeptValues) {
+  autodiff::Tape<std::string> tape(/*watch_accessed_variables=*/true);
+  EXPECT_TRUE(tape.watch(11));
+  EXPECT_FALSE(tape.watch(11));  // already watched
+  const std::vector<int64_t> reads_watched = {5, 11}, reads_other = {5, 6};
+  EXPECT_TRUE(tape.keeps(reads_watched));
+  EXPECT_FALSE(tape.keeps(reads_other));
+  tape.keep(std::make_shared<std::string>("mul"), std::vector<int64_t>{12});
+  EXPECT_TRUE(tape.tracks(12));  // its output: the next op reading it is kept too
+  EXPECT_TRUE(tape.keeps(std::vector<int64_t>{12}));
+  ASSERT_EQ(tape.records().size(), 1u);
+  EXPECT_EQ(*tape.records()[0], "mul");
+  autodiff::KeySet keys;  // grows past its first table, keeps every key
+  for (int64_t k = 1; k <= 1000; ++k) EXPECT_TRUE(keys.insert(k * 7919));
+  for (int64_t k = 1; k <= 1000; ++k) EXPECT_TRUE(keys.contains(k * 7919));
+  EXPECT_FALSE(keys.contains(3));
+  EXPECT_EQ(keys.size(), 1000u);
 }

@@ -141,7 +141,7 @@ class GradientTape:
         if self._recording and not self._persistent:
             self._pop()
         # (A tape outside its block is not among the active ones: nothing to pause.)
-        grads = _backprop(state.records, targets, out_grads, flat_sources)
+        grads = _backprop(state, targets, out_grads, flat_sources)
         if not self._persistent:  # drop the records (the tape left `active` above)
             self._used = True
             self._last_watched = self.watched_variables()  # TF still lists them
@@ -249,7 +249,7 @@ class _StopRecording:
             _tape.resume(self._state)
 
 
-def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Optional[List[Any]],
+def _backprop(tape: _tape.TapeState, targets: List[Any], output_grads: Optional[List[Any]],
               sources: List[Any]) -> List[Any]:
     """Reverse pass over the records; one gradient (or None) per source.
 
@@ -270,14 +270,14 @@ def _backprop(records: List[_tape.Record], targets: List[Any], output_grads: Opt
     floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
     if not _tape.active and _tape.native_backward:
         native_seeds = [(t, None if g is None else g._a, v._a) for t, v, g in seeds]
-        found = iter(_core.backprop(records, native_seeds, floats, _python_rule))
+        found = iter(_core.backprop(tape, native_seeds, floats, _python_rule))
         return [(None if (g := next(found)) is None else wrap(g))
                 if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 
     from tapeflow.ops import math_ops
 
     tensor_seeds = [(t, math_ops.ones_like(v) if g is None else g) for t, v, g in seeds]
-    found = iter(_core.recorded_backprop(records, tensor_seeds, floats, _tape.run_rule,
+    found = iter(_core.recorded_backprop(tape, tensor_seeds, floats, _tape.run_rule,
                                          math_ops.add, math_ops.zeros_like))
     return [next(found) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
 

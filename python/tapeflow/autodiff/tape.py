@@ -2,14 +2,14 @@
 
 As TF's eager tape: every op is offered to every active tape (``record``); a tape keeps
 the op only if one of its inputs is watched or was produced by an op it kept. Reading a
-trainable Variable watches it. Backward functions are written with tapeflow ops, so a
-still-open outer tape records the inner tape's gradient computation: nesting gives
-higher derivatives without special code.
-"""
+trainable Variable watches it. The tapes themselves are native (csrc/autodiff/tape.h);
+this module holds which are active and every op's gradient rule. Rules are written with
+tapeflow ops, so a still-open outer tape records the inner tape's gradient computation:
+nesting gives higher derivatives without special code."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Sequence, Tuple
 
 from tapeflow import _core
 
@@ -58,35 +58,12 @@ def run_rule(rec: "Record", dys: Tuple[Any, ...], needs: Tuple[bool, ...]) -> Se
     return RULES[rec.op](rec.inputs, rec.outputs, dys, needs, rec.attrs)
 
 
-class Record:
-    """One recorded op: its TF name, inputs, outputs and attributes (what its rule reads
-    besides Tensors). Made by ``record`` (natively, its slots set in place), never
-    directly."""
-
-    __slots__ = ("op", "inputs", "outputs", "attrs")
-
-    op: str
-    inputs: Tuple[Any, ...]
-    outputs: Tuple[Any, ...]
-    attrs: Any
-
-
-class TapeState:
-    """What one tape has recorded: the watched objects and the ops it kept."""
-
-    __slots__ = ("ids", "watched", "records", "watch_accessed_variables", "paused")
-
-    def __init__(self, watch_accessed_variables: bool) -> None:
-        self.ids: set = set()          # ids of watched objects and recorded outputs
-        self.watched: list = []        # watched Tensors/Variables, in order, kept alive
-        self.records: List[Record] = []
-        self.watch_accessed_variables = watch_accessed_variables
-        self.paused = 0
-
-    def watch(self, obj: Any) -> None:
-        if id(obj) not in self.ids:
-            self.ids.add(id(obj))
-            self.watched.append(obj)
+# One recorded op (``op``, ``inputs``, ``outputs``, ``attrs``: what its rule reads besides
+# Tensors) and one tape's state (``watch(obj)``, ``watched``, ``records``,
+# ``watch_accessed_variables``, ``paused``): native objects (csrc/autodiff/tape.h), made
+# by ``record`` and by GradientTape.
+Record = _core.Record
+TapeState = _core.Tape
 
 
 def _refresh() -> None:
@@ -119,8 +96,6 @@ def _identity_grad(inputs: Tuple[Any, ...], outputs: Tuple[Any, ...], dys: Tuple
                    needs: Tuple[bool, ...], attrs: Any) -> Sequence[Any]:
     return (dys[0],)
 
-
-_core._install_tape(Record, TapeState)
 
 # record(op, inputs, outputs, attrs=None): offers an executed op to every active tape: a
 # tape keeps it (one Record, shared by the tapes that keep it) when one of its inputs is

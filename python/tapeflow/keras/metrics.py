@@ -203,7 +203,7 @@ class Mean(Metric):
                                        name="count")
 
     def update_state(self, values: Any, sample_weight: Any = None) -> None:
-        if (type(values) is tf.Tensor and values._a.ndim == 0 and
+        if (type(values) is tf.Tensor and values.ndim == 0 and
                 type(sample_weight) in (int, float) and values.dtype.name == self.dtype):
             # A scalar with a number as weight (fit's loss tracker): total += v * w,
             # count += w, the same arithmetic as the general path in two ops.

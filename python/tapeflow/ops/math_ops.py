@@ -530,18 +530,12 @@ def matmul(a: Any, b: Any, transpose_a: bool = False, transpose_b: bool = False,
 def _matmul_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, attrs: Any) -> Tuple[Any, Any]:
     (a, b), (ta, tb), g = inputs, attrs, dys[0]
     ga = gb = None
-    if needs[0]:
-        if not ta:
-            ga = matmul(g, b, transpose_b=not tb)
-        else:
-            ga = matmul(b, g, transpose_a=tb, transpose_b=True)
-        ga = unbroadcast(ga, a._a.shape)
+    if needs[0]:  # TF's _MatMulGrad, by transposes
+        ga = unbroadcast(matmul(b, g, transpose_a=tb, transpose_b=True) if ta else
+                         matmul(g, b, transpose_b=not tb), a._a.shape)
     if needs[1]:
-        if not tb:
-            gb = matmul(a, g, transpose_a=not ta)
-        else:
-            gb = matmul(g, a, transpose_a=True, transpose_b=ta)
-        gb = unbroadcast(gb, b._a.shape)
+        gb = unbroadcast(matmul(g, a, transpose_a=True, transpose_b=ta) if tb else
+                         matmul(a, g, transpose_a=not ta), b._a.shape)
     return ga, gb
 
 
