@@ -87,4 +87,38 @@ class Tape {
   std::vector<std::shared_ptr<Record>> records_;
 };
 
+// Offers an executed op to every tape in `tapes` (pointers, innermost last): each tape
+// whose tracked values it reads keeps one record, made by make_record() the first time
+// and shared by the tapes that keep it.
+template <class Tapes, class Keys, class MakeRecord>
+void offer(const Tapes& tapes, const Keys& inputs, const Keys& outputs, MakeRecord make_record) {
+  decltype(make_record()) record;
+  for (auto* tape : tapes) {
+    if (!tape->keeps(inputs)) continue;
+    if (!record) record = make_record();
+    tape->keep(record, outputs);
+  }
+}
+
+// A Variable (key `var`) was read into the value `value`: tapes that watch accessed
+// variables start watching it when it is trainable (is_trainable() is asked once, when
+// first needed; watch(tape) does the watching), and every tape watching it keeps the
+// read's record, linking the value to the variable.
+template <class Tapes, class IsTrainable, class Watch, class MakeRecord>
+void variable_read(const Tapes& tapes, int64_t var, int64_t value, IsTrainable is_trainable,
+                   Watch watch, MakeRecord make_record) {
+  decltype(make_record()) record;
+  int trainable = -1;
+  for (auto* tape : tapes) {
+    if (!tape->tracks(var)) {
+      if (!tape->watch_accessed_variables()) continue;
+      if (trainable < 0) trainable = is_trainable() ? 1 : 0;
+      if (!trainable) continue;
+      watch(*tape);
+    }
+    if (!record) record = make_record();
+    tape->keep(record, std::vector<int64_t>{value});
+  }
+}
+
 }  // namespace tapeflow::autodiff

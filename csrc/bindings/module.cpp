@@ -290,56 +290,37 @@ struct TupleKeys {
   It end() const { return {tuple, PyTuple_GET_SIZE(tuple)}; }
 };
 
-// The active tapes (tape.py's `active`, a list of Tapes), each as its C++ object.
-template <class F>
-void for_each_active(F f) {
+// The active tapes (tape.py's `active`, a list of Tapes), as C++ objects.
+std::vector<PyTape*> active_tapes() {
   PyObject* const active = g_fast.active;
+  std::vector<PyTape*> tapes(static_cast<size_t>(PyList_GET_SIZE(active)));
   for (Py_ssize_t t = 0; t < PyList_GET_SIZE(active); ++t)
-    f(py::cast<PyTape&>(py::handle(PyList_GET_ITEM(active, t))));
+    tapes[static_cast<size_t>(t)] = &py::cast<PyTape&>(py::handle(PyList_GET_ITEM(active, t)));
+  return tapes;
 }
 
-// tape.record: offers an executed op to every active tape.
+// tape.record (see autodiff::offer).
 void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs) {
   if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs) || !PyUnicode_Check(op))
     throw py::type_error("record: op must be a str, inputs and outputs tuples");
-  std::shared_ptr<PyRecord> rec;
-  for_each_active([&](PyTape& tape) {
-    if (!tape.keeps(TupleKeys{inputs})) return;
-    if (!rec)  // one record, shared by the tapes that keep it
-      rec = std::make_shared<PyRecord>(PyRecord{
-          py::reinterpret_borrow<py::str>(op), py::reinterpret_borrow<py::tuple>(inputs),
-          py::reinterpret_borrow<py::tuple>(outputs), py::reinterpret_borrow<py::object>(attrs)});
-    tape.keep(rec, TupleKeys{outputs});
+  autodiff::offer(active_tapes(), TupleKeys{inputs}, TupleKeys{outputs}, [&] {
+    return std::make_shared<PyRecord>(PyRecord{
+        py::reinterpret_borrow<py::str>(op), py::reinterpret_borrow<py::tuple>(inputs),
+        py::reinterpret_borrow<py::tuple>(outputs), py::reinterpret_borrow<py::object>(attrs)});
   });
 }
 
-// tape.variable_read: a Variable was read into `value`. Tapes that watch accessed
-// variables start watching it if it is trainable; every tape watching it records the
-// read (ReadVariableOp), linking the value to the variable.
+// tape.variable_read (see autodiff::variable_read): TF's ReadVariableOp.
 void tape_variable_read(PyObject* var, PyObject* value) {
-  static PyObject* const trainable_name = PyUnicode_InternFromString("_trainable");
   static const py::str op("ReadVariableOp");
-  std::shared_ptr<PyRecord> rec;
-  int trainable = -1;  // read once, when first needed
-  const int64_t var_key = key_of(var);
-  for_each_active([&](PyTape& tape) {
-    if (!tape.tracks(var_key)) {
-      if (!tape.watch_accessed_variables()) return;
-      if (trainable < 0) {
-        PyObject* flag = PyObject_GetAttr(var, trainable_name);
-        if (flag == nullptr) throw py::error_already_set();
-        trainable = PyObject_IsTrue(flag);
-        Py_DECREF(flag);
-        if (trainable < 0) throw py::error_already_set();
-      }
-      if (!trainable) return;
-      tape.watch_object(var);
-    }
-    if (!rec)
-      rec = std::make_shared<PyRecord>(PyRecord{
-          op, py::make_tuple(py::handle(var)), py::make_tuple(py::handle(value)), py::none()});
-    tape.keep(rec, TupleKeys{rec->outputs.ptr()});
-  });
+  autodiff::variable_read(
+      active_tapes(), key_of(var), key_of(value),
+      [&] { return py::bool_(py::handle(var).attr("_trainable")).cast<bool>(); },
+      [&](PyTape& tape) { tape.watch_object(var); },
+      [&] {
+        return std::make_shared<PyRecord>(PyRecord{
+            op, py::make_tuple(py::handle(var)), py::make_tuple(py::handle(value)), py::none()});
+      });
 }
 
 // A record's attributes as bytes, appended to `key`: None, bools, ints, floats, strings,
