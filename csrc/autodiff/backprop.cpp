@@ -23,8 +23,8 @@ struct CachedRule {
 constexpr size_t kMaxCachedRules = 4096;
 
 std::mutex g_cache_mutex;
-std::unordered_map<std::string, CachedRule>& cache() {
-  static std::unordered_map<std::string, CachedRule> rules;
+std::unordered_map<std::string, std::shared_ptr<const CachedRule>>& cache() {
+  static std::unordered_map<std::string, std::shared_ptr<const CachedRule>> rules;
   return rules;
 }
 
@@ -45,15 +45,21 @@ void append_array(std::string& key, const Array& a) {
 
 }  // namespace
 
-std::string rule_signature(const Node& n, const std::vector<bool>& needs) {
-  std::string key = n.op_key;
-  key.reserve(key.size() + 16 * (n.in_arrays.size() + n.out_arrays.size()) + needs.size() + 4);
+namespace {
+void write_signature(std::string& key, const Node& n, const std::vector<bool>& needs) {
+  key.assign(n.op_key);
   key.push_back('\0');
   for (const Array* a : n.in_arrays) append_array(key, *a);
   key.push_back('|');
   for (const Array* a : n.out_arrays) append_array(key, *a);
   key.push_back('|');
   for (const bool b : needs) key.push_back(b ? '1' : '0');
+}
+}  // namespace
+
+std::string rule_signature(const Node& n, const std::vector<bool>& needs) {
+  std::string key;
+  write_signature(key, n, needs);
   return key;
 }
 
@@ -81,20 +87,24 @@ bool cacheable(const Node& n) {
 }
 
 // The rule graph's inputs: the record's inputs, then its outputs, then the output
-// gradients (the arguments of every Python rule, in order).
-graph::Values rule_inputs(const Node& n, const Grads& dys) {
-  graph::Values in;
-  in.reserve(n.in_arrays.size() + n.out_arrays.size() + dys.size());
+// gradients (the arguments of every Python rule, in order), written into `in`.
+void rule_inputs(const Node& n, const Grads& dys, graph::Values& in) {
+  in.clear();
   for (const Array* a : n.in_arrays) in.push_back(*a);
   for (const Array* a : n.out_arrays) in.push_back(*a);
   for (const Array& d : dys) in.push_back(d);
-  return in;
 }
 
-Grads run_cached(const CachedRule& rule, const graph::Values& inputs) {
+Grads run_cached(const CachedRule& rule, const Node& n, const Grads& dys) {
+  // The rule_inputs order, borrowed (a rule graph's run never re-enters here).
+  thread_local std::vector<const Array*> inputs;
+  inputs.assign(n.in_arrays.begin(), n.in_arrays.end());
+  inputs.insert(inputs.end(), n.out_arrays.begin(), n.out_arrays.end());
+  for (const Array& d : dys) inputs.push_back(&d);
   graph::Values variables;
   std::vector<char> assigned;
-  graph::Values out = rule.graph->run(inputs, variables, assigned);
+  graph::RunState state{&variables, &assigned};
+  graph::Values out = rule.graph->run_with(inputs.data(), inputs.size(), state);
   Grads grads(rule.has_grad.size());
   size_t k = 0;
   for (size_t i = 0; i < grads.size(); ++i)
@@ -110,7 +120,8 @@ Grads trace_rule(const Node& n, size_t i, const Grads& dys, const std::vector<bo
   graph::Builder builder([](const Array&) { return -1; }, [] { return std::string(); });
   Grads grads;
   std::shared_ptr<graph::Graph> traced;
-  graph::Values args = rule_inputs(n, dys);
+  graph::Values args;
+  rule_inputs(n, dys, args);
   {
     graph::ActiveBuilder scope(&builder);
     for (Array& a : args) a = builder.add_input(a);
@@ -125,9 +136,9 @@ Grads trace_rule(const Node& n, size_t i, const Grads& dys, const std::vector<bo
       if (g.defined()) results.push_back(g);
     traced = builder.finish(results);
   }
-  CachedRule rule{traced, std::vector<char>(n.in_arrays.size(), 0)};
-  for (size_t k = 0; k < grads.size() && k < rule.has_grad.size(); ++k)
-    rule.has_grad[k] = grads[k].defined();
+  auto rule = std::make_shared<CachedRule>(CachedRule{traced, std::vector<char>(n.in_arrays.size(), 0)});
+  for (size_t k = 0; k < grads.size() && k < rule->has_grad.size(); ++k)
+    rule->has_grad[k] = grads[k].defined();
   TAPEFLOW_CHECK_KIND(grads.size() <= n.in_arrays.size(), kInternal,
                       "[backprop] a rule returned more gradients than its op has inputs");
   {
@@ -136,7 +147,7 @@ Grads trace_rule(const Node& n, size_t i, const Grads& dys, const std::vector<bo
     cache().emplace(std::move(key), rule);
   }
   // The trace's own values are the gradients, unless an outer trace must record them.
-  if (outer_recording) return run_cached(rule, rule_inputs(n, dys));
+  if (outer_recording) return run_cached(*rule, n, dys);
   grads.resize(n.in_arrays.size());
   return grads;
 }
@@ -146,15 +157,16 @@ Grads trace_rule(const Node& n, size_t i, const Grads& dys, const std::vector<bo
 Grads apply(const Node& n, size_t i, const Grads& dys, const std::vector<bool>& needs,
             const Fallback& fallback) {
   if (!cacheable(n)) return fallback(i, RuleArgs{}, dys, needs);
-  std::string key = rule_signature(n, needs);
-  CachedRule rule;
+  thread_local std::string key;  // reused: no allocation per node once it is large enough
+  write_signature(key, n, needs);
+  std::shared_ptr<const CachedRule> rule;
   {
     std::lock_guard<std::mutex> lock(g_cache_mutex);
     const auto it = cache().find(key);
     if (it != cache().end()) rule = it->second;
   }
-  if (rule.graph) return run_cached(rule, rule_inputs(n, dys));
-  return trace_rule(n, i, dys, needs, fallback, std::move(key));
+  if (rule) return run_cached(*rule, n, dys);
+  return trace_rule(n, i, dys, needs, fallback, key);
 }
 
 }  // namespace

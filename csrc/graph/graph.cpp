@@ -536,14 +536,62 @@ Values Graph::run(const Values& inputs, Values& variables, std::vector<char>& as
   return run_with(inputs, state);
 }
 
+// A graph without nodes returns some of its inputs and constants (a gradient rule such as
+// Identity's or AddV2's at equal shapes): no slots to fill.
+Values Graph::pass_through(const Array* const* inputs) const {
+  Values result;
+  result.reserve(layout_.outputs.size());
+  for (const int32_t s : layout_.outputs) {
+    const auto in = std::find(layout_.inputs.begin(), layout_.inputs.end(), s);
+    if (in != layout_.inputs.end()) {
+      result.push_back(*inputs[in - layout_.inputs.begin()]);
+      continue;
+    }
+    const auto c = std::find_if(layout_.constants.begin(), layout_.constants.end(),
+                                [s](const auto& k) { return k.first == s; });
+    TAPEFLOW_CHECK_KIND(c != layout_.constants.end(), kInternal,
+                        "[graph] output slot ", s, " is neither an input nor a constant");
+    result.push_back(c->second);
+  }
+  return result;
+}
+
 Values Graph::run_with(const Values& inputs, RunState& state) const {
-  TAPEFLOW_CHECK(inputs.size() == layout_.inputs.size(), "[graph] expected ",
-                 layout_.inputs.size(), " inputs, got ", inputs.size());
+  std::vector<const Array*> ptrs(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) ptrs[i] = &inputs[i];
+  return run_with(ptrs.data(), ptrs.size(), state);
+}
+
+Values Graph::run_with(const Array* const* inputs, size_t num_inputs, RunState& state) const {
+  TAPEFLOW_CHECK(num_inputs == layout_.inputs.size(), "[graph] expected ",
+                 layout_.inputs.size(), " inputs, got ", num_inputs);
   TAPEFLOW_CHECK(state.variables != nullptr &&
                      static_cast<int>(state.variables->size()) >= layout_.num_variables,
                  "[graph] expected ", layout_.num_variables, " variables");
-  Values slots(static_cast<size_t>(layout_.num_slots));
-  for (size_t i = 0; i < inputs.size(); ++i) slots[layout_.inputs[i]] = inputs[i];
+  if (nodes_.empty()) return pass_through(inputs);
+  // The slots: a vector this graph keeps between runs (no allocation, every slot empty
+  // after a run), or a new one when a run is already using it (recursion, threads).
+  std::unique_ptr<Values> own;
+  Values* slots_ptr;
+  const bool borrowed = !scratch_busy_.exchange(true, std::memory_order_acquire);
+  if (borrowed) {
+    slots_ptr = &scratch_;
+    if (scratch_.size() != static_cast<size_t>(layout_.num_slots))
+      scratch_.assign(static_cast<size_t>(layout_.num_slots), Array());
+  } else {
+    own = std::make_unique<Values>(static_cast<size_t>(layout_.num_slots));
+    slots_ptr = own.get();
+  }
+  Values& slots = *slots_ptr;
+  struct Release {  // empties the slots and gives the scratch back, however the run ends
+    Values& slots;
+    std::atomic<bool>* busy;
+    ~Release() {
+      for (Array& a : slots) if (a.defined()) a = Array();
+      if (busy) busy->store(false, std::memory_order_release);
+    }
+  } release{slots, borrowed ? &scratch_busy_ : nullptr};
+  for (size_t i = 0; i < num_inputs; ++i) slots[layout_.inputs[i]] = *inputs[i];
   for (const auto& c : layout_.constants) slots[c.first] = c.second;
   // Inside a trace (a function called by a function being traced), every node runs on
   // its own so that the trace records each op.

@@ -11,6 +11,7 @@
 // reader, so a run holds only live values. A run calls no Python, except the nodes that
 // exist to call Python (tf.print, tf.py_function: see PyCall in the bindings).
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -94,7 +95,9 @@ Kernel kernel_of(F f) {
     if constexpr (std::is_same_v<decltype(f(in)), Values>) {
       return f(in);
     } else {
-      return Values{f(in)};
+      Values out;  // (an initializer list would copy the Array)
+      out.push_back(f(in));
+      return out;
     }
   };
 }
@@ -106,6 +109,8 @@ class Graph {
   Values run(const Values& inputs, Values& variables, std::vector<char>& assigned) const;
   // Runs the graph inside a node of another graph, on that run's variable table.
   Values run_with(const Values& inputs, RunState& state) const;
+  // The same on borrowed inputs (the reverse walk's rule graphs: no copies to gather).
+  Values run_with(const Array* const* inputs, size_t num_inputs, RunState& state) const;
 
   // Builds a graph from its definition (a trace's, or one read from a file), checking
   // it: every op known and its attributes valid, every slot in range and written once
@@ -149,10 +154,14 @@ class Graph {
   // elementwise chains fused (plan_fused_). Each slot is released after its last reader.
   void plan();
   Plan make_plan(std::vector<Step> steps) const;
+  Values pass_through(const Array* const* inputs) const;
 
   GraphLayout layout_;
   std::vector<Node> nodes_;
   Plan plan_nodes_, plan_fused_;
+  // The slots of a run, kept between runs (see run_with); busy while a run uses them.
+  mutable Values scratch_;
+  mutable std::atomic<bool> scratch_busy_{false};
 };
 
 class Builder {
