@@ -54,10 +54,25 @@ def to_core(x) -> _core.Array:
     return _core.from_numpy(np.asarray(x))
 
 
+def flush_denormals(a):
+    """``a`` with subnormal floats replaced by zeros of their sign: what tapeflow's
+    kernels read and write, as TF's CPU kernels do (csrc/core/denormal.h). References
+    compute on flushed inputs, and comparisons see flushed values (a kernel may pass a
+    subnormal through unchanged where no arithmetic touches it, as neg or relu do)."""
+    a = np.asarray(a)
+    if a.dtype.kind != "f" or a.dtype == np.float16:
+        return a
+    tiny = np.finfo(a.dtype).tiny
+    with np.errstate(invalid="ignore"):
+        sub = (a != 0) & (np.abs(a) < tiny)
+    return np.where(sub, np.copysign(np.zeros_like(a), a), a) if sub.any() else a
+
+
 def assert_matches(got, expected, rtol=None, atol=None) -> None:
-    """Same shape and dtype; floats close (NaN == NaN, inf exact), others exact."""
-    got = np.asarray(got)
-    expected = np.asarray(expected)
+    """Same shape and dtype; floats close (NaN == NaN, inf exact, subnormals as zeros),
+    others exact."""
+    got = flush_denormals(got)
+    expected = flush_denormals(expected)
     assert got.shape == expected.shape, (got.shape, expected.shape)
     assert got.dtype == expected.dtype, (got.dtype, expected.dtype)
     if got.dtype.kind == "f":

@@ -10,6 +10,7 @@ import hypothesis.strategies as st
 import numpy as np
 import pytest
 from core_utils import (
+    flush_denormals,
     ALL,
     DT,
     LAYOUTS,
@@ -222,8 +223,8 @@ def test_cast_all_dtype_pairs(src, dst, data):
     x = data.draw(arrays(src, data.draw(SHAPES), domain), label="x")
     arr, ref = as_layout(x, data.draw(st.sampled_from(LAYOUTS), label="layout"))
     got = _core.cast(arr, core_dtype(dst))
-    with np.errstate(all="ignore"):
-        assert_matches(got, ref.astype(dst))
+    with np.errstate(all="ignore"):  # subnormals read as zero, as TF's kernels
+        assert_matches(got, flush_denormals(ref).astype(dst))
     if src == dst:
         assert got.shares_storage(arr)  # tf.cast to the same dtype is the identity
 

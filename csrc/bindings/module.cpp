@@ -10,6 +10,7 @@
 #include "autodiff/backprop.h"
 #include "autodiff/tape.h"
 #include "autodiff/walk.h"
+#include "core/denormal.h"
 #include "core/thread_pool.h"
 #include "cuda/cuda_backend.h"
 #include "graph/graph.h"
@@ -219,6 +220,7 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
         const Array& a = reflected ? *y : *x;
         const Array& b = reflected ? *x : *y;
         Array out;
+        FlushDenormals flush;  // as TF's kernels (core/denormal.h)
         if (x->size() < kReleaseGilAbove && y->size() < kReleaseGilAbove) {
           out = ops::binary(op, a, b);
         } else {
@@ -544,6 +546,7 @@ py::list run_graph(const graph::Graph& g, const graph::Values& inputs, const py:
   graph::Values out;
   {
     py::gil_scoped_release release;
+    FlushDenormals flush;  // as TF's kernels (core/denormal.h)
     out = g.run(inputs, values, assigned);
   }
   for (size_t i = 0; i < values.size(); ++i) {
@@ -701,12 +704,16 @@ PYBIND11_MODULE(_core, m) {
 
   m.def("from_numpy", &from_numpy, py::arg("array"),
         "Copies a numpy array (any strides) into a new contiguous Array.");
-  auto rel = py::call_guard<py::gil_scoped_release>();
+  // Every binding that runs kernels flushes denormals meanwhile, as TF (core/denormal.h);
+  // most also release the GIL.
+  auto rel = py::call_guard<py::gil_scoped_release, FlushDenormals>();
+  auto flush = py::call_guard<FlushDenormals>();
 
   // Elementwise ops release the GIL only for inputs big enough to be worth it: on tiny
   // tensors the release/re-acquire would cost more than the kernel.
 #define TAPEFLOW_BIND_UNARY(name, ...)                                  \
   m.def(#name, [](const Array& x) {                                     \
+    FlushDenormals flush_denormals;                                    \
     if (x.size() < kReleaseGilAbove) return ops::name(x);              \
     py::gil_scoped_release r;                                          \
     return ops::name(x);                                               \
@@ -715,6 +722,7 @@ PYBIND11_MODULE(_core, m) {
 #undef TAPEFLOW_BIND_UNARY
 #define TAPEFLOW_BIND_BINARY(name, ...)                                 \
   m.def(#name, [](const Array& a, const Array& b) {                     \
+    FlushDenormals flush_denormals;                                    \
     if (a.size() < kReleaseGilAbove && b.size() < kReleaseGilAbove)    \
       return ops::name(a, b);                                          \
     py::gil_scoped_release r;                                          \
@@ -734,8 +742,11 @@ PYBIND11_MODULE(_core, m) {
   });
 
   m.def("where", &ops::where, rel);
-  m.def("full", &ops::full, py::arg("shape"), py::arg("dtype"), py::arg("value"), rel);
-  m.def("full_int", &ops::full_int, py::arg("shape"), py::arg("dtype"), py::arg("value"), rel);
+  // A fill converts its number as TF's constants do, outside any kernel: denormals stay.
+  m.def("full", &ops::full, py::arg("shape"), py::arg("dtype"), py::arg("value"),
+        py::call_guard<py::gil_scoped_release>());
+  m.def("full_int", &ops::full_int, py::arg("shape"), py::arg("dtype"), py::arg("value"),
+        py::call_guard<py::gil_scoped_release>());
   m.def("cast", &ops::cast, py::arg("x"), py::arg("dtype"), rel);
   m.def("copy", &ops::copy, rel);
   m.def("shape_of", &ops::shape_of, py::arg("x"), py::arg("dtype"), rel);
@@ -751,13 +762,13 @@ PYBIND11_MODULE(_core, m) {
     const auto args = slice_args(items);
     py::gil_scoped_release r;
     return ops::slice(x, args);
-  });
+  }, flush);
 
   m.def("slice_assign", [](const Array& x, const py::tuple& items, const Array& value) {
     const auto args = slice_args(items);
     py::gil_scoped_release r;
     return ops::slice_assign(x, args, value);
-  });
+  }, flush);
   m.def("scatter_add", &ops::scatter_add, py::arg("indices"), py::arg("updates"), py::arg("shape"),
         py::arg("axis") = 0, rel);
 
@@ -769,7 +780,7 @@ PYBIND11_MODULE(_core, m) {
       }
     }
     throw Error(ErrorKind::kInvalidArgument, "[reduce] unknown reduction '" + op + "'");
-  }, py::arg("op"), py::arg("x"), py::arg("axes") = py::none(), py::arg("keepdims") = false);
+  }, py::arg("op"), py::arg("x"), py::arg("axes") = py::none(), py::arg("keepdims") = false, flush);
   m.def("mean", &ops::mean, py::arg("x"), py::arg("axes") = py::none(), py::arg("keepdims") = false, rel);
   m.def("argmax", &ops::argmax, py::arg("x"), py::arg("axis"), py::arg("output_type") = DType::kInt64, rel);
   m.def("argmin", &ops::argmin, py::arg("x"), py::arg("axis"), py::arg("output_type") = DType::kInt64, rel);
@@ -795,7 +806,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("sparse_softmax_xent", [](const Array& logits, const Array& labels) {
     const auto r = ops::sparse_softmax_xent(logits, labels);
     return py::make_tuple(r[0], r[1]);
-  }, py::arg("logits"), py::arg("labels"));
+  }, py::arg("logits"), py::arg("labels"), flush);
   m.def("apply_adam", [](const Array& var, const Array& mm, const Array& v, const Array& g,
                          const Array& lr, const Array& b1p, const Array& b2p, double b1,
                          double b2, double eps) {
@@ -806,22 +817,22 @@ PYBIND11_MODULE(_core, m) {
     return py::make_tuple(r[0], r[1], r[2]);
   }, py::arg("var"), py::arg("m"), py::arg("v"), py::arg("grad"), py::arg("lr"),
      py::arg("beta1_power"), py::arg("beta2_power"), py::arg("one_minus_beta1"),
-     py::arg("one_minus_beta2"), py::arg("epsilon"));
+     py::arg("one_minus_beta2"), py::arg("epsilon"), flush);
 
   m.def("random_uniform", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
     return random_result(ops::random_uniform(s, d, k, c));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"), flush);
   m.def("random_uniform_int", [](const Shape& s, DType d, int64_t lo, int64_t hi, ops::PhiloxKey k,
                                  ops::PhiloxCounter c) {
     return random_result(ops::random_uniform_int(s, d, lo, hi, k, c));
   }, py::arg("shape"), py::arg("dtype"), py::arg("minval"), py::arg("maxval"), py::arg("key"),
-     py::arg("counter"));
+     py::arg("counter"), flush);
   m.def("random_normal", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
     return random_result(ops::random_normal(s, d, k, c));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"), flush);
   m.def("random_truncated_normal", [](const Shape& s, DType d, ops::PhiloxKey k, ops::PhiloxCounter c) {
     return random_result(ops::random_truncated_normal(s, d, k, c));
-  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"));
+  }, py::arg("shape"), py::arg("dtype"), py::arg("key"), py::arg("counter"), flush);
   m.def("philox", &ops::philox_block, py::arg("counter"), py::arg("key"));
 
   m.def("to_device", [](const Array& a, const std::string& device) {
@@ -851,7 +862,7 @@ PYBIND11_MODULE(_core, m) {
         "seeds are (target, gradient Array or None for ones, the target's Array); returns "
         "one Array or None per source. fallback(record, inputs, outputs, output_grads, "
         "needs) runs a record's rule (on the given Arrays while it is traced, else on the "
-        "record's values: inputs and outputs None).");
+        "record's values: inputs and outputs None).", py::call_guard<FlushDenormals>());
   m.def("recorded_backprop", &recorded_backprop, py::arg("tape"), py::arg("seeds"),
         py::arg("sources"), py::arg("rule"), py::arg("add"), py::arg("zeros_like"),
         "The reverse pass over a tape's records on Python Tensors, for a tape recording it: "

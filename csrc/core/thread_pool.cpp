@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/denormal.h"
+
 namespace tapeflow {
 
 namespace {
@@ -55,6 +57,7 @@ class Pool {
       ctx_ = ctx;
       n_ = n;
       chunks_ = chunks;
+      float_mode_ = FlushDenormals::float_mode();  // the caller's (core/denormal.h)
       next_.store(0);
       done_ = 0;
       error_ = nullptr;
@@ -83,6 +86,7 @@ class Pool {
         std::unique_lock<std::mutex> lk(m_);
         cv_work_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
         seen = generation_.load(std::memory_order_acquire);
+        FlushDenormals::set_float_mode(float_mode_);  // chunks compute as the caller would
       }
       work();
     }
@@ -116,6 +120,7 @@ class Pool {
   RangeFn fn_ = nullptr;
   void* ctx_ = nullptr;
   int64_t n_ = 0, chunks_ = 0, done_ = 0;
+  unsigned float_mode_ = 0;
   std::atomic<int64_t> next_{0};
   std::exception_ptr error_;
 };

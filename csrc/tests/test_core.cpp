@@ -5,6 +5,7 @@
 #include <cstring>
 #include <numeric>
 
+#include "core/denormal.h"
 #include "core/isa.h"
 #include "core/thread_pool.h"
 #include "ops.h"
@@ -246,4 +247,22 @@ TEST(DimVector, InlineHeapAndEditing) {
   EXPECT_EQ(small.size(), 8u);
   EXPECT_EQ(small[7], 7);
   EXPECT_THROW(small.at(8), std::out_of_range);
+}
+
+// Kernels flush subnormals only while a FlushDenormals guard is held (the bindings hold
+// one, as TF's executors do), on the calling thread and on the pool's workers alike.
+TEST(Core, FlushDenormalsGuardCoversPoolWorkersAndIsRestored) {
+  const int64_t n = int64_t{1} << 17;  // split over the threads
+  const Array tiny = ops::full({n}, DType::kFloat32, 1e-20);
+  auto count_zeros = [&](const Array& a) {
+    int64_t zeros = 0;
+    for (int64_t i = 0; i < n; ++i) zeros += a.data<float>()[i] == 0.0f;
+    return zeros;
+  };
+  EXPECT_EQ(count_zeros(ops::mul(tiny, tiny)), 0);  // IEEE: 1e-40 everywhere
+  {
+    FlushDenormals flush;
+    EXPECT_EQ(count_zeros(ops::mul(tiny, tiny)), n);
+  }
+  EXPECT_EQ(count_zeros(ops::mul(tiny, tiny)), 0);
 }
