@@ -1450,6 +1450,19 @@ Array softmax(const Array& x, int64_t axis) {
                  dtype_name(x.dtype()), " is not in the list of allowed values: float, double");
   TAPEFLOW_CHECK(x.ndim() >= 1, "[softmax] logits must have rank >= 1, got ", x.describe());
   const Axes ax{normalize_axis(axis, x.ndim(), "softmax")};
+  const ReduceRowsFn rows_fn = cpu::kernels().softmax_rows[static_cast<int>(x.dtype())];
+  if (ax[0] == x.ndim() - 1 && x.device() == cpu_device() && rows_fn != nullptr &&
+      x.size() > 0) {  // contiguous rows on the CPU: one fused pass, the composite's bits
+    const Array cx = contiguous(x);
+    Array out = Array::empty(x.shape(), x.dtype());
+    const int64_t len = x.dim(x.ndim() - 1), rows = x.size() / len, isz = x.itemsize();
+    const char* in = static_cast<const char*>(cx.raw_data());
+    char* o = static_cast<char*>(out.raw_data());
+    parallel_for(rows, std::max<int64_t>(1, cpu::kElementwiseGrain / len), [&](int64_t b, int64_t e) {
+      rows_fn(in + b * len * isz, e - b, len, o + b * len * isz);
+    });
+    return out;
+  }
   const Array e = exp(sub(x, reduce(ReduceOp::max, x, ax, true)));
   return div(e, reduce(ReduceOp::sum, e, ax, true));
 }

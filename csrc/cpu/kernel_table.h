@@ -54,6 +54,7 @@ struct KernelTable {
   // (float types; for products whose B stays in L2, see ops::matmul).
   GemmFn gemm_at[kNumDTypes] = {};
   AdamFn adam[kNumDTypes] = {};  // float32, float64 only
+  ReduceRowsFn softmax_rows[kNumDTypes] = {};  // float32, float64: out is rows x len too
   PhiloxFn philox = nullptr;      // generic: one counter at a time; AVX2 8, AVX-512 16
   UniformBitsFn uniform_bits[kNumDTypes] = {};  // float32, float64 only
   NormalF32Fn normal_f32 = nullptr;
