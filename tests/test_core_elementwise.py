@@ -1,15 +1,14 @@
 """Elementwise ops of the native core (op_list.h) against numpy.
 
-Every unary and binary op is driven from one spec list below, so adding an op to
-csrc/cpu/op_list.h means adding one line here (test_spec_lists_cover_every_op fails
-until then). Inputs are any shape of rank 0-4 (0-sized dims included), any supported
+Every unary op is driven from tests/op_specs.py and every binary op from the list below,
+so adding an op to csrc/opdefs/op_list.h means adding one spec line
+(test_spec_lists_cover_every_op fails until then). Inputs are any shape of rank 0-4 (0-sized dims included), any supported
 dtype, and contiguous or strided views (offset, transposed, reversed, step-2,
 broadcast; see core_utils.as_layout).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,24 +37,11 @@ from core_utils import (
 from hypothesis import given
 from hypothesis.extra import numpy as hnp
 
+from op_specs import INF, NAN, SPECIALS, UNARY_BY_NAME, UNARY_OPS, WITH_SPECIALS, UnaryOp
 from tapeflow import _core
 
-NAN, INF = float("nan"), float("inf")
-SPECIALS = (NAN, INF, -INF, -0.0)
 
 # ---- reference functions (numpy, in the dtype they are given) ----------------------
-
-
-def _relu(x):
-    return np.where(x < 0, np.zeros_like(x), x)
-
-
-def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
-
-
-_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def _div(a, b):
@@ -86,14 +72,6 @@ def _unless_zero(dy, value):
 
 
 @dataclass(frozen=True)
-class Unary:
-    name: str
-    ref: Callable  # numpy reference; float32 inputs are upcast to float64 first
-    dtypes: tuple
-    domain: Domain = REAL
-
-
-@dataclass(frozen=True)
 class Binary:
     name: str
     ref: Callable  # numpy reference, evaluated in the operands' own dtype
@@ -102,42 +80,11 @@ class Binary:
     b: Domain = REAL
 
 
-POSITIVE = Domain(0.0, 1e4)
 NONZERO_INT = Domain(extra=SPECIALS, int_nonzero=True)
-ROUNDING = Domain(-20, 20, extra=tuple(k / 4 for k in range(-20, 21)))
-WITH_SPECIALS = Domain(extra=SPECIALS)
 # A coarse grid (and few ints) so that comparisons see many ties.
 TIES = Domain(-2, 2, step=0.5, int_lo=-3, int_hi=3, extra=SPECIALS)
 
-UNARY = [
-    Unary("neg", np.negative, NUMERIC),
-    Unary("abs", np.abs, NUMERIC),
-    Unary("sign", np.sign, NUMERIC),
-    Unary("square", np.square, NUMERIC),
-    Unary("relu", _relu, NUMERIC),
-    Unary("relu6", lambda x: np.where(x > 6, np.full_like(x, 6), _relu(x)), NUMERIC,
-          Domain(-10, 10, int_lo=-10, int_hi=10, extra=(0.0, 6.0, NAN, INF, -INF))),
-    Unary("exp", np.exp, FLOATS),
-    Unary("log", np.log, FLOATS, POSITIVE),
-    Unary("log1p", np.log1p, FLOATS, Domain(-1.0, 1e4)),
-    Unary("expm1", np.expm1, FLOATS),
-    Unary("sqrt", np.sqrt, FLOATS, POSITIVE),
-    Unary("rsqrt", lambda x: 1 / np.sqrt(x), FLOATS, POSITIVE),
-    Unary("reciprocal", np.reciprocal, FLOATS, Domain(-1e4, 1e4)),
-    Unary("sin", np.sin, FLOATS),
-    Unary("cos", np.cos, FLOATS),
-    Unary("tanh", np.tanh, FLOATS),
-    Unary("sigmoid", _sigmoid, FLOATS),
-    Unary("softplus", lambda x: np.logaddexp(0, x), FLOATS),
-    Unary("log_sigmoid", lambda x: -np.logaddexp(0, -x), FLOATS),
-    Unary("floor", np.floor, FLOATS, ROUNDING),
-    Unary("ceil", np.ceil, FLOATS, ROUNDING),
-    Unary("round", np.rint, FLOATS, ROUNDING),  # tf.round: half to even
-    Unary("erf", _erf, FLOATS, Domain(-6, 6)),
-    Unary("logical_not", np.logical_not, BOOL),
-    Unary("isnan", np.isnan, FLOATS, WITH_SPECIALS),
-    Unary("isfinite", np.isfinite, FLOATS, WITH_SPECIALS),
-]
+UNARY = UNARY_OPS  # tests/op_specs.py: one line per unary op for every test
 
 BINARY = [
     Binary("add", np.add, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
@@ -181,14 +128,13 @@ BINARY = [
            WITH_SPECIALS, TIES),
 ]
 
-UNARY_BY_NAME = {s.name: s for s in UNARY}
 UNARY_CASES = [pytest.param(s, d, id=f"{s.name}-{d}") for s in UNARY for d in s.dtypes]
 BINARY_CASES = [
     pytest.param(s, d, id=f"{s.name}-{d}") for s in BINARY for d in s.dtypes
 ]
 
 
-def unary_expected(spec: Unary, x: np.ndarray) -> np.ndarray:
+def unary_expected(spec: UnaryOp, x: np.ndarray) -> np.ndarray:
     x = flush_denormals(x)  # what the kernel reads (TF's CPU kernels flush them too)
     wide = x.astype(np.float64) if x.dtype == np.float32 else x
     with np.errstate(all="ignore"):

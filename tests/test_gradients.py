@@ -31,6 +31,7 @@ import pytest
 import tapeflow as tf
 from tapeflow import _core
 from core_utils import native_and_python
+from op_specs import UNARY_OPS
 
 EPS = 1e-6
 RTOL = 1e-5
@@ -242,7 +243,6 @@ add(
     Case("truediv/fn", tf.truediv, DIV_IN, P2, BIN_SEEDS),
     Case("truediv/operator", lambda x, y: x / y, DIV_IN, P2, BIN_SEEDS),
     Case("truediv/rdiv", lambda x: 2.0 / x, unary_in(nonzero)),
-    Case("negative/fn", tf.negative, unary_in(normal)),
     Case("negative/operator", lambda x: -x, unary_in(normal)),
     Case("add_n/three", lambda a, b, c: tf.add_n([a, b, c]),
          fixed((2, 3), (2, 3), (2, 3)), P3),
@@ -433,35 +433,19 @@ add(
          unary_in(away, points=(-0.3,), gap=0.1)),
 )
 
-# elementwise unary math, random shapes (rank 0-3)
+# elementwise unary math, random shapes (rank 0-3): the core ops from tests/op_specs.py
+# (one spec line per op), then other public forms and composite activations
 UN_SEEDS = 2
+_MAKERS = {"normal": normal, "positive": positive, "nonzero": nonzero, "away": away}
+add(*[Case(f"{s.name}/fn", s.public, unary_in(_MAKERS[s.grad[0]], **s.grad[1]),
+           seeds=UN_SEEDS) for s in UNARY_OPS if s.grad is not None])
 add(
-    Case("abs/fn", tf.abs, unary_in(nonzero), seeds=UN_SEEDS),
     Case("abs/builtin", lambda x: abs(x), unary_in(nonzero), seeds=UN_SEEDS),
-    Case("exp/fn", tf.exp, unary_in(normal), seeds=UN_SEEDS),
-    Case("log/fn", tf.math.log, unary_in(positive, lo=0.2, hi=3.0), seeds=UN_SEEDS),
-    Case("sqrt/fn", tf.sqrt, unary_in(positive, lo=0.2, hi=3.0), seeds=UN_SEEDS),
-    Case("tanh/fn", tf.tanh, unary_in(normal), seeds=UN_SEEDS),
-    Case("sigmoid/fn", tf.sigmoid, unary_in(normal), seeds=UN_SEEDS),
     Case("sigmoid/nn", nn.sigmoid, unary_in(normal, scale=3.0)),
-    Case("relu/fn", nn.relu, unary_in(nonzero), seeds=UN_SEEDS),
-    Case("softplus/math", m.softplus, unary_in(normal, scale=3.0), seeds=UN_SEEDS),
     Case("softplus/nn", nn.softplus, unary_in(normal)),
-    Case("log_sigmoid/math", m.log_sigmoid, unary_in(normal, scale=3.0), seeds=UN_SEEDS),
-    Case("square/fn", tf.square, unary_in(normal), seeds=UN_SEEDS),
-    Case("rsqrt/fn", m.rsqrt, unary_in(positive, lo=0.3, hi=3.0), seeds=UN_SEEDS),
-    Case("reciprocal/fn", m.reciprocal, unary_in(nonzero), seeds=UN_SEEDS),
-    Case("sin/fn", tf.sin, unary_in(normal, scale=2.0), seeds=UN_SEEDS),
-    Case("cos/fn", tf.cos, unary_in(normal, scale=2.0), seeds=UN_SEEDS),
-    Case("log1p/fn", m.log1p, unary_in(positive, lo=-0.7, hi=3.0), seeds=UN_SEEDS),
-    Case("expm1/fn", m.expm1, unary_in(normal), seeds=UN_SEEDS),
-    Case("sign/fn", tf.sign, unary_in(nonzero)),
-    Case("erf/fn", m.erf, unary_in(nonzero)),
     Case("elu/fn", nn.elu, unary_in(nonzero)),
     Case("selu/fn", nn.selu, unary_in(nonzero)),
     Case("leaky_relu/fn", lambda x: nn.leaky_relu(x, alpha=0.1), unary_in(nonzero)),
-    Case("relu6/fn", nn.relu6,
-         unary_in(away, points=(0.0, 6.0), gap=0.2, lo=-3.0, hi=9.0)),
     Case("silu/fn", nn.silu, unary_in(normal)),
     Case("gelu/exact", nn.gelu, unary_in(nonzero)),
     Case("gelu/approximate", lambda x: nn.gelu(x, approximate=True), unary_in(normal)),
