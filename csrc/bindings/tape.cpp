@@ -145,23 +145,23 @@ bool append_attrs(std::string& key, PyObject* a) {
   return true;
 }
 
+// The keys and Arrays of a record's inputs or outputs.
+void add_values(const py::tuple& values, std::vector<int64_t>& keys,
+                std::vector<const Array*>& arrays) {
+  const Py_ssize_t n = PyTuple_GET_SIZE(values.ptr());
+  keys.reserve(static_cast<size_t>(n));
+  arrays.reserve(static_cast<size_t>(n));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* x = PyTuple_GET_ITEM(values.ptr(), i);
+    keys.push_back(key_of(x));
+    arrays.push_back(array_of(x));
+  }
+}
+
 autodiff::Node node_of(const PyRecord& rec) {
   autodiff::Node n;
-  const Py_ssize_t ni = PyTuple_GET_SIZE(rec.inputs.ptr()), no = PyTuple_GET_SIZE(rec.outputs.ptr());
-  n.inputs.reserve(ni);
-  n.in_arrays.reserve(ni);
-  for (Py_ssize_t i = 0; i < ni; ++i) {
-    PyObject* x = PyTuple_GET_ITEM(rec.inputs.ptr(), i);
-    n.inputs.push_back(key_of(x));
-    n.in_arrays.push_back(array_of(x));
-  }
-  n.outputs.reserve(no);
-  n.out_arrays.reserve(no);
-  for (Py_ssize_t i = 0; i < no; ++i) {
-    PyObject* o = PyTuple_GET_ITEM(rec.outputs.ptr(), i);
-    n.outputs.push_back(key_of(o));
-    n.out_arrays.push_back(array_of(o));
-  }
+  add_values(rec.inputs, n.inputs, n.in_arrays);
+  add_values(rec.outputs, n.outputs, n.out_arrays);
   Py_ssize_t len = 0;
   const char* name = PyUnicode_AsUTF8AndSize(rec.op.ptr(), &len);
   if (name == nullptr) throw py::error_already_set();
