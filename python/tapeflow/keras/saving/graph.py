@@ -15,7 +15,12 @@ import collections
 import heapq
 from typing import Any, Dict, List, Optional, Tuple
 
+from tapeflow.keras.layers.core import InputLayer
+from tapeflow.keras.layers.layer import KerasTensor, _flat, dtype_policy
+from tapeflow.keras.models import Functional, Sequential
 from tapeflow.keras.saving.serialization_lib import (
+    build_from_config,
+    compile_config,
     deserialize_layer,
     serialize_keras_object,
     serialize_layer,
@@ -40,7 +45,6 @@ class _Node:
         return self.args is None
 
     def input_tensors(self) -> List[Any]:
-        from tapeflow.keras.layers.layer import KerasTensor, _flat
 
         if self.args is None:
             return []
@@ -124,7 +128,6 @@ class _Graph:
 
 def keras_layers(model: Any) -> List[Any]:
     """``model.layers`` in Keras's order (functional models: by graph depth)."""
-    from tapeflow.keras.models import Functional
 
     if isinstance(model, Functional):
         return _Graph(model).map_graph()[1]
@@ -134,7 +137,6 @@ def keras_layers(model: Any) -> List[Any]:
 def keras_trainable_variables(layer: Any) -> List[Any]:
     """``layer.trainable_variables`` in Keras's order: the layer's own, then its
     sub-layers' (functional models: in Keras's layer order)."""
-    from tapeflow.keras.models import Functional
 
     if not layer.trainable:
         return []
@@ -159,7 +161,6 @@ def keras_trainable_variables(layer: Any) -> List[Any]:
 def sequential_config(model: Any) -> Dict[str, Any]:
     """Keras's Sequential config: an InputLayer entry when the input shape is
     known, each layer with its build_config, ``build_input_shape``."""
-    from tapeflow.keras.layers.layer import dtype_policy
 
     input_shape = getattr(model, "_input_shape", None)
     layers: List[Dict[str, Any]] = []
@@ -192,7 +193,6 @@ def _tensor_ref(graph: _Graph, node_index: Dict[Any, int], t: Any) -> List[Any]:
 
 
 def _serialize_struct(graph: _Graph, node_index: Dict[Any, int], x: Any) -> Any:
-    from tapeflow.keras.layers.layer import KerasTensor
 
     if isinstance(x, KerasTensor):
         return {"class_name": "__keras_tensor__",
@@ -206,7 +206,6 @@ def _serialize_struct(graph: _Graph, node_index: Dict[Any, int], x: Any) -> Any:
 
 
 def _struct_shape(x: Any) -> Any:
-    from tapeflow.keras.layers.layer import KerasTensor
 
     if isinstance(x, KerasTensor):
         return list(x.shape)
@@ -226,7 +225,6 @@ def _io_refs(graph: _Graph, node_index: Dict[Any, int], struct: Any) -> Any:
 def functional_config(model: Any) -> Dict[str, Any]:
     """The full Keras dict of a functional model (layers with ``inbound_nodes``,
     ``input_layers``, ``output_layers``)."""
-    from tapeflow.keras.saving.serialization_lib import compile_config
 
     graph = _Graph(model)
     nodes, layers = graph.map_graph()
@@ -263,8 +261,6 @@ def functional_config(model: Any) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------------
 def sequential_from_config(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]]
                            ) -> Any:
-    from tapeflow.keras.layers.core import InputLayer
-    from tapeflow.keras.models import Sequential
 
     entries = config.get("layers")
     if not isinstance(entries, list):
@@ -289,7 +285,6 @@ def sequential_from_config(config: Dict[str, Any], custom_objects: Optional[Dict
     if shape is not None and model.layers:
         model.build(tuple(shape))
     else:
-        from tapeflow.keras.saving.serialization_lib import build_from_config
 
         for layer, bc in built_layers:
             if bc and not layer.built:
@@ -311,9 +306,6 @@ def functional_from_config(config: Dict[str, Any], custom_objects: Optional[Dict
     """Re-creates a functional model: every layer from its config, then each
     recorded call replayed on KerasTensors once its inputs exist (Keras's algorithm),
     then ``Model(inputs, outputs)``."""
-    from tapeflow.keras.layers.core import InputLayer
-    from tapeflow.keras.layers.layer import _flat
-    from tapeflow.keras.models import Functional
 
     entries = config.get("layers")
     if not isinstance(entries, list):

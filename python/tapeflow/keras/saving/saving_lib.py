@@ -35,6 +35,10 @@ import zipfile
 import zlib
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
+from tapeflow import keras
+from tapeflow.keras.layers.layer import Layer
+from tapeflow.keras.models import Functional, Model, Sequential
+from tapeflow.keras.optimizers import Optimizer
 from tapeflow.keras.saving import graph, stores
 from tapeflow.keras.saving.serialization_lib import (
     CustomObjectScope,
@@ -74,7 +78,6 @@ _INTERNAL_ATTRS = frozenset({
 
 
 def keras_version() -> str:
-    from tapeflow import keras
 
     return keras.__version__
 
@@ -90,8 +93,6 @@ _SKIP_CACHE: Dict[type, frozenset] = {}
 
 
 def _skip_names(obj: Any) -> frozenset:
-    from tapeflow.keras.layers.layer import Layer
-    from tapeflow.keras.models import Functional, Model, Sequential
 
     for base in (Functional, Sequential, Model, Layer):
         if isinstance(obj, base):
@@ -107,8 +108,6 @@ def _skip_names(obj: Any) -> frozenset:
 
 def _children(obj: Any) -> Iterator[Tuple[str, Any]]:
     """(attribute, value) pairs to descend into, in Keras's order."""
-    from tapeflow.keras.layers.layer import Layer
-    from tapeflow.keras.models import Functional, Model, Sequential
 
     if not isinstance(obj, Layer):
         return
@@ -207,7 +206,6 @@ def _optimizer_in_keras_order(opt: Any, model: Any) -> Optional[Any]:
 
 
 def _save_own(obj: Any, entry: Any, owner: Any) -> None:
-    from tapeflow.keras.optimizers import Optimizer
 
     if isinstance(obj, Optimizer):
         pair = _optimizer_in_keras_order(obj, owner)
@@ -224,7 +222,6 @@ def _save_own(obj: Any, entry: Any, owner: Any) -> None:
 
 
 def _load_own(obj: Any, entry: Any, path: str, owner: Any) -> None:
-    from tapeflow.keras.optimizers import Optimizer
 
     if isinstance(obj, Optimizer):
         pair = _optimizer_in_keras_order(obj, owner)
@@ -287,7 +284,6 @@ def load_state(model: Any, reader: stores.WeightsReader) -> None:
 def _weights_allowance(model: Any) -> Tuple[int, str]:
     """The most bytes a weights file for ``model`` may hold, and why: a multiple of
     its variables' bytes plus room per variable (see the constants above)."""
-    from tapeflow.keras.optimizers import Optimizer
 
     nbytes = count = 0
     for _, obj, _ in walk(model):
@@ -463,7 +459,6 @@ def read_config(archive: Archive) -> Dict[str, Any]:
 def model_from_bytes(data: bytes, what: str, custom_objects: Optional[Dict[str, Any]] = None,
                      compile: bool = True) -> Any:
     """Re-creates a model from the bytes of a ``.keras`` archive."""
-    from tapeflow.keras.models import Model
 
     archive = Archive(data, what)
     config = read_config(archive)

@@ -24,6 +24,14 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import numpy as np
 
+from tapeflow.keras import activations, initializers, losses, metrics, optimizers, regularizers
+from tapeflow.keras import layers as layers_module
+from tapeflow.keras.layers.layer import KerasTensor, Layer
+from tapeflow.keras.models import Functional, Model, Sequential
+from tapeflow.keras.models.serialization import _CUSTOM
+from tapeflow.keras.models.serialization import register_keras_serializable as reg
+from tapeflow.keras.optimizers import Optimizer, schedules
+
 # ---------------------------------------------------------------------------------
 # Registry and custom-object scopes
 # ---------------------------------------------------------------------------------
@@ -33,7 +41,6 @@ _SCOPES = threading.local()
 def _registry() -> Dict[str, Any]:
     # One registry for the whole of tapeflow.keras: the one `Sequential.from_config`
     # and `models.serialization.deserialize_layer` consult too.
-    from tapeflow.keras.models.serialization import _CUSTOM
 
     return _CUSTOM
 
@@ -69,7 +76,6 @@ def register_keras_serializable(package: str = "Custom", name: Optional[str] = N
                                 ) -> Callable[[Any], Any]:
     """Registers a class or function under ``"package>name"`` so that
     ``load_model`` finds it (``keras.saving.register_keras_serializable``)."""
-    from tapeflow.keras.models.serialization import register_keras_serializable as reg
 
     inner = reg(package=package, name=name)
 
@@ -123,8 +129,6 @@ def to_snake_case(name: str) -> str:
 
 
 def _layer_classes() -> Dict[str, Any]:
-    from tapeflow.keras import layers as layers_module
-    from tapeflow.keras.layers.layer import Layer
 
     out = {}
     for n in dir(layers_module):
@@ -135,7 +139,6 @@ def _layer_classes() -> Dict[str, Any]:
 
 
 def _model_classes() -> Dict[str, Any]:
-    from tapeflow.keras.models import Functional, Model, Sequential
 
     return {"Sequential": Sequential, "Functional": Functional, "Model": Model}
 
@@ -145,29 +148,23 @@ def _class_table(kind: str) -> Dict[str, Any]:
     if kind == "layer":
         return {**_layer_classes(), **_model_classes()}
     if kind == "optimizer":
-        from tapeflow.keras import optimizers
 
         return {c.__name__: c for c in optimizers.ALL_OBJECTS}
     if kind == "schedule":
-        from tapeflow.keras.optimizers import schedules
 
         return {n: c for n, c in vars(schedules).items()
                 if inspect.isclass(c) and issubclass(c, schedules.LearningRateSchedule)}
     if kind == "loss":
-        from tapeflow.keras import losses
 
         return {n: c for n, c in losses.ALL_OBJECTS_DICT.items() if inspect.isclass(c)}
     if kind == "metric":
-        from tapeflow.keras import metrics
 
         return {n: c for n, c in metrics.ALL_OBJECTS_DICT.items()
                 if inspect.isclass(c) and n == c.__name__}
     if kind == "initializer":
-        from tapeflow.keras import initializers
 
         return {c.__name__: c for c in set(initializers._ALIASES.values())}
     if kind == "regularizer":
-        from tapeflow.keras import regularizers
 
         return {c.__name__: c for c in set(regularizers._ALIASES.values())}
     return {}
@@ -210,7 +207,6 @@ def _builtin_kind(cls: Any) -> Optional[str]:
 
 def _is_builtin_function(fn: Any) -> Optional[str]:
     """The Keras module of a tapeflow built-in loss/metric/activation function."""
-    from tapeflow.keras import activations, losses, metrics
 
     name = getattr(fn, "__name__", None)
     if name is None:
@@ -231,8 +227,6 @@ def _is_builtin_function(fn: Any) -> Optional[str]:
 def serialize_keras_object(obj: Any) -> Any:
     """``obj`` as Keras's JSON-compatible serialized form."""
     import tapeflow as tf
-    from tapeflow.keras.layers.layer import KerasTensor, Layer
-    from tapeflow.keras.optimizers import Optimizer
 
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
@@ -290,7 +284,6 @@ def _serialize_with_config(obj: Any) -> Dict[str, Any]:
     kind = _builtin_kind(cls)
     config = serialize_keras_object(obj.get_config())
     if kind == "loss":
-        from tapeflow.keras import losses
 
         out = losses.serialize(obj)
         return {**out, "config": config}
@@ -308,8 +301,6 @@ _BUILT_AT_INIT = ("InputLayer", "Dropout", "Activation")
 def serialize_layer(layer: Any, build_input_shape: Any = "unknown") -> Dict[str, Any]:
     """A layer or model as Keras's dict, with ``build_config`` (when the input shape
     it was built with is known) and, for models, ``compile_config``."""
-    from tapeflow.keras.models import Functional, Model, Sequential
-    from tapeflow.keras.saving import graph
 
     cls = type(layer)
     if isinstance(layer, Functional) and cls.get_config is Functional.get_config:
@@ -334,7 +325,6 @@ def serialize_layer(layer: Any, build_input_shape: Any = "unknown") -> Dict[str,
 
 
 def _build_config(layer: Any, build_input_shape: Any) -> Optional[Dict[str, Any]]:
-    from tapeflow.keras.models import Sequential
 
     getter = getattr(layer, "get_build_config", None)
     if callable(getter):
@@ -476,7 +466,6 @@ def resolve_class(config: Dict[str, Any], kind: Optional[str] = None,
 def resolve_function(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]] = None
                      ) -> Callable[..., Any]:
     """A ``{"class_name": "function", ...}`` entry as a Python function."""
-    from tapeflow.keras import activations, losses, metrics
 
     name = config.get("config")
     if not isinstance(name, str):
@@ -573,9 +562,6 @@ def deserialize_layer(config: Dict[str, Any], custom_objects: Optional[Dict[str,
                       build: bool = True, compile: bool = True) -> Any:
     """A layer or model from its Keras dict: built from ``build_config`` and compiled
     from ``compile_config`` as Keras does."""
-    from tapeflow.keras.layers.layer import Layer
-    from tapeflow.keras.models import Functional, Model, Sequential
-    from tapeflow.keras.saving import graph
 
     if not isinstance(config, dict):
         raise ValueError(f"Invalid layer config: expected a dict, received {config!r:.200}")
@@ -637,8 +623,6 @@ def build_from_config(layer: Any, build_config: Dict[str, Any]) -> None:
     """Creates a layer's weights from its ``build_config``: the layer's own
     ``build_from_config`` if it has one, else a symbolic call on the input shape (which
     also builds sub-layers that a ``build()`` leaves to the first call)."""
-    from tapeflow.keras.layers.layer import KerasTensor
-    from tapeflow.keras.models import Sequential
 
     custom = getattr(layer, "build_from_config", None)
     if callable(custom):
@@ -679,7 +663,6 @@ def compile_from_config(model: Any, config: Dict[str, Any],
                         custom_objects: Optional[Dict[str, Any]] = None) -> None:
     """``model.compile(**compile_config)`` with deserialized optimizer, losses and
     metrics; then builds the optimizer's variables (so its saved state can load)."""
-    from tapeflow.keras.models import Model
 
     if type(model).compile is not Model.compile:
         warnings.warn("`compile()` was not called as part of model loading because the "
@@ -712,7 +695,6 @@ def compile_from_config(model: Any, config: Dict[str, Any],
 def build_optimizer(model: Any) -> None:
     """Creates the optimizer's slot variables for the model's trainable weights, in
     Keras's variable order (so saved optimizer state maps variable for variable)."""
-    from tapeflow.keras.saving import graph
 
     opt = getattr(model, "optimizer", None)
     if opt is None or getattr(opt, "built", True) or not model.built:
@@ -765,7 +747,6 @@ def deserialize_keras_object(config: Any, custom_objects: Optional[Dict[str, Any
     module = config.get("module")
     mkind = _kind_of_module(module) if isinstance(module, str) else None
     cls = resolve_class(config, kind, custom_objects)
-    from tapeflow.keras.layers.layer import Layer
 
     if inspect.isclass(cls) and issubclass(cls, Layer):
         return deserialize_layer(config, custom_objects)
@@ -775,7 +756,6 @@ def deserialize_keras_object(config: Any, custom_objects: Optional[Dict[str, Any
     bkind = _builtin_kind(cls)
     with CustomObjectScope(custom_objects):
         if bkind == "optimizer":
-            from tapeflow.keras.optimizers.base_optimizer import Optimizer
 
             inner = _sanitize(cls, inner, f"optimizer {cn}",
                               extra_allowed=tuple(inspect.signature(
@@ -800,8 +780,8 @@ def deserialize_keras_object(config: Any, custom_objects: Optional[Dict[str, Any
 
 
 def is_saveable(obj: Any) -> bool:
-    from tapeflow.keras.layers.layer import Layer
-    from tapeflow.keras.optimizers import Optimizer
 
     return isinstance(obj, (Layer, Optimizer))
 
+# graph.py reads this module's functions at import: bound last (a cycle by design).
+from tapeflow.keras.saving import graph  # noqa: E402
