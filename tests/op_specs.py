@@ -1,4 +1,4 @@
-"""The elementwise unary ops, one spec line each: what every test of them reads.
+"""The elementwise ops, one spec line each: what every test of them reads.
 
 A line names the core op (csrc/opdefs/op_list.h), the public function, a numpy reference,
 the dtypes and input domain of the forward test (test_core_elementwise: any shape, dtype
@@ -7,8 +7,9 @@ differences in float64; its second-order and graph-vs-eager tests reuse those ca
 and what the GPU test (test_gpu) needs: whether device results may differ in the last
 bits (transcendental functions) and whether inputs must be positive. Adding an op with a
 gradient is one line here, its op-list line, and its Python line (op + derivative).
-Binary ops and reductions still keep their own lists (test_core_elementwise,
-test_core_reductions).
+Binary ops (below) drive the forward tests; their gradient cases (public functions,
+operators and broadcasting pairs) stay in test_gradients, and reductions keep their list
+in test_core_reductions.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 
 import tapeflow as tf
-from core_utils import BOOL, FLOATS, NUMERIC, REAL, Domain
+from core_utils import ALL, BOOL, FLOATS, INTS, NUMERIC, REAL, Domain, trunc_div
 
 NAN, INF = float("nan"), float("inf")
 SPECIALS = (NAN, INF, -INF, -0.0)
@@ -99,3 +100,84 @@ UNARY_OPS = [
     UnaryOp("isfinite", tf.math.is_finite, np.isfinite, FLOATS, WITH_SPECIALS),
 ]
 UNARY_BY_NAME = {s.name: s for s in UNARY_OPS}
+
+
+# ---- binary ops ---------------------------------------------------------------------
+def _div(a, b):
+    """tf.math.truediv for floats; C truncating division for ints (TF's Div)."""
+    return trunc_div(a, b) if a.dtype.kind == "i" else np.true_divide(a, b)
+
+
+def _floordiv(a, b):
+    """TF's FloorDiv: floor(a / b) for floats (not numpy's floor_divide)."""
+    with np.errstate(all="ignore"):
+        return np.floor_divide(a, b) if a.dtype.kind == "i" else np.floor(a / b)
+
+
+def _floormod(a, b):
+    """TF's FloorMod: fmod, then shifted by b when the signs of r and b differ."""
+    with np.errstate(all="ignore"):
+        if a.dtype.kind == "i":
+            return np.remainder(a, b)
+        r = np.fmod(a, b)
+        return np.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
+
+
+def _unless_zero(dy, value):
+    return np.where(dy == 0, np.zeros_like(value), value)
+
+
+@dataclass(frozen=True)
+class BinaryOp:
+    name: str                 # the core op (op_list.h)
+    ref: Callable             # numpy reference, evaluated in the operands' own dtype
+    dtypes: tuple
+    a: Domain = REAL
+    b: Domain = REAL
+
+
+NONZERO_INT = Domain(extra=SPECIALS, int_nonzero=True)
+# A coarse grid (and few ints) so that comparisons see many ties.
+TIES = Domain(-2, 2, step=0.5, int_lo=-3, int_hi=3, extra=SPECIALS)
+
+BINARY_OPS = [
+    BinaryOp("add", np.add, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
+    BinaryOp("sub", np.subtract, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
+    BinaryOp("mul", np.multiply, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
+    BinaryOp("div", _div, NUMERIC, WITH_SPECIALS, NONZERO_INT),
+    BinaryOp("floordiv", _floordiv, NUMERIC, WITH_SPECIALS, NONZERO_INT),
+    BinaryOp("mod", _floormod, NUMERIC, WITH_SPECIALS, NONZERO_INT),
+    BinaryOp(
+        "pow",
+        np.power,
+        NUMERIC,
+        Domain(-4, 4, step=0.25, int_lo=-20, int_hi=20),
+        Domain(-3, 3, step=0.5, int_lo=0, int_hi=40),
+    ),
+    BinaryOp("maximum", np.maximum, NUMERIC, TIES, TIES),
+    BinaryOp("minimum", np.minimum, NUMERIC, TIES, TIES),
+    BinaryOp("equal", np.equal, ALL, TIES, TIES),
+    BinaryOp("not_equal", np.not_equal, ALL, TIES, TIES),
+    BinaryOp("less", np.less, ALL, TIES, TIES),
+    BinaryOp("less_equal", np.less_equal, ALL, TIES, TIES),
+    BinaryOp("greater", np.greater, ALL, TIES, TIES),
+    BinaryOp("greater_equal", np.greater_equal, ALL, TIES, TIES),
+    BinaryOp("logical_and", np.logical_and, BOOL),
+    BinaryOp("logical_or", np.logical_or, BOOL),
+    BinaryOp("bitwise_and", np.bitwise_and, INTS),
+    BinaryOp("bitwise_or", np.bitwise_or, INTS),
+    BinaryOp("bitwise_xor", np.bitwise_xor, INTS),
+    # TF's ReluGrad(gradients, features): the gradient where the feature is > 0, else 0
+    BinaryOp("relu_grad", lambda dy, x: np.where(x > 0, dy, np.zeros_like(dy)), NUMERIC,
+           WITH_SPECIALS, TIES),
+    BinaryOp("relu6_grad", lambda dy, x: np.where((x > 0) & (x < 6), dy, np.zeros_like(dy)),
+           NUMERIC, WITH_SPECIALS, Domain(-2, 8, step=0.5, int_lo=-2, int_hi=8, extra=SPECIALS)),
+    # TF's SqrtGrad / RsqrtGrad / ReciprocalGrad (y, dy): 0 wherever dy is 0, even where
+    # y is 0 or inf (TF's kernels check dy first).
+    BinaryOp("sqrt_grad", lambda y, dy: _unless_zero(dy, (dy * 0.5) / y), FLOATS,
+           WITH_SPECIALS, TIES),
+    BinaryOp("rsqrt_grad", lambda y, dy: _unless_zero(dy, (-0.5 * (dy * y)) * (y * y)),
+           FLOATS, WITH_SPECIALS, TIES),
+    BinaryOp("reciprocal_grad", lambda y, dy: _unless_zero(dy, -y * y * dy), FLOATS,
+           WITH_SPECIALS, TIES),
+]

@@ -1,4 +1,4 @@
-"""Elementwise ops of the native core (op_list.h) against numpy.
+"""Elementwise ops of the native core (opdefs/op_list.h) against numpy.
 
 Every unary op is driven from tests/op_specs.py and every binary op from the list below,
 so adding an op to csrc/opdefs/op_list.h means adding one spec line
@@ -9,22 +9,15 @@ broadcast; see core_utils.as_layout).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import hypothesis.strategies as st
 import numpy as np
 import pytest
 from core_utils import (
     ALL,
-    BOOL,
     FLOATS,
     INTS,
     LAYOUTS,
-    NUMERIC,
-    REAL,
     SHAPES,
-    Domain,
     arrays,
     as_layout,
     assert_matches,
@@ -37,96 +30,18 @@ from core_utils import (
 from hypothesis import given
 from hypothesis.extra import numpy as hnp
 
-from op_specs import INF, NAN, SPECIALS, UNARY_BY_NAME, UNARY_OPS, WITH_SPECIALS, UnaryOp
+from op_specs import (BINARY_OPS, INF, NAN, SPECIALS, UNARY_BY_NAME, UNARY_OPS,
+                      WITH_SPECIALS, BinaryOp, UnaryOp, _floordiv, _floormod)
 from tapeflow import _core
 
 
 # ---- reference functions (numpy, in the dtype they are given) ----------------------
 
 
-def _div(a, b):
-    """tf.math.truediv for floats; C truncating division for ints (TF's Div)."""
-    return trunc_div(a, b) if a.dtype.kind == "i" else np.true_divide(a, b)
+# ---- spec lists: tests/op_specs.py ------------------------------------------------
 
-
-def _floordiv(a, b):
-    """TF's FloorDiv: floor(a / b) for floats (not numpy's floor_divide)."""
-    with np.errstate(all="ignore"):
-        return np.floor_divide(a, b) if a.dtype.kind == "i" else np.floor(a / b)
-
-
-def _floormod(a, b):
-    """TF's FloorMod: fmod, then shifted by b when the signs of r and b differ."""
-    with np.errstate(all="ignore"):
-        if a.dtype.kind == "i":
-            return np.remainder(a, b)
-        r = np.fmod(a, b)
-        return np.where((r != 0) & ((r < 0) != (b < 0)), r + b, r)
-
-
-def _unless_zero(dy, value):
-    return np.where(dy == 0, np.zeros_like(value), value)
-
-
-# ---- spec lists -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Binary:
-    name: str
-    ref: Callable  # numpy reference, evaluated in the operands' own dtype
-    dtypes: tuple
-    a: Domain = REAL
-    b: Domain = REAL
-
-
-NONZERO_INT = Domain(extra=SPECIALS, int_nonzero=True)
-# A coarse grid (and few ints) so that comparisons see many ties.
-TIES = Domain(-2, 2, step=0.5, int_lo=-3, int_hi=3, extra=SPECIALS)
-
-UNARY = UNARY_OPS  # tests/op_specs.py: one line per unary op for every test
-
-BINARY = [
-    Binary("add", np.add, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
-    Binary("sub", np.subtract, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
-    Binary("mul", np.multiply, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
-    Binary("div", _div, NUMERIC, WITH_SPECIALS, NONZERO_INT),
-    Binary("floordiv", _floordiv, NUMERIC, WITH_SPECIALS, NONZERO_INT),
-    Binary("mod", _floormod, NUMERIC, WITH_SPECIALS, NONZERO_INT),
-    Binary(
-        "pow",
-        np.power,
-        NUMERIC,
-        Domain(-4, 4, step=0.25, int_lo=-20, int_hi=20),
-        Domain(-3, 3, step=0.5, int_lo=0, int_hi=40),
-    ),
-    Binary("maximum", np.maximum, NUMERIC, TIES, TIES),
-    Binary("minimum", np.minimum, NUMERIC, TIES, TIES),
-    Binary("equal", np.equal, ALL, TIES, TIES),
-    Binary("not_equal", np.not_equal, ALL, TIES, TIES),
-    Binary("less", np.less, ALL, TIES, TIES),
-    Binary("less_equal", np.less_equal, ALL, TIES, TIES),
-    Binary("greater", np.greater, ALL, TIES, TIES),
-    Binary("greater_equal", np.greater_equal, ALL, TIES, TIES),
-    Binary("logical_and", np.logical_and, BOOL),
-    Binary("logical_or", np.logical_or, BOOL),
-    Binary("bitwise_and", np.bitwise_and, INTS),
-    Binary("bitwise_or", np.bitwise_or, INTS),
-    Binary("bitwise_xor", np.bitwise_xor, INTS),
-    # TF's ReluGrad(gradients, features): the gradient where the feature is > 0, else 0
-    Binary("relu_grad", lambda dy, x: np.where(x > 0, dy, np.zeros_like(dy)), NUMERIC,
-           WITH_SPECIALS, TIES),
-    Binary("relu6_grad", lambda dy, x: np.where((x > 0) & (x < 6), dy, np.zeros_like(dy)),
-           NUMERIC, WITH_SPECIALS, Domain(-2, 8, step=0.5, int_lo=-2, int_hi=8, extra=SPECIALS)),
-    # TF's SqrtGrad / RsqrtGrad / ReciprocalGrad (y, dy): 0 wherever dy is 0, even where
-    # y is 0 or inf (TF's kernels check dy first).
-    Binary("sqrt_grad", lambda y, dy: _unless_zero(dy, (dy * 0.5) / y), FLOATS,
-           WITH_SPECIALS, TIES),
-    Binary("rsqrt_grad", lambda y, dy: _unless_zero(dy, (-0.5 * (dy * y)) * (y * y)),
-           FLOATS, WITH_SPECIALS, TIES),
-    Binary("reciprocal_grad", lambda y, dy: _unless_zero(dy, -y * y * dy), FLOATS,
-           WITH_SPECIALS, TIES),
-]
+UNARY = UNARY_OPS
+BINARY = BINARY_OPS
 
 UNARY_CASES = [pytest.param(s, d, id=f"{s.name}-{d}") for s in UNARY for d in s.dtypes]
 BINARY_CASES = [
@@ -142,7 +57,7 @@ def unary_expected(spec: UnaryOp, x: np.ndarray) -> np.ndarray:
         return r if r.dtype == np.bool_ else r.astype(x.dtype)
 
 
-def binary_expected(spec: Binary, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def binary_expected(spec: BinaryOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = flush_denormals(a), flush_denormals(b)
     with np.errstate(all="ignore"):
         r = np.asarray(spec.ref(a, b))
