@@ -208,25 +208,22 @@ def squared_difference(x: Any, y: Any, name: Optional[str] = None) -> Tensor:
     return square(subtract(x, y))
 
 
-def tensor_equals(x: Any, y: Any) -> Any:
-    """``x == y`` as TF 2: elementwise, ``False`` for None, and a scalar False when the
-    shapes cannot broadcast (instead of an error)."""
-    if y is None:
-        return False
-    x, y = binary_operands(x, y, "Equal")
-    if not _broadcastable(x, y):
-        return convert_to_tensor(False)
-    return equal(x, y)
+def _tensor_compare(compare: Callable[..., Tensor], tf_name: str, unequal: bool) -> Any:
+    """``x == y`` (``unequal`` False) or ``x != y`` as TF 2: elementwise, a Python bool
+    against None, and a scalar tensor when the shapes cannot broadcast (not an error)."""
+    def operator(x: Any, y: Any) -> Any:
+        if y is None:
+            return unequal
+        x, y = binary_operands(x, y, tf_name)
+        if not _broadcastable(x, y):
+            return convert_to_tensor(unequal)
+        return compare(x, y)
+
+    return operator
 
 
-def tensor_not_equals(x: Any, y: Any) -> Any:
-    """``x != y`` as TF 2 (see tensor_equals)."""
-    if y is None:
-        return True
-    x, y = binary_operands(x, y, "NotEqual")
-    if not _broadcastable(x, y):
-        return convert_to_tensor(True)
-    return not_equal(x, y)
+tensor_equals = _tensor_compare(equal, "Equal", False)
+tensor_not_equals = _tensor_compare(not_equal, "NotEqual", True)
 
 
 def _broadcastable(x: Tensor, y: Tensor) -> bool:
