@@ -178,23 +178,41 @@ std::vector<autodiff::Node> nodes_of(const PyTape& tape) {
   return nodes;
 }
 
+// A seed's or source's Array: a Python Array, or a Tensor's or Variable's `_a` (borrowed).
+const Array* any_array(PyObject* o) {
+  const Array* a = array_of(o);
+  return a != nullptr ? a : borrowed_array(o);
+}
+
+// seeds: (target, output gradient or None: ones, the target's value), each gradient and
+// value a Tensor, Variable or Array. Returns one Tensor per float source, None for a
+// source that is unconnected or not float (TF's gradient of an integer is None).
 py::list native_backprop(const PyTape& tape, const py::list& seeds, const py::list& sources,
                          const py::function& fallback) {
   const auto& records = tape.records();
   const std::vector<autodiff::Node> nodes = nodes_of(tape);
   std::vector<std::pair<int64_t, Array>> seed_grads;
-  for (const py::handle s : seeds) {  // (target, gradient or None: ones, target's value)
+  for (const py::handle s : seeds) {
     const auto seed = py::reinterpret_borrow<py::tuple>(s);
     if (!seed[1].is_none()) {
-      seed_grads.emplace_back(key_of(seed[0].ptr()), seed[1].cast<Array>());
+      const Array* g = any_array(seed[1].ptr());
+      if (g == nullptr) throw py::type_error("backprop: an output gradient must be a Tensor");
+      seed_grads.emplace_back(key_of(seed[0].ptr()), *g);
       continue;
     }
-    const Array* like = borrowed_array(seed[2].ptr());
+    const Array* like = any_array(seed[2].ptr());
     if (like == nullptr) throw Error(ErrorKind::kInternal, "[backprop] a seed needs its target");
     seed_grads.emplace_back(key_of(seed[0].ptr()), ops::full(like->shape(), like->dtype(), 1.0));
   }
   std::vector<int64_t> source_keys;
-  for (const py::handle s : sources) source_keys.push_back(key_of(s.ptr()));
+  std::vector<size_t> float_sources;  // positions in `sources` of the float ones
+  for (size_t i = 0; i < sources.size(); ++i) {
+    PyObject* s = PyList_GET_ITEM(sources.ptr(), static_cast<Py_ssize_t>(i));
+    const Array* a = any_array(s);
+    if (a == nullptr || !is_floating(a->dtype())) continue;
+    source_keys.push_back(key_of(s));
+    float_sources.push_back(i);
+  }
   const auto call_python = [&](size_t i, const autodiff::RuleArgs& args,
                                const autodiff::Grads& dys, const std::vector<bool>& needs) {
     py::tuple pd(dys.size()), pn(needs.size());
@@ -208,9 +226,11 @@ py::list native_backprop(const PyTape& tape, const py::list& seeds, const py::li
     return out;
   };
   autodiff::Grads grads = autodiff::backprop(nodes, seed_grads, source_keys, call_python);
-  py::list out(grads.size());
-  for (size_t i = 0; i < grads.size(); ++i)
-    out[i] = grads[i].defined() ? py::cast(std::move(grads[i])) : py::none();
+  py::list out(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) out[i] = py::none();
+  for (size_t k = 0; k < grads.size(); ++k)
+    if (grads[k].defined())
+      out[float_sources[k]] = py::reinterpret_steal<py::object>(make_tensor(std::move(grads[k])));
   return out;
 }
 
@@ -260,8 +280,8 @@ void bind_tape(py::module_& m) {
   m.def("backprop", &native_backprop, py::arg("tape"), py::arg("seeds"),
         py::arg("sources"), py::arg("fallback"),
         "The first-order reverse pass over a tape's records (see autodiff/backprop.h): "
-        "seeds are (target, gradient Array or None for ones, the target's Array); returns "
-        "one Array or None per source. fallback(record, inputs, outputs, output_grads, "
+        "seeds are (target, output gradient or None for ones, the target's value), as "
+        "Tensors, Variables or Arrays; returns one Tensor per float source, else None. fallback(record, inputs, outputs, output_grads, "
         "needs) runs a record's rule (on the given Arrays while it is traced, else on the "
         "record's values: inputs and outputs None).", py::call_guard<FlushDenormals>());
   m.def("recorded_backprop", &recorded_backprop, py::arg("tape"), py::arg("seeds"),

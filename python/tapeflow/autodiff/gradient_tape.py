@@ -51,7 +51,7 @@ class GradientTape:
         self._persistent = persistent
         self._watch_accessed_variables = watch_accessed_variables
         self._state: Optional[_tape.TapeState] = None
-        self._last_watched: Tuple[Any, ...] = ()  # watched_variables() after a one-shot gradient
+        self._last_watched: Sequence[Any] = ()  # what it watched, after a one-shot gradient
         self._used = False
         self._recording = False
         self._exited = False
@@ -112,28 +112,30 @@ class GradientTape:
 
     def watched_variables(self) -> Tuple[Any, ...]:
         """The Variables this tape watches, in the order they were first watched."""
-        if self._state is None:
-            return self._last_watched
-        found = [v for v in self._state.watched if hasattr(v, "_as_tensor")]
+        watched = self._last_watched if self._state is None else self._state.watched
+        found = [v for v in watched if hasattr(v, "_as_tensor")]
         return tuple(sorted(found, key=lambda v: getattr(v, "_uid", 0)))  # creation order
 
     # -- gradients ------------------------------------------------------------------------
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
                  unconnected_gradients: Any = UnconnectedGradients.NONE) -> Any:
         """d(sum of target) / d(sources), in the sources' structure."""
-        self._check_usable()
+        if self._state is None or self._used:
+            self._check_usable()
         if target is None:
             raise TypeError("Argument `target` should be a list or nested structure of "
                             "Tensors, Variables or CompositeTensors to be differentiated, "
                             "but received None.")
-        unconnected = unconnected_gradients if unconnected_gradients is \
-            UnconnectedGradients.NONE else UnconnectedGradients(unconnected_gradients)
-        flat_sources = [_handle_or_self(s) for s in _flatten(sources)]
-        for s in flat_sources:
-            if type(s) is not Tensor and not (isinstance(s, Tensor) or hasattr(s, "_as_tensor")):
-                raise ValueError(f"Passed in object {s!r} of type {type(s).__name__!r}, "
-                                 "not tf.Tensor or tf.Variable or ExtensionType.")
-        targets = [_handle_or_self(t) for t in _flatten(target)]
+        if unconnected_gradients is not UnconnectedGradients.NONE:
+            unconnected_gradients = UnconnectedGradients(unconnected_gradients)
+        flat_sources = _flatten(sources)
+        for i, s in enumerate(flat_sources):
+            if type(s) is not Tensor:
+                if not (isinstance(s, Tensor) or hasattr(s, "_as_tensor")):
+                    raise ValueError(f"Passed in object {s!r} of type {type(s).__name__!r}, "
+                                     "not tf.Tensor or tf.Variable or ExtensionType.")
+                flat_sources[i] = _handle_or_self(s)
+        targets = [t if type(t) is Tensor else _handle_or_self(t) for t in _flatten(target)]
         out_grads = None if output_gradients is None else _flatten(output_gradients)
         state = self._state
         # Inside its own block, TF stops a non-persistent tape for good, while a
@@ -144,9 +146,10 @@ class GradientTape:
         grads = _backprop(state, targets, out_grads, flat_sources)
         if not self._persistent:  # drop the records (the tape left `active` above)
             self._used = True
-            self._last_watched = self.watched_variables()  # TF still lists them
+            # TF still lists the Variables (watched_variables); watched constants go.
+            self._last_watched = [v for v in state.watched if hasattr(v, "_as_tensor")]
             self._state = None
-        if unconnected is UnconnectedGradients.ZERO:
+        if unconnected_gradients is UnconnectedGradients.ZERO:
             from tapeflow.ops import math_ops
 
             grads = [math_ops.zeros_like(s) if g is None else g
@@ -258,25 +261,21 @@ def _backprop(tape: _tape.TapeState, targets: List[Any], output_grads: Optional[
     ``_python_rule`` the first time (while the engine traces it). Otherwise it runs on
     Tensors (``_core.recorded_backprop``), every rule in Python, so that the recording
     tapes see the gradient's ops."""
-    # Per target: (the target, its value as a Tensor, its output gradient or None: ones).
+    # Per target: (the target, its output gradient or None: ones, its value).
     seeds = []
     for i, t in enumerate(targets):
-        t_tensor = t if type(t) is Tensor else convert_to_tensor(t)
+        value = t if type(t) is Tensor else convert_to_tensor(t)
         seed = None
         if output_grads is not None and output_grads[i] is not None:
-            seed = convert_to_tensor(output_grads[i], dtype=t_tensor.dtype)
-        seeds.append((t, t_tensor, seed))
-
-    floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
+            seed = convert_to_tensor(output_grads[i], dtype=value.dtype)
+        seeds.append((t, seed, value))
     if not _tape.active and _tape.native_backward:
-        native_seeds = [(t, None if g is None else g._a, v._a) for t, v, g in seeds]
-        found = iter(_core.backprop(tape, native_seeds, floats, _python_rule))
-        return [(None if (g := next(found)) is None else wrap(g))
-                if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]
+        return _core.backprop(tape, seeds, sources, _python_rule)
 
     from tapeflow.ops import math_ops
 
-    tensor_seeds = [(t, math_ops.ones_like(v) if g is None else g) for t, v, g in seeds]
+    floats = [s for s in sources if s._a.dtype_index <= MAX_FLOAT_INDEX]
+    tensor_seeds = [(t, math_ops.ones_like(v) if g is None else g) for t, g, v in seeds]
     found = iter(_core.recorded_backprop(tape, tensor_seeds, floats, _tape.run_rule,
                                          math_ops.add, math_ops.zeros_like))
     return [next(found) if s._a.dtype_index <= MAX_FLOAT_INDEX else None for s in sources]

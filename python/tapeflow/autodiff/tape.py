@@ -72,10 +72,16 @@ def _refresh() -> None:
 
 def enter(state: "TapeState") -> None:
     entered.append(state)
-    _refresh()
+    if state.paused == 0:  # the innermost: `active` stays `entered`'s order
+        active.append(state)
 
 
 def leave(state: "TapeState") -> None:
+    if entered and entered[-1] is state:  # the usual, innermost-first exit
+        entered.pop()
+        if active and active[-1] is state:
+            active.pop()
+        return
     if state in entered:
         entered.remove(state)
     _refresh()
