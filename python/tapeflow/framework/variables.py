@@ -136,13 +136,15 @@ class Variable(_Operators):
     def assign_add(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
         """Adds to the value (not recorded on tapes, as TF); shapes must be equal."""
-        _set_value(self, _keep_device(self._a, _core.add(self._a, self._checked_delta(delta))))
+        _set_value(self, _keep_device(self._a, _core.add(self._a, self._checked_delta(delta))),
+                   fresh=True)
         return _UnreadVariable(self) if read_value else None
 
     def assign_sub(self, delta: Any, use_locking: Any = None, name: Optional[str] = None,
                    read_value: bool = True) -> Any:
         """Subtracts from the value (not recorded on tapes, as TF); shapes must be equal."""
-        _set_value(self, _keep_device(self._a, _core.sub(self._a, self._checked_delta(delta))))
+        _set_value(self, _keep_device(self._a, _core.sub(self._a, self._checked_delta(delta))),
+                   fresh=True)
         return _UnreadVariable(self) if read_value else None
 
     def _checked_delta(self, delta: Any) -> Any:
@@ -218,12 +220,13 @@ class Variable(_Operators):
 _all_variables: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValueDictionary()
 
 
-def _set_value(var: Variable, array: Any) -> None:
+def _set_value(var: Variable, array: Any, fresh: bool = False) -> None:
     """Gives ``var`` a new value (a core Array): the one way assignments write, so a
-    trace in progress (tf.function) records the assignment."""
+    trace in progress (tf.function) records the assignment. ``fresh``: ``array`` was just
+    computed for this assignment (no other value shares its uid)."""
     if _tracing.stack:  # the trace knows the value by its uid
         _tracing.stack[-1].variable_assigned(var._handle, array)
-    else:  # its own uid: a trace tells variables apart by their values' uids
+    elif not fresh:  # its own uid: a trace tells variables apart by their values' uids
         array = array.renamed()
     var._a = array
 
