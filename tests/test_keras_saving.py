@@ -635,3 +635,51 @@ def test_subclassed_model_round_trip_uses_the_recorded_build_shape(tmp_path) -> 
     model.save(path)
     loaded = keras.models.load_model(path)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), before, rtol=1e-6)
+
+
+def test_every_exported_keras_class_is_in_the_builtin_registry() -> None:
+    """Saving finds Keras's classes in the registry their namespaces fill on import, so a
+    layer, loss, metric or optimizer added without registering it would save under its
+    Python module and not load in Keras: each public class must be there."""
+    import inspect
+
+    from tapeflow.keras import initializers, losses, metrics, optimizers
+    from tapeflow.keras.utils.registry import BUILTINS, builtin_kind
+
+    for kind, module, base in (("layer", keras.layers, keras.layers.Layer),
+                               ("optimizer", optimizers, optimizers.Optimizer),
+                               ("loss", losses, losses.Loss),
+                               ("metric", metrics, metrics.Metric),
+                               ("schedule", optimizers.schedules,
+                                optimizers.schedules.LearningRateSchedule)):
+        for name, obj in vars(module).items():
+            if name.startswith("_") or not inspect.isclass(obj) or not issubclass(obj, base):
+                continue
+            assert BUILTINS[kind].get(obj.__name__) is obj, (kind, name)
+            assert builtin_kind(obj) == kind
+    assert BUILTINS["initializer"]["GlorotUniform"] is initializers.GlorotUniform
+    for model_class in (keras.Sequential, keras.Model):
+        assert builtin_kind(model_class) == "layer"
+
+
+def test_a_subclass_of_a_builtin_saves_as_a_custom_class(tmp_path) -> None:
+    from tapeflow.keras.utils.registry import builtin_kind
+
+    @keras.saving.register_keras_serializable(package="RegistryTest")
+    class WideDense(keras.layers.Dense):
+        pass
+
+    assert builtin_kind(WideDense) is None
+    model = keras.Sequential([keras.Input((3,)), WideDense(2)])
+    config = keras.saving.serialize_keras_object(model)
+    entry = config["config"]["layers"][1]
+    assert entry["registered_name"] == "RegistryTest>WideDense"
+    assert entry["module"] != "keras.layers"
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.layers[0]) is WideDense
+    x = np.ones((1, 3), np.float32)
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+    again = keras.Sequential.from_config(model.get_config())
+    assert type(again.layers[0]) is WideDense

@@ -13,6 +13,7 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 import numpy as np
 
 import tapeflow as tf
+from tapeflow.keras.utils.registry import register_builtins
 
 
 def _fans(shape: Sequence[int]) -> Tuple[float, float]:
@@ -236,3 +237,6 @@ def get(identifier: Any) -> Any:
 def serialize(initializer: Any) -> Dict[str, Any]:
     return {"module": "keras.initializers", "class_name": type(initializer).__name__,
             "config": initializer.get_config(), "registered_name": None}
+
+
+register_builtins("initializer", set(_ALIASES.values()))

@@ -15,7 +15,7 @@ import warnings
 from typing import Any, Callable, Dict, Optional, Tuple
 
 import tapeflow as tf
-from tapeflow.keras.utils.registry import deserialize_object
+from tapeflow.keras.utils.registry import deserialize_object, register_builtins
 from tapeflow.keras.utils.naming import auto_name, reset_uids, to_snake_case  # noqa: F401
 
 EPSILON = 1e-7  # keras.backend.epsilon()
@@ -766,3 +766,6 @@ def get(identifier: Any) -> Any:
     if callable(obj):
         return obj() if inspect.isclass(obj) else obj
     raise ValueError(f"Could not interpret loss identifier: {identifier}")
+
+
+register_builtins("loss", ALL_OBJECTS)  # (the classes: functions are skipped)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 import tapeflow as tf
-from tapeflow.keras.utils.registry import deserialize_object
+from tapeflow.keras.utils.registry import deserialize_object, register_builtins
 from tapeflow.keras.layers.layer import KerasVariable
 from tapeflow.keras import losses as _losses
 from tapeflow.keras.losses import (  # noqa: F401 - Keras exports these as metrics too
@@ -1113,3 +1113,6 @@ def get(identifier: Any) -> Any:
     if callable(obj):
         return obj() if inspect.isclass(obj) else obj
     raise ValueError(f"Could not interpret metric identifier: {identifier}")
+
+
+register_builtins("metric", ALL_OBJECTS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict
 
 import tapeflow as tf
+from tapeflow.keras.utils.registry import register_builtins
 
 
 class Regularizer:
@@ -72,3 +73,6 @@ def serialize(reg: Any) -> Any:
         return None
     return {"module": "keras.regularizers", "class_name": type(reg).__name__,
             "config": reg.get_config(), "registered_name": None}
+
+
+register_builtins("regularizer", set(_ALIASES.values()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Sequence
 
 from tapeflow.keras.layers.core import InputLayer
-from tapeflow.keras.layers.layer import KerasTensor, Layer, _scope, dtype_policy
+from tapeflow.keras.layers.layer import KerasTensor, Layer, _scope
 from tapeflow.keras.models.model import Model
 
 
@@ -95,44 +95,16 @@ class Sequential(Model):
         return x
 
     def get_config(self) -> Dict[str, Any]:
-        layers = []
-        if self._input_shape is not None:
-            layers.append({"module": "keras.layers", "class_name": "InputLayer",
-                           "config": {"batch_shape": self._input_shape, "dtype": "float32",
-                                      "sparse": False, "ragged": False,
-                                      "name": "input_layer", "optional": False},
-                           "registered_name": None})
-        for layer in self._stack:
-            entry = {"module": "keras.layers", "class_name": type(layer).__name__,
-                     "config": layer.get_config(), "registered_name": None}
-            if layer.built and self._input_shape is not None:
-                entry["build_config"] = {"input_shape": self._layer_input_shape(layer)}
-            layers.append(entry)
-        cfg = {"name": self.name, "trainable": self.trainable,
-               "dtype": dtype_policy("float32"), "layers": layers}
-        if self._input_shape is not None:
-            cfg["build_input_shape"] = self._input_shape
-        return cfg
+        """Keras's Sequential config (each layer serialized as ``.keras`` files hold it):
+        the one writer, ``saving.graph``."""
+        from tapeflow.keras.saving import graph  # saving imports models: resolved on use
 
-    def _layer_input_shape(self, layer: Layer) -> Any:
-        prev = self._input_shape
-        for lyr in self._stack:
-            if lyr is layer:
-                return prev
-            prev = self._output_shapes.get(lyr.name, prev)
-        return prev
+        return graph.sequential_config(self)
 
     @classmethod
     def from_config(cls, config: Dict[str, Any], custom_objects: Any = None) -> "Sequential":
-        from tapeflow.keras.models.serialization import deserialize_layer
+        """A Sequential from ``get_config()``'s dict (Keras's ``Sequential.from_config``):
+        Keras's own reader of ``.keras`` configs, ``saving.graph``."""
+        from tapeflow.keras.saving import graph  # saving imports models: resolved on use
 
-        model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-        for entry in config["layers"]:
-            if entry["class_name"] == "InputLayer":
-                model.add(InputLayer(batch_shape=entry["config"]["batch_shape"]), rebuild=False)
-            else:
-                model.add(deserialize_layer(entry, custom_objects), rebuild=False)
-        if config.get("build_input_shape") is not None:
-            model._input_shape = tuple(config["build_input_shape"])
-        model._maybe_build_from_input()
-        return model
+        return graph.sequential_from_config(config, custom_objects, cls)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from tapeflow.keras.utils.registry import register_builtins
 from tapeflow.keras.optimizers import schedules
 from tapeflow.keras.optimizers.adagrad import Adagrad
 from tapeflow.keras.optimizers.adam import Adam, AdamW
@@ -20,6 +21,7 @@ __all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "deseriali
 
 ALL_OBJECTS = {Optimizer, SGD, RMSprop, Adam, AdamW, Adagrad}
 ALL_OBJECTS_DICT = {cls.__name__.lower(): cls for cls in ALL_OBJECTS}
+register_builtins("optimizer", ALL_OBJECTS)
 
 
 def serialize(optimizer: Optimizer) -> Dict[str, Any]:

@@ -11,6 +11,7 @@ import math
 from typing import Any, Dict, Optional, Sequence
 
 import tapeflow as tf
+from tapeflow.keras.utils.registry import register_builtins
 
 
 class LearningRateSchedule:
@@ -266,3 +267,8 @@ def deserialize(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]]
                          "`keras.utils.custom_object_scope` and that this object is "
                          "included in the scope.")
     return cls.from_config(dict(config.get("config", {})))
+
+
+register_builtins("schedule", [LearningRateSchedule, ExponentialDecay, PiecewiseConstantDecay,
+                               PolynomialDecay, InverseTimeDecay, CosineDecay,
+                               CosineDecayRestarts])

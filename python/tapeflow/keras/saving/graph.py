@@ -259,13 +259,14 @@ def functional_config(model: Any) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------------
 # Configs: Keras -> tapeflow
 # ---------------------------------------------------------------------------------
-def sequential_from_config(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]]
-                           ) -> Any:
+def sequential_from_config(config: Dict[str, Any], custom_objects: Optional[Dict[str, Any]],
+                           cls: Any = Sequential) -> Any:
+    """A Sequential (or subclass ``cls``) from Keras's config dict."""
 
     entries = config.get("layers")
     if not isinstance(entries, list):
         raise ValueError("Invalid Sequential config: 'layers' must be a list.")
-    model = Sequential(name=config.get("name"), trainable=bool(config.get("trainable", True)))
+    model = cls(name=config.get("name"), trainable=bool(config.get("trainable", True)))
     built_layers = []
     for entry in entries:
         if isinstance(entry, dict) and entry.get("class_name") == "InputLayer":

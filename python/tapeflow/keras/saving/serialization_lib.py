@@ -28,8 +28,8 @@ from tapeflow.keras import activations, initializers, losses, metrics, optimizer
 from tapeflow.keras import layers as layers_module
 from tapeflow.keras.layers.layer import KerasTensor, Layer
 from tapeflow.keras.models import Functional, Model, Sequential
-from tapeflow.keras.models.serialization import _CUSTOM
-from tapeflow.keras.models.serialization import register_keras_serializable as reg
+from tapeflow.keras.utils.registry import _CUSTOM, BUILTINS, builtin_kind
+from tapeflow.keras.utils.registry import register_keras_serializable as reg
 from tapeflow.keras.optimizers import Optimizer, schedules
 
 # ---------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ _SCOPES = threading.local()
 
 def _registry() -> Dict[str, Any]:
     # One registry for the whole of tapeflow.keras: the one `Sequential.from_config`
-    # and `models.serialization.deserialize_layer` consult too.
+    # and `Sequential.from_config` consult too.
 
     return _CUSTOM
 
@@ -128,46 +128,9 @@ def to_snake_case(name: str) -> str:
     return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
-def _layer_classes() -> Dict[str, Any]:
-
-    out = {}
-    for n in dir(layers_module):
-        obj = getattr(layers_module, n)
-        if inspect.isclass(obj) and issubclass(obj, Layer):
-            out[n] = obj
-    return out
-
-
-def _model_classes() -> Dict[str, Any]:
-
-    return {"Sequential": Sequential, "Functional": Functional, "Model": Model}
-
-
 def _class_table(kind: str) -> Dict[str, Any]:
-    """Built-in classes of one kind by class name."""
-    if kind == "layer":
-        return {**_layer_classes(), **_model_classes()}
-    if kind == "optimizer":
-
-        return {c.__name__: c for c in optimizers.ALL_OBJECTS}
-    if kind == "schedule":
-
-        return {n: c for n, c in vars(schedules).items()
-                if inspect.isclass(c) and issubclass(c, schedules.LearningRateSchedule)}
-    if kind == "loss":
-
-        return {n: c for n, c in losses.ALL_OBJECTS_DICT.items() if inspect.isclass(c)}
-    if kind == "metric":
-
-        return {n: c for n, c in metrics.ALL_OBJECTS_DICT.items()
-                if inspect.isclass(c) and n == c.__name__}
-    if kind == "initializer":
-
-        return {c.__name__: c for c in set(initializers._ALIASES.values())}
-    if kind == "regularizer":
-
-        return {c.__name__: c for c in set(regularizers._ALIASES.values())}
-    return {}
+    """Built-in classes of one kind by class name (the registry their namespaces fill)."""
+    return BUILTINS.get(kind, {})
 
 
 _KIND_MODULES = {
@@ -198,11 +161,7 @@ def _kind_of_module(module: str) -> Optional[str]:
 
 def _builtin_kind(cls: Any) -> Optional[str]:
     """The kind of a tapeflow built-in class (None for user classes)."""
-    for kind in ("layer", "optimizer", "schedule", "loss", "metric", "initializer",
-                 "regularizer"):
-        if _class_table(kind).get(cls.__name__) is cls:
-            return kind
-    return None
+    return builtin_kind(cls)
 
 
 def _is_builtin_function(fn: Any) -> Optional[str]:

@@ -1,9 +1,52 @@
-"""Looking Keras objects up by name or serialized dict, shared by losses and metrics."""
+"""Keras's registries and lookups by name: its built-in classes by kind, the objects users
+register (``keras.saving.register_keras_serializable``), and name-or-dict lookup shared by
+losses and metrics."""
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, Iterable, Optional
+
+# Classes and functions registered by users (``register_keras_serializable``), by
+# ``"package>name"`` and by name.
+_CUSTOM: Dict[str, Any] = {}
+
+# Keras's own classes, by kind ("layer", "optimizer", "schedule", "loss", "metric",
+# "initializer", "regularizer") and class name: what Keras 3 exports under
+# ``keras.layers``, ``keras.optimizers`` ... Each namespace registers its classes once, as
+# it is imported (``register_builtins``, the role of Keras's ``keras_export``); saving
+# finds classes here and nowhere else.
+BUILTINS: Dict[str, Dict[str, type]] = {}
+_KIND_OF: Dict[type, str] = {}
+
+
+def register_builtins(kind: str, classes: Iterable[Any]) -> None:
+    """Registers tapeflow's implementations of Keras built-in classes of one kind under
+    their class names (anything that is not a class is skipped)."""
+    table = BUILTINS.setdefault(kind, {})
+    for cls in classes:
+        if inspect.isclass(cls):
+            table[cls.__name__] = cls
+            _KIND_OF.setdefault(cls, kind)
+
+
+def builtin_kind(cls: Any) -> Optional[str]:
+    """The kind of a registered built-in class (None for user classes, subclasses too)."""
+    return _KIND_OF.get(cls)
+
+
+def register_keras_serializable(package: str = "Custom", name: Optional[str] = None) -> Any:
+    """Decorator registering a custom class for loading (``keras.saving.register_
+    keras_serializable``)."""
+
+    def decorator(cls: Any) -> Any:
+        key = f"{package}>{name or cls.__name__}"
+        _CUSTOM[key] = cls
+        _CUSTOM[name or cls.__name__] = cls
+        cls._registered_name = key
+        return cls
+
+    return decorator
 
 
 def deserialize_object(config: Any, objects: Dict[str, Any], kind: str,
