@@ -7,9 +7,10 @@ differences in float64; its second-order and graph-vs-eager tests reuse those ca
 and what the GPU test (test_gpu) needs: whether device results may differ in the last
 bits (transcendental functions) and whether inputs must be positive. Adding an op with a
 gradient is one line here, its op-list line, and its Python line (op + derivative).
-Binary ops (below) drive the forward tests; their gradient cases (public functions,
-operators and broadcasting pairs) stay in test_gradients, and reductions keep their list
-in test_core_reductions.
+Binary ops (below) the same way: forward tests, and for the differentiable ones the
+gradient test of the public function on broadcasting pairs (operators, Python scalars
+and other forms stay as extra cases in test_gradients). Reductions keep their list in
+test_core_reductions.
 """
 
 from __future__ import annotations
@@ -134,6 +135,10 @@ class BinaryOp:
     dtypes: tuple
     a: Domain = REAL
     b: Domain = REAL
+    public: Optional[Callable] = None  # the public function the gradient test differentiates
+    # Gradient-test inputs: the makers (test_gradients) of the two operands, or
+    # "separated" for a pair kept apart (maximum/minimum switch where they meet).
+    grad: Optional[Tuple[str, str]] = None
 
 
 NONZERO_INT = Domain(extra=SPECIALS, int_nonzero=True)
@@ -141,10 +146,12 @@ NONZERO_INT = Domain(extra=SPECIALS, int_nonzero=True)
 TIES = Domain(-2, 2, step=0.5, int_lo=-3, int_hi=3, extra=SPECIALS)
 
 BINARY_OPS = [
-    BinaryOp("add", np.add, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
-    BinaryOp("sub", np.subtract, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
-    BinaryOp("mul", np.multiply, NUMERIC, WITH_SPECIALS, WITH_SPECIALS),
-    BinaryOp("div", _div, NUMERIC, WITH_SPECIALS, NONZERO_INT),
+    BinaryOp("add", np.add, NUMERIC, WITH_SPECIALS, WITH_SPECIALS, tf.add, ("normal", "normal")),
+    BinaryOp("sub", np.subtract, NUMERIC, WITH_SPECIALS, WITH_SPECIALS, tf.subtract,
+             ("normal", "normal")),
+    BinaryOp("mul", np.multiply, NUMERIC, WITH_SPECIALS, WITH_SPECIALS, tf.multiply,
+             ("normal", "normal")),
+    BinaryOp("div", _div, NUMERIC, WITH_SPECIALS, NONZERO_INT, tf.truediv, ("normal", "nonzero")),
     BinaryOp("floordiv", _floordiv, NUMERIC, WITH_SPECIALS, NONZERO_INT),
     BinaryOp("mod", _floormod, NUMERIC, WITH_SPECIALS, NONZERO_INT),
     BinaryOp(
@@ -153,9 +160,11 @@ BINARY_OPS = [
         NUMERIC,
         Domain(-4, 4, step=0.25, int_lo=-20, int_hi=20),
         Domain(-3, 3, step=0.5, int_lo=0, int_hi=40),
+        tf.pow,
+        ("positive", "normal"),
     ),
-    BinaryOp("maximum", np.maximum, NUMERIC, TIES, TIES),
-    BinaryOp("minimum", np.minimum, NUMERIC, TIES, TIES),
+    BinaryOp("maximum", np.maximum, NUMERIC, TIES, TIES, tf.maximum, ("separated", "separated")),
+    BinaryOp("minimum", np.minimum, NUMERIC, TIES, TIES, tf.minimum, ("separated", "separated")),
     BinaryOp("equal", np.equal, ALL, TIES, TIES),
     BinaryOp("not_equal", np.not_equal, ALL, TIES, TIES),
     BinaryOp("less", np.less, ALL, TIES, TIES),
