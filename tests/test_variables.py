@@ -340,3 +340,31 @@ class TestUnreadVariable:
         r = v.assign(2.0)
         assert r.name == "UnreadVariable"
         assert r.dtype == tf.float32 and r.shape == () and r.numpy() == np.float32(2.0)
+
+
+def test_tensor_operator_with_a_variable_operand_reads_it_once_and_differentiates() -> None:
+    """`t + v` takes Tensor's native operator path for a Variable operand: one read,
+    recorded as TF's ReadVariableOp, so the tape differentiates it and lists it."""
+    v = tf.Variable([1.0, 2.0])
+    t = tf.constant([3.0, 4.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum((t * v) + v)
+        records = [r.op for r in tape._state.records]
+    assert records.count("ReadVariableOp") == 2  # `t * v`, then `+ v`: one read each
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [4.0, 5.0])
+    assert [w.name for w in tape.watched_variables()] == [v.name]
+    np.testing.assert_array_equal((t - v).numpy(), [2.0, 2.0])
+    np.testing.assert_array_equal((t + v.assign_add([1.0, 1.0])).numpy(), [5.0, 7.0])
+    with pytest.raises(tf.errors.InvalidArgumentError):
+        t + tf.Variable([1, 2])  # int32 with float32: TF's error, not a silent cast
+
+
+def test_a_variable_subclass_reads_through_the_native_read() -> None:
+    class Scaled(tf.Variable):
+        pass
+
+    v = Scaled([2.0, 3.0])
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(v * v)
+    np.testing.assert_array_equal(tape.gradient(y, v).numpy(), [4.0, 6.0])
+    np.testing.assert_array_equal((tf.constant(1.0) + v).numpy(), [3.0, 4.0])

@@ -7,6 +7,7 @@
 // bindings record Python's op name, Tensors and attributes, and hand the kept records to
 // the reverse walk (walk.h). No Python here.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -117,7 +118,7 @@ void variable_read(const Tapes& tapes, int64_t var, int64_t value, IsTrainable i
       watch(*tape);
     }
     if (!record) record = make_record();
-    tape->keep(record, std::vector<int64_t>{value});
+    tape->keep(record, std::array<int64_t, 1>{value});
   }
 }
 

@@ -24,6 +24,8 @@ struct FastOperators {
   PyTypeObject* tensor = nullptr;  // tapeflow.Tensor (exact type only)
   Py_ssize_t slot = 0;             // offset of its `_a` slot
   PyObject* active = nullptr;      // tapeflow.autodiff.tape.active (a list)
+  PyTypeObject* variable = nullptr;  // tapeflow.Variable (exact type only)
+  Py_ssize_t variable_slot = 0;      // offset of its `_a` slot
 };
 extern FastOperators g_fast;
 
@@ -35,6 +37,11 @@ const Array* borrowed_array(PyObject* a);
 const Array* fast_operand(PyObject* o);
 // autodiff/tape.py's record (tape.cpp).
 void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs);
+// autodiff/tape.py's variable_read (tape.cpp).
+void tape_variable_read(PyObject* var, PyObject* value);
+// Variable._as_tensor: a Variable's value as a new Tensor holding the same Array, recorded
+// on active tapes as TF's ReadVariableOp (a new reference).
+PyObject* read_variable(PyObject* var);
 
 void bind_fast_operators(py::module_& m);  // fast_operators.cpp
 void bind_tape(py::module_& m);            // tape.cpp

@@ -34,6 +34,25 @@ const Array* borrowed_array(PyObject* a) {
   return &py::detail::cast_op<const Array&>(caster);
 }
 
+PyObject* read_variable(PyObject* var) {
+  if (g_fast.tensor == nullptr || g_fast.active == nullptr)
+    throw Error(ErrorKind::kInternal, "[variables] read before tapeflow.ops finished importing");
+  py::object arr;  // the Variable's Array object: its slot, or `_a` for a subclass
+  if (g_fast.variable != nullptr && Py_TYPE(var) == g_fast.variable) {
+    PyObject* a = *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(var) + g_fast.variable_slot);
+    if (a == nullptr) throw py::attribute_error("Variable has no value");
+    arr = py::reinterpret_borrow<py::object>(a);
+  } else {
+    arr = py::handle(var).attr("_a");
+  }
+  PyObject* t = g_fast.tensor->tp_alloc(g_fast.tensor, 0);
+  if (t == nullptr) throw py::error_already_set();
+  *reinterpret_cast<PyObject**>(reinterpret_cast<char*>(t) + g_fast.slot) = arr.release().ptr();
+  py::object value = py::reinterpret_steal<py::object>(t);
+  if (PyList_GET_SIZE(g_fast.active) != 0) tape_variable_read(var, t);
+  return value.release().ptr();
+}
+
 const Array* fast_operand(PyObject* o) {
   if (Py_TYPE(o) != g_fast.tensor) return nullptr;
   return borrowed_array(*reinterpret_cast<PyObject**>(reinterpret_cast<char*>(o) + g_fast.slot));
@@ -104,14 +123,17 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
         const Array* x = fast_operand(self.ptr());
         if (x == nullptr || (float_only && !is_floating(x->dtype())))
           return fallback(self, other);
-        const Array* y = fast_operand(other.ptr());
+        py::object other_value = py::reinterpret_borrow<py::object>(other);
+        if (Py_TYPE(other.ptr()) == g_fast.variable)  // a Variable: read (and recorded) once
+          other_value = py::reinterpret_steal<py::object>(read_variable(other.ptr()));
+        const Array* y = fast_operand(other_value.ptr());
         std::optional<Array> scalar;
         if (y == nullptr) {
           scalar = scalar_operand(other.ptr(), x->dtype());
           if (!scalar) return fallback(self, other);
           y = &*scalar;
         }
-        if (x->dtype() != y->dtype()) return fallback(self, other);
+        if (x->dtype() != y->dtype()) return fallback(self, other_value);
         const Array& a = reflected ? *y : *x;
         const Array& b = reflected ? *x : *y;
         Array out;
@@ -127,7 +149,7 @@ void install_fast_operator(py::object cls, const char* name, BinaryOp op, bool f
         py::object result = py::reinterpret_steal<py::object>(make_tensor(std::move(out)));
         if (record) {
           const py::object y_obj = scalar ? py::reinterpret_steal<py::object>(make_tensor(Array(*scalar)))
-                                          : py::reinterpret_borrow<py::object>(other);
+                                          : other_value;
           py::tuple inputs(2);
           inputs[reflected ? 1 : 0] = self;
           inputs[reflected ? 0 : 1] = y_obj;
@@ -176,8 +198,23 @@ void bind_fast_operators(py::module_& m) {
       install_fast_operator(tensor_cls, e.name, e.op, e.float_only, e.reflected, e.tf_name,
                             fallbacks[e.name]);
   }, "Installs Tensor's + - * / ** // % (and reflected) < <= > >= with a native path for a "
-     "Tensor and a Tensor of its dtype or a Python number, recorded on active tapes as "
-     "the Python ops record (ops/_base.py's binary does the rest).");
+     "Tensor and a Tensor of its dtype, a Variable or a Python number, recorded on active "
+     "tapes as the Python ops record (ops/_base.py's binary does the rest).");
+  m.def("_install_variable_reads", [](py::object variable_cls) {
+    py::object descr = variable_cls.attr("_a");
+    if (Py_TYPE(descr.ptr()) != &PyMemberDescr_Type)
+      throw Error(ErrorKind::kInternal, "[fast operators] Variable._a is not a slot");
+    g_fast.variable = reinterpret_cast<PyTypeObject*>(variable_cls.ptr());
+    g_fast.variable_slot = reinterpret_cast<PyMemberDescrObject*>(descr.ptr())->d_member->offset;
+    Py_INCREF(variable_cls.ptr());
+    variable_cls.attr("_as_tensor") = py::cpp_function(
+        [](py::handle self) -> py::object {
+          return py::reinterpret_steal<py::object>(read_variable(self.ptr()));
+        },
+        py::name("_as_tensor"), py::is_method(variable_cls),
+        "The current value as a Tensor; recorded on active tapes (TF's ReadVariableOp).");
+  }, "Installs Variable._as_tensor (a read, recorded on active tapes) natively, the one "
+     "read that Tensor's fast operators use for a Variable operand too.");
 }
 
 }  // namespace tapeflow::bindings

@@ -61,20 +61,26 @@ struct TupleKeys {
   It end() const { return {tuple, PyTuple_GET_SIZE(tuple)}; }
 };
 
-// The active tapes (tape.py's `active`, a list of Tapes), as C++ objects.
-std::vector<PyTape*> active_tapes() {
-  PyObject* const active = g_fast.active;
-  std::vector<PyTape*> tapes(static_cast<size_t>(PyList_GET_SIZE(active)));
-  for (Py_ssize_t t = 0; t < PyList_GET_SIZE(active); ++t)
-    tapes[static_cast<size_t>(t)] = &py::cast<PyTape&>(py::handle(PyList_GET_ITEM(active, t)));
-  return tapes;
-}
+// The active tapes (tape.py's `active`, a list of Tapes, innermost last), read in place:
+// a range of C++ Tapes without copying the list (ops offer every record to it).
+struct ActiveTapes {
+  PyObject* list = g_fast.active;
+  struct It {
+    PyObject* list;
+    Py_ssize_t i;
+    PyTape* operator*() const { return &py::cast<PyTape&>(py::handle(PyList_GET_ITEM(list, i))); }
+    It& operator++() { ++i; return *this; }
+    bool operator!=(const It& o) const { return i != o.i; }
+  };
+  It begin() const { return {list, 0}; }
+  It end() const { return {list, PyList_GET_SIZE(list)}; }
+};
 
 // tape.record (see autodiff::offer).
 void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* attrs) {
   if (!PyTuple_Check(inputs) || !PyTuple_Check(outputs) || !PyUnicode_Check(op))
     throw py::type_error("record: op must be a str, inputs and outputs tuples");
-  autodiff::offer(active_tapes(), TupleKeys{inputs}, TupleKeys{outputs}, [&] {
+  autodiff::offer(ActiveTapes{}, TupleKeys{inputs}, TupleKeys{outputs}, [&] {
     return std::make_shared<PyRecord>(PyRecord{
         py::reinterpret_borrow<py::str>(op), py::reinterpret_borrow<py::tuple>(inputs),
         py::reinterpret_borrow<py::tuple>(outputs), py::reinterpret_borrow<py::object>(attrs)});
@@ -85,7 +91,7 @@ void tape_record(PyObject* op, PyObject* inputs, PyObject* outputs, PyObject* at
 void tape_variable_read(PyObject* var, PyObject* value) {
   static const py::str op("ReadVariableOp");
   autodiff::variable_read(
-      active_tapes(), key_of(var), key_of(value),
+      ActiveTapes{}, key_of(var), key_of(value),
       [&] { return py::bool_(py::handle(var).attr("_trainable")).cast<bool>(); },
       [&](PyTape& tape) { tape.watch_object(var); },
       [&] {

@@ -10,7 +10,7 @@ Reading a trainable Variable inside a GradientTape watches it. Printing, naming
 from __future__ import annotations
 
 import weakref
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import numpy as np
 
@@ -56,12 +56,10 @@ class Variable(_Operators):
             _tracing.stack[-1].variable_created(self)
 
     # -- reading --------------------------------------------------------------------
-    def _as_tensor(self) -> Tensor:
-        """The current value as a Tensor; recorded on active tapes (ReadVariableOp)."""
-        t = wrap(self._a)
-        if _tape.active:
-            _tape.variable_read(self, t)
-        return t
+    # _as_tensor(): the current value as a Tensor, recorded on active tapes (TF's
+    # ReadVariableOp). Native (installed below): Tensor's operators read a Variable
+    # operand with the same function.
+    _as_tensor: Callable[["Variable"], Tensor]
 
     def value(self) -> Tensor:
         return self._as_tensor()
@@ -215,6 +213,8 @@ class Variable(_Operators):
     def __deepcopy__(self, memo: Any) -> "Variable":
         return Variable(wrap(self._a), trainable=self._trainable, name=self._name[:-2])
 
+
+_core._install_variable_reads(Variable)
 
 # Every live Variable: a trace finds the variable whose value an op reads here.
 _all_variables: "weakref.WeakValueDictionary[int, Variable]" = weakref.WeakValueDictionary()

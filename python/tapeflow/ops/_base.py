@@ -41,6 +41,8 @@ def binary_operands(x: Any, y: Any, tf_name: str, strict: bool = True) -> Tuple[
         read = getattr(y, "_as_tensor", None)
         if read is not None:
             y = read()
+    if type(x) is Tensor and type(y) is Tensor and x._a.dtype_index == y._a.dtype_index:
+        return x, y  # (a Tensor and a Variable of its dtype: the layers' hot path)
     if not isinstance(x, Tensor):
         if isinstance(y, Tensor):
             x = convert_to_tensor(x, dtype=y.dtype) if strict else \
