@@ -33,6 +33,7 @@ namespace {
 
 #define TAPEFLOW_HD __host__ __device__
 #include "opdefs/functors.inc"
+#include "opdefs/reductions.inc"
 
 inline void check(cudaError_t e, const char* what) {
   if (e != cudaSuccess) {

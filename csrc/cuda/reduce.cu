@@ -7,45 +7,7 @@ namespace tapeflow::cuda {
 namespace {
 
 // ---- reductions ----------------------------------------------------------------------
-template <class T> __device__ T lowest_of() {
-  if constexpr (std::is_same_v<T, float>) return -INFINITY;
-  else if constexpr (std::is_same_v<T, double>) return -HUGE_VAL;
-  else if constexpr (std::is_same_v<T, int32_t>) return INT32_MIN;
-  else if constexpr (std::is_same_v<T, int64_t>) return INT64_MIN;
-  else return T(0);
-}
-template <class T> __device__ T highest_of() {
-  if constexpr (std::is_same_v<T, float>) return INFINITY;
-  else if constexpr (std::is_same_v<T, double>) return HUGE_VAL;
-  else if constexpr (std::is_same_v<T, int32_t>) return INT32_MAX;
-  else if constexpr (std::is_same_v<T, int64_t>) return INT64_MAX;
-  else return T(1);
-}
-
-struct RSum {
-  template <class T> __device__ static T init() { return T(0); }
-  template <class T> __device__ static T op(T a, T b) { return a + b; }
-};
-struct RProd {
-  template <class T> __device__ static T init() { return T(1); }
-  template <class T> __device__ static T op(T a, T b) { return a * b; }
-};
-struct RMax {
-  template <class T> __device__ static T init() { return lowest_of<T>(); }
-  template <class T> __device__ static T op(T a, T b) { return tf_max(a, b); }
-};
-struct RMin {
-  template <class T> __device__ static T init() { return highest_of<T>(); }
-  template <class T> __device__ static T op(T a, T b) { return tf_min(a, b); }
-};
-struct RAny {
-  template <class T> __device__ static T init() { return false; }
-  template <class T> __device__ static T op(T a, T b) { return a || b; }
-};
-struct RAll {
-  template <class T> __device__ static T init() { return true; }
-  template <class T> __device__ static T op(T a, T b) { return a && b; }
-};
+// Identities and steps: opdefs/reductions.inc (R_sum ... R_all), shared with the CPU.
 
 template <class T>
 __device__ T shfl_down(T v, int offset) {
@@ -62,14 +24,14 @@ __device__ T shfl_down(T v, int offset) {
 // is a multiple of 32 (at most 1024); `smem` holds 32 values.
 template <class R, class T>
 __device__ T block_reduce(T v, T* smem) {
-  for (int o = 16; o > 0; o >>= 1) v = R::op(v, shfl_down(v, o));
+  for (int o = 16; o > 0; o >>= 1) v = R::step(v, shfl_down(v, o));
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   if (lane == 0) smem[warp] = v;
   __syncthreads();
   const int warps = blockDim.x >> 5;
   v = threadIdx.x < warps ? smem[lane] : R::template init<T>();
   if (warp == 0)
-    for (int o = 16; o > 0; o >>= 1) v = R::op(v, shfl_down(v, o));
+    for (int o = 16; o > 0; o >>= 1) v = R::step(v, shfl_down(v, o));
   __syncthreads();  // smem may be reused by the caller
   return v;
 }
@@ -89,13 +51,13 @@ __global__ void reduce_rows_kernel(const T* __restrict__ x, int64_t rows, int64_
     const int64_t step = blockDim.x;
     int64_t i = begin + threadIdx.x;
     for (; i + 3 * step < end; i += 4 * step) {
-      a0 = R::op(a0, row[i]);
-      a1 = R::op(a1, row[i + step]);
-      a2 = R::op(a2, row[i + 2 * step]);
-      a3 = R::op(a3, row[i + 3 * step]);
+      a0 = R::step(a0, row[i]);
+      a1 = R::step(a1, row[i + step]);
+      a2 = R::step(a2, row[i + 2 * step]);
+      a3 = R::step(a3, row[i + 3 * step]);
     }
-    for (; i < end; i += step) a0 = R::op(a0, row[i]);
-    T acc = block_reduce<R>(R::op(R::op(a0, a1), R::op(a2, a3)), smem);
+    for (; i < end; i += step) a0 = R::step(a0, row[i]);
+    T acc = block_reduce<R>(R::step(R::step(a0, a1), R::step(a2, a3)), smem);
     if (threadIdx.x == 0) out[b] = acc;
   }
 }
@@ -106,7 +68,7 @@ __global__ void reduce_cols_kernel(const T* __restrict__ x, int64_t len, int64_t
                                    T* __restrict__ out) {
   GRID_STRIDE(j, cols) {
     T acc = R::template init<T>();
-    for (int64_t i = 0; i < len; ++i) acc = R::op(acc, x[i * cols + j]);
+    for (int64_t i = 0; i < len; ++i) acc = R::step(acc, x[i * cols + j]);
     out[j] = acc;
   }
 }
@@ -120,14 +82,14 @@ __global__ void logsumexp_kernel(const T* __restrict__ x, int64_t rows, int64_t 
     const T* row = x + r * len;
     T m = lowest_of<T>();
     for (int64_t i = threadIdx.x; i < len; i += blockDim.x) m = tf_max(m, row[i]);
-    m = block_reduce<RMax>(m, smem);
+    m = block_reduce<R_max>(m, smem);
     if (threadIdx.x == 0) row_max = m;
     __syncthreads();
     m = row_max;
     T s = T(0);
     if (tf_isfinite(m))
       for (int64_t i = threadIdx.x; i < len; i += blockDim.x) s += tf_exp(row[i] - m);
-    s = block_reduce<RSum>(s, smem);
+    s = block_reduce<R_sum>(s, smem);
     // all -inf -> -inf; any +inf -> +inf; NaN -> NaN (as the CPU kernel)
     if (threadIdx.x == 0) out[r] = tf_isfinite(m) ? m + tf_log(s) : m;
   }
@@ -218,22 +180,7 @@ void launch_reduce(const Array& x, int64_t O, int64_t len, bool cols, const Arra
 }
 
 // ---- scans ---------------------------------------------------------------------------
-// The CPU's scan steps (cpu/kernels_impl.inc), in the same order: the same numbers.
-struct SCumsum {
-  template <class T> __device__ static T init() { return T(0); }
-  template <class T> __device__ static T step(T acc, T x) { return acc + x; }
-};
-struct SCumprod {
-  template <class T> __device__ static T init() { return T(1); }
-  template <class T> __device__ static T step(T acc, T x) { return acc * x; }
-};
-struct SCumulativeLogsumexp {
-  template <class T> __device__ static T init() { return lowest_of<T>(); }
-  template <class T> __device__ static T step(T acc, T x) {
-    const T mi = x < acc ? x : acc, ma = acc < x ? x : acc;
-    return ma == lowest_of<T>() ? ma : ma + tf_log1p(tf_exp(mi - ma));
-  }
-};
+// The CPU's scan steps (opdefs/reductions.inc), in the same order: the same numbers.
 
 // One thread per (outer, inner) line; neighbouring threads take neighbouring columns,
 // so every step's loads and stores coalesce when inner > 1.
@@ -305,22 +252,22 @@ void reduce(ReduceOp op, const Array& x, int64_t O, int64_t R, bool cols, const 
     const int threads = threads_for_len(R);
     switch (op) {
       case ReduceOp::sum:
-        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<RSum, T>(x, O, R, cols, out);
+        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<R_sum, T>(x, O, R, cols, out);
         break;
       case ReduceOp::prod:
-        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<RProd, T>(x, O, R, cols, out);
+        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<R_prod, T>(x, O, R, cols, out);
         break;
       case ReduceOp::max:
-        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<RMax, T>(x, O, R, cols, out);
+        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<R_max, T>(x, O, R, cols, out);
         break;
       case ReduceOp::min:
-        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<RMin, T>(x, O, R, cols, out);
+        if constexpr (Accepts<OpKind::Numeric, T>::value) launch_reduce<R_min, T>(x, O, R, cols, out);
         break;
       case ReduceOp::any:
-        if constexpr (std::is_same_v<T, bool>) launch_reduce<RAny, T>(x, O, R, cols, out);
+        if constexpr (std::is_same_v<T, bool>) launch_reduce<R_any, T>(x, O, R, cols, out);
         break;
       case ReduceOp::all:
-        if constexpr (std::is_same_v<T, bool>) launch_reduce<RAll, T>(x, O, R, cols, out);
+        if constexpr (std::is_same_v<T, bool>) launch_reduce<R_all, T>(x, O, R, cols, out);
         break;
       case ReduceOp::logsumexp:
         if constexpr (std::is_floating_point_v<T>) {
@@ -351,15 +298,15 @@ void scan(ScanOp op, const Array& x, const Array& out, int64_t outer, int64_t le
     switch (op) {
       case ScanOp::cumsum:
         if constexpr (Accepts<OpKind::Numeric, T>::value)
-          launch_scan<SCumsum, T>(x, out, outer, len, inner, exclusive, reverse);
+          launch_scan<S_cumsum, T>(x, out, outer, len, inner, exclusive, reverse);
         break;
       case ScanOp::cumprod:
         if constexpr (Accepts<OpKind::Numeric, T>::value)
-          launch_scan<SCumprod, T>(x, out, outer, len, inner, exclusive, reverse);
+          launch_scan<S_cumprod, T>(x, out, outer, len, inner, exclusive, reverse);
         break;
       case ScanOp::cumulative_logsumexp:
         if constexpr (Accepts<OpKind::Float, T>::value)
-          launch_scan<SCumulativeLogsumexp, T>(x, out, outer, len, inner, exclusive, reverse);
+          launch_scan<S_cumulative_logsumexp, T>(x, out, outer, len, inner, exclusive, reverse);
         break;
       default: break;
     }
