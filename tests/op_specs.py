@@ -9,8 +9,9 @@ bits (transcendental functions) and whether inputs must be positive. Adding an o
 gradient is one line here, its op-list line, and its Python line (op + derivative).
 Binary ops (below) the same way: forward tests, and for the differentiable ones the
 gradient test of the public function on broadcasting pairs (operators, Python scalars
-and other forms stay as extra cases in test_gradients). Reductions keep their list in
-test_core_reductions.
+and other forms stay as extra cases in test_gradients). Reductions (last) too:
+the core forward and property tests, the GPU test, and the gradient test of the public
+function over axis and keepdims variants.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 import numpy as np
 
 import tapeflow as tf
+from tapeflow.ops import math_ops, nn_ops
 from core_utils import ALL, BOOL, FLOATS, INTS, NUMERIC, REAL, Domain, trunc_div
 
 NAN, INF = float("nan"), float("inf")
@@ -152,8 +154,8 @@ BINARY_OPS = [
     BinaryOp("mul", np.multiply, NUMERIC, WITH_SPECIALS, WITH_SPECIALS, tf.multiply,
              ("normal", "normal")),
     BinaryOp("div", _div, NUMERIC, WITH_SPECIALS, NONZERO_INT, tf.truediv, ("normal", "nonzero")),
-    BinaryOp("floordiv", _floordiv, NUMERIC, WITH_SPECIALS, NONZERO_INT),
-    BinaryOp("mod", _floormod, NUMERIC, WITH_SPECIALS, NONZERO_INT),
+    BinaryOp("floordiv", _floordiv, NUMERIC, WITH_SPECIALS, NONZERO_INT, public=tf.math.floordiv),
+    BinaryOp("mod", _floormod, NUMERIC, WITH_SPECIALS, NONZERO_INT, public=tf.math.floormod),
     BinaryOp(
         "pow",
         np.power,
@@ -165,28 +167,79 @@ BINARY_OPS = [
     ),
     BinaryOp("maximum", np.maximum, NUMERIC, TIES, TIES, tf.maximum, ("separated", "separated")),
     BinaryOp("minimum", np.minimum, NUMERIC, TIES, TIES, tf.minimum, ("separated", "separated")),
-    BinaryOp("equal", np.equal, ALL, TIES, TIES),
-    BinaryOp("not_equal", np.not_equal, ALL, TIES, TIES),
-    BinaryOp("less", np.less, ALL, TIES, TIES),
-    BinaryOp("less_equal", np.less_equal, ALL, TIES, TIES),
-    BinaryOp("greater", np.greater, ALL, TIES, TIES),
-    BinaryOp("greater_equal", np.greater_equal, ALL, TIES, TIES),
-    BinaryOp("logical_and", np.logical_and, BOOL),
-    BinaryOp("logical_or", np.logical_or, BOOL),
-    BinaryOp("bitwise_and", np.bitwise_and, INTS),
-    BinaryOp("bitwise_or", np.bitwise_or, INTS),
-    BinaryOp("bitwise_xor", np.bitwise_xor, INTS),
+    BinaryOp("equal", np.equal, ALL, TIES, TIES, public=tf.equal),
+    BinaryOp("not_equal", np.not_equal, ALL, TIES, TIES, public=tf.not_equal),
+    BinaryOp("less", np.less, ALL, TIES, TIES, public=tf.less),
+    BinaryOp("less_equal", np.less_equal, ALL, TIES, TIES, public=tf.less_equal),
+    BinaryOp("greater", np.greater, ALL, TIES, TIES, public=tf.greater),
+    BinaryOp("greater_equal", np.greater_equal, ALL, TIES, TIES, public=tf.greater_equal),
+    BinaryOp("logical_and", np.logical_and, BOOL, public=tf.math.logical_and),
+    BinaryOp("logical_or", np.logical_or, BOOL, public=tf.math.logical_or),
+    BinaryOp("bitwise_and", np.bitwise_and, INTS, public=tf.math.bitwise_and),
+    BinaryOp("bitwise_or", np.bitwise_or, INTS, public=tf.math.bitwise_or),
+    BinaryOp("bitwise_xor", np.bitwise_xor, INTS, public=tf.math.bitwise_xor),
     # TF's ReluGrad(gradients, features): the gradient where the feature is > 0, else 0
     BinaryOp("relu_grad", lambda dy, x: np.where(x > 0, dy, np.zeros_like(dy)), NUMERIC,
-           WITH_SPECIALS, TIES),
+           WITH_SPECIALS, TIES, public=nn_ops.relu_grad),
     BinaryOp("relu6_grad", lambda dy, x: np.where((x > 0) & (x < 6), dy, np.zeros_like(dy)),
-           NUMERIC, WITH_SPECIALS, Domain(-2, 8, step=0.5, int_lo=-2, int_hi=8, extra=SPECIALS)),
+           NUMERIC, WITH_SPECIALS, Domain(-2, 8, step=0.5, int_lo=-2, int_hi=8, extra=SPECIALS),
+           public=nn_ops.relu6_grad),
     # TF's SqrtGrad / RsqrtGrad / ReciprocalGrad (y, dy): 0 wherever dy is 0, even where
     # y is 0 or inf (TF's kernels check dy first).
     BinaryOp("sqrt_grad", lambda y, dy: _unless_zero(dy, (dy * 0.5) / y), FLOATS,
-           WITH_SPECIALS, TIES),
+           WITH_SPECIALS, TIES, public=math_ops.sqrt_grad),
     BinaryOp("rsqrt_grad", lambda y, dy: _unless_zero(dy, (-0.5 * (dy * y)) * (y * y)),
-           FLOATS, WITH_SPECIALS, TIES),
+           FLOATS, WITH_SPECIALS, TIES, public=math_ops.rsqrt_grad),
     BinaryOp("reciprocal_grad", lambda y, dy: _unless_zero(dy, -y * y * dy), FLOATS,
-           WITH_SPECIALS, TIES),
+           WITH_SPECIALS, TIES, public=math_ops.reciprocal_grad),
 ]
+
+
+# ---- reductions ---------------------------------------------------------------------
+def _lowest(dtype):
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+def _highest(dtype):
+    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
+
+
+def logsumexp_ref(x: np.ndarray, axis, keepdims: bool) -> np.ndarray:
+    """Stable log(sum(exp(x))) in float64; all -inf (or empty) gives -inf."""
+    x = x.astype(np.float64)
+    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+    shift = np.where(np.isfinite(m), m, 0.0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+@dataclass(frozen=True)
+class ReduceOp:
+    name: str                 # the core reduction (_core.reduce's op name)
+    public: Callable          # tf.reduce_*
+    # numpy reference(x, axis, keepdims), computed in float64 for floats and in the input
+    # dtype (wrapping) for ints
+    ref: Callable
+    dtypes: tuple
+    domain: Domain            # forward-test inputs
+    grad: Optional[str] = None  # gradient-test input maker (None: no gradient, as TF)
+
+
+REDUCE_OPS = [
+    ReduceOp("sum", tf.reduce_sum, np.sum, NUMERIC, Domain(-10, 10), "normal"),
+    ReduceOp("prod", tf.reduce_prod, np.prod, NUMERIC, Domain(-1.1, 1.1), "prod_domain"),
+    ReduceOp("max", tf.reduce_max,
+             lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims,
+                                              initial=_lowest(x.dtype)),
+             NUMERIC, Domain(extra=(-INF,)), "distinct"),
+    ReduceOp("min", tf.reduce_min,
+             lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims,
+                                              initial=_highest(x.dtype)),
+             NUMERIC, Domain(extra=(INF,)), "distinct"),
+    ReduceOp("any", tf.reduce_any, np.any, BOOL, Domain()),
+    ReduceOp("all", tf.reduce_all, np.all, BOOL, Domain()),
+    ReduceOp("logsumexp", tf.reduce_logsumexp, logsumexp_ref, FLOATS, Domain(extra=(-INF,)),
+             "normal"),
+]
+

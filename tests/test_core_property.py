@@ -23,6 +23,7 @@ from core_utils import ALL, SHAPES, Domain, arrays, assert_matches
 from hypothesis import given, note, settings
 from hypothesis.extra import numpy as hnp
 from test_core_elementwise import BINARY, UNARY, binary_expected, unary_expected
+from op_specs import REDUCE_OPS
 from test_core_reductions import REDUCTIONS, reduce_expected, reduce_tolerance
 
 import tapeflow as tf
@@ -40,28 +41,10 @@ DTYPES = st.sampled_from(ALL)
 ANY_VALUES = Domain(-5, 5, int_lo=-5, int_hi=5)
 
 # ---- the spec lists' ops, as the public API names them ----------------------------
-# Unary core ops are public under their own name in tf.math or tf.nn, except these.
-_UNARY_RENAMED = {"neg": tf.negative, "isnan": tf.math.is_nan, "isfinite": tf.math.is_finite}
-PUBLIC_UNARY = {
-    s.name: _UNARY_RENAMED.get(s.name) or getattr(tf.math, s.name, None) or getattr(
-        tf.nn, s.name) for s in UNARY}
-PUBLIC_BINARY = {
-    "add": tf.add, "sub": tf.subtract, "mul": tf.multiply, "div": tf.math.truediv,
-    "floordiv": tf.math.floordiv, "mod": tf.math.floormod, "pow": tf.pow,
-    "maximum": tf.maximum, "minimum": tf.minimum, "equal": tf.equal,
-    "not_equal": tf.not_equal, "less": tf.less, "less_equal": tf.less_equal,
-    "greater": tf.greater, "greater_equal": tf.greater_equal,
-    "logical_and": tf.math.logical_and, "logical_or": tf.math.logical_or,
-    "bitwise_and": tf.math.bitwise_and, "bitwise_or": tf.math.bitwise_or,
-    "bitwise_xor": tf.math.bitwise_xor, "relu_grad": nn_ops.relu_grad,
-    "relu6_grad": nn_ops.relu6_grad, "sqrt_grad": math_ops.sqrt_grad,
-    "rsqrt_grad": math_ops.rsqrt_grad, "reciprocal_grad": math_ops.reciprocal_grad,
-}
-PUBLIC_REDUCE = {
-    "sum": tf.reduce_sum, "prod": tf.reduce_prod, "max": tf.reduce_max,
-    "min": tf.reduce_min, "any": tf.reduce_any, "all": tf.reduce_all,
-    "logsumexp": tf.reduce_logsumexp,
-}
+# (tests/op_specs.py's `public` of each spec)
+PUBLIC_UNARY = {s.name: s.public for s in UNARY}
+PUBLIC_BINARY = {s.name: s.public for s in BINARY}
+PUBLIC_REDUCE = {s.name: s.public for s in REDUCE_OPS}
 # Where TF's public op differs from the core op a spec describes (TF 2.21):
 # truediv divides integers as float64 and raises TypeError for bool or mixed dtypes.
 TRUEDIV_INTS = np.dtype(np.int32), np.dtype(np.int64)

@@ -29,53 +29,14 @@ from core_utils import (
     trunc_div,
 )
 from hypothesis import given
+from op_specs import REDUCE_OPS, _highest, _lowest
 
 from tapeflow import _core
 
 NEG_INF = float("-inf")
 
-
-def _lowest(dtype):
-    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-
-
-def _highest(dtype):
-    return np.inf if dtype.kind == "f" else np.iinfo(dtype).max
-
-
-def logsumexp_ref(x: np.ndarray, axis, keepdims: bool) -> np.ndarray:
-    """Stable log(sum(exp(x))) in float64; all -inf (or empty) gives -inf."""
-    x = x.astype(np.float64)
-    m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
-    shift = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        out = np.log(np.sum(np.exp(x - shift), axis=axis, keepdims=True)) + shift
-    return out if keepdims else np.squeeze(out, axis=axis)
-
-
-# op -> (dtypes, input domain, reference(x, axis, keepdims) computed in float64 for
-# floats and in the input dtype (wrapping) for ints)
-REDUCTIONS = {
-    "sum": (NUMERIC, Domain(-10, 10), np.sum),
-    "prod": (NUMERIC, Domain(-1.1, 1.1), np.prod),
-    "max": (
-        NUMERIC,
-        Domain(extra=(NEG_INF,)),
-        lambda x, axis, keepdims: np.max(
-            x, axis=axis, keepdims=keepdims, initial=_lowest(x.dtype)
-        ),
-    ),
-    "min": (
-        NUMERIC,
-        Domain(extra=(float("inf"),)),
-        lambda x, axis, keepdims: np.min(
-            x, axis=axis, keepdims=keepdims, initial=_highest(x.dtype)
-        ),
-    ),
-    "any": (BOOL, Domain(), np.any),
-    "all": (BOOL, Domain(), np.all),
-    "logsumexp": (FLOATS, Domain(extra=(NEG_INF,)), logsumexp_ref),
-}
+# op -> (dtypes, input domain, numpy reference): tests/op_specs.py's REDUCE_OPS
+REDUCTIONS = {s.name: (s.dtypes, s.domain, s.ref) for s in REDUCE_OPS}
 CASES = [
     pytest.param(op, d, id=f"{op}-{d}")
     for op, (dtypes, _, _) in REDUCTIONS.items()

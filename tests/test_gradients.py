@@ -31,7 +31,7 @@ import pytest
 import tapeflow as tf
 from tapeflow import _core
 from core_utils import native_and_python
-from op_specs import BINARY_OPS, UNARY_OPS
+from op_specs import BINARY_OPS, REDUCE_OPS, UNARY_OPS
 
 EPS = 1e-6
 RTOL = 1e-5
@@ -294,17 +294,16 @@ add(
          fixed((3, 2))),
 )
 
-# reductions with axis / keepdims variants
-REDUCTIONS = {
-    "reduce_sum": (tf.reduce_sum, normal),
+# reductions with axis / keepdims variants: the differentiable core reductions from
+# tests/op_specs.py, then the composite ones
+_REDUCE_MAKERS = {"normal": normal, "distinct": distinct, "prod_domain": prod_domain}
+REDUCTIONS = {f"reduce_{s.name}": (s.public, _REDUCE_MAKERS[s.grad])
+              for s in REDUCE_OPS if s.grad is not None}
+REDUCTIONS.update({
     "reduce_mean": (tf.reduce_mean, normal),
-    "reduce_max": (tf.reduce_max, distinct),
-    "reduce_min": (tf.reduce_min, distinct),
-    "reduce_prod": (tf.reduce_prod, prod_domain),
-    "reduce_logsumexp": (tf.reduce_logsumexp, normal),
     "reduce_variance": (m.reduce_variance, normal),
     "reduce_std": (m.reduce_std, normal),
-}
+})
 AXIS_VARIANTS = {
     "all": dict(),
     "all_keepdims": dict(keepdims=True),
