@@ -1172,6 +1172,31 @@ Array matmul(const Array& a, const Array& b, bool transpose_a, bool transpose_b)
 
 // ---- data movement ---------------------------------------------------------------
 
+// concat/stack of contiguous host inputs (batching dataset elements, stacking rows)
+// into `out` along `axis` of out: each input contributes one run of bytes per index of
+// the leading axes, copied with memcpy. False (nothing written) when an input is on
+// another device or strided.
+static bool copy_runs(const Array& out, const std::vector<Array>& xs, int64_t axis) {
+  if (on_gpu(out.device())) return false;
+  for (const Array& x : xs)
+    if (x.device() != out.device() || !x.is_contiguous()) return false;
+  int64_t outer = 1;
+  for (int64_t d = 0; d < axis; ++d) outer *= out.dim(d);
+  if (outer == 0) return true;
+  std::vector<size_t> run(xs.size());  // bytes of input i per leading index
+  for (size_t i = 0; i < xs.size(); ++i)
+    run[i] = static_cast<size_t>(xs[i].size() / outer * xs[i].itemsize());
+  char* dst = static_cast<char*>(out.raw_data());
+  for (int64_t o = 0; o < outer; ++o) {
+    for (size_t i = 0; i < xs.size(); ++i) {
+      if (run[i] == 0) continue;
+      std::memcpy(dst, static_cast<const char*>(xs[i].raw_data()) + o * run[i], run[i]);
+      dst += run[i];
+    }
+  }
+  return true;
+}
+
 TAPEFLOW_GRAPH_OP("concat", a) {
   const int64_t axis = a.i("axis");
   return graph::kernel_of([axis](const Values& in) { return concat(in, axis); });
@@ -1202,6 +1227,7 @@ Array concat(const std::vector<Array>& xs, int64_t axis) {
     shape[ax] += xs[i].dim(ax);
   }
   Array out = Array::empty(shape, first.dtype(), dev);
+  if (copy_runs(out, xs, ax)) return out;
   int64_t pos = 0;
   for (const Array& x : xs) {
     std::vector<SliceArg> sl(static_cast<size_t>(ax + 1));
@@ -1225,12 +1251,22 @@ Array stack(const std::vector<Array>& xs, int64_t axis) {
   TAPEFLOW_CHECK(axis >= -rank - 1 && axis <= rank, "[stack] axis ", axis,
                  " is out of range for stacking arrays of rank ", rank, " (expected [",
                  -rank - 1, ", ", rank, "])");
-  std::vector<Array> expanded;
   for (size_t i = 0; i < xs.size(); ++i) {
+    TAPEFLOW_CHECK(xs[i].defined(), "[stack] got an undefined array");
     TAPEFLOW_CHECK(xs[i].shape() == xs[0].shape(), "[stack] Shapes of all inputs must match: values[0].shape = ",
                    shape_str(xs[0].shape()), " != values[", i, "].shape = ", shape_str(xs[i].shape()));
-    expanded.push_back(expand_dims(xs[i], axis));
   }
+  const int64_t ax = axis < 0 ? axis + rank + 1 : axis;
+  bool same = true;
+  for (const Array& x : xs) same = same && x.dtype() == xs[0].dtype() && x.device() == xs[0].device();
+  if (same && !t_scope) {
+    Shape shape = xs[0].shape();
+    shape.insert(shape.begin() + ax, static_cast<int64_t>(xs.size()));
+    Array out = Array::empty(shape, xs[0].dtype(), xs[0].device());
+    if (copy_runs(out, xs, ax)) return out;
+  }
+  std::vector<Array> expanded;
+  for (const Array& x : xs) expanded.push_back(expand_dims(x, axis));
   return concat(expanded, axis);
 }
 

@@ -167,11 +167,25 @@ def test_concat_matches_numpy(dtype, data):
 
 @given(shape=SHAPES, count=st.integers(1, 3), data=st.data())
 def test_stack_matches_numpy(shape, count, data):
-    """tf.stack(values, axis) with axis in [-rank-1, rank]."""
+    """tf.stack(values, axis) with axis in [-rank-1, rank], for any layout of the inputs
+    (contiguous ones take the memcpy path, strided ones the general copy)."""
     parts = [numbered(shape) + 100 * i for i in range(count)]
     axis = data.draw(st.integers(-len(shape) - 1, len(shape)), label="axis")
-    got = _core.stack([to_core(p) for p in parts], axis)
-    assert_matches(got, np.stack(parts, axis))
+    layouts = st.sampled_from(LAYOUTS)
+    pairs = [as_layout(p, data.draw(layouts)) for p in parts]
+    got = _core.stack([c for c, _ in pairs], axis)
+    assert_matches(got, np.stack([r for _, r in pairs], axis))
+
+
+def test_stack_and_concat_give_tf_errors():
+    import tapeflow as tf
+
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"Shapes of all inputs must "
+                       r"match: values\[0\].shape = \[2\] != values\[1\].shape = \[3\] \[Op:Pack\]"):
+        tf.stack([tf.constant([1.0, 2.0]), tf.constant([1.0, 2.0, 3.0])])
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"input #1\(zero-based\) was "
+                       "expected to be a float tensor but is a int32 tensor"):
+        tf.stack([tf.constant([1.0, 2.0]), tf.constant([1, 2])])
 
 
 # ---- gather / one_hot -------------------------------------------------------------

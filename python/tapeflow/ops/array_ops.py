@@ -461,9 +461,38 @@ def stack(values: Sequence[Any], axis: int = 0, name: Optional[str] = None) -> T
     if not xs:
         raise ValueError("stack needs at least one tensor")
     n = xs[0]._a.ndim
+    axis = _int_arg(axis)
     if not -(n + 1) <= axis <= n:
         raise ValueError(f"Argument `axis` = {axis} not in range [{-(n + 1)}, {n + 1})")
-    return concat([expand_dims(x, axis) for x in xs], axis)
+    try:
+        out = wrap(_C.stack([x._a for x in xs], axis))
+    except errors.InvalidArgumentError:
+        _check_pack(xs)  # TF's message
+        raise
+    if _tape.active and out._a.dtype_index <= MAX_FLOAT_INDEX:
+        _tape.record("Pack", tuple(xs), (out,), axis % (n + 1))
+    return out
+
+
+def _check_pack(xs: List[Tensor]) -> None:
+    """TF's Pack errors for mismatched dtypes or shapes."""
+    first = xs[0]
+    for i, x in enumerate(xs):
+        if x._a.dtype_index != first._a.dtype_index:
+            raise errors.InvalidArgumentError(
+                None, None, f"cannot compute Pack as input #{i}(zero-based) was expected to "
+                f"be a {dtypes.c_name(first.dtype)} tensor but is a "
+                f"{dtypes.c_name(x.dtype)} tensor [Op:Pack] name: stack")
+        if x._a.shape != first._a.shape:
+            raise errors.InvalidArgumentError(
+                None, None, "Shapes of all inputs must match: values[0].shape = "
+                f"[{','.join(map(str, first._a.shape))}] != values[{i}].shape = "
+                f"[{','.join(map(str, x._a.shape))}] [Op:Pack] name: stack")
+
+
+@_tape.gradient("Pack")
+def _stack_grad(inputs: Any, outputs: Any, dys: Any, needs: Any, axis: int) -> List[Any]:
+    return unstack(dys[0], axis=axis)
 
 
 def unstack(value: Any, num: Optional[int] = None, axis: int = 0,
