@@ -57,9 +57,9 @@ version = __version__
 
 
 def __getattr__(name: str) -> object:
-    """Loads ``tf.keras``, ``tf.train`` and ``tf.saved_model`` on first use, so
-    ``import tapeflow`` stays light."""
-    if name in ("keras", "train", "saved_model", "onnx"):
+    """Loads ``tf.keras``, ``tf.train``, ``tf.saved_model`` and ``tf.data`` on first
+    use, so ``import tapeflow`` stays light."""
+    if name in ("keras", "train", "saved_model", "onnx", "data"):
         import importlib
 
         return importlib.import_module(f"tapeflow.{name}")
