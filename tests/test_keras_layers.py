@@ -206,3 +206,26 @@ def test_set_random_seed_makes_initialisation_repeat() -> None:
         return layer.kernel.numpy()
 
     np.testing.assert_array_equal(weights(), weights())
+
+
+def test_dense_checks_its_input_spec_with_keras_words():
+    d = keras.layers.Dense(3, name="dense_spec")
+    d.build((None, 4))
+    assert d.built  # build() called directly marks the layer built, as Keras
+    with pytest.raises(ValueError) as info:
+        d(np.zeros((2, 5), "float32"))
+    assert str(info.value) == (
+        "Input 0 with name 'None' of layer 'dense_spec' is incompatible with the layer: "
+        "expected axis -1 of input shape to have value 4, but received input with shape "
+        "(2, 5)")
+    with pytest.raises(ValueError, match="expected min_ndim=2, found ndim=1"):
+        d(np.zeros((4,), "float32"))
+    assert repr(d.input_spec) == "InputSpec(min_ndim=2, axes={-1: 4})"
+
+
+def test_dense_takes_integer_and_bool_inputs_as_floats():
+    d = keras.layers.Dense(2, kernel_initializer="ones")
+    for x in (np.ones((1, 3), np.uint8), np.ones((1, 3), bool), tf.ones((1, 3), tf.int32)):
+        out = d(x)
+        assert out.dtype == tf.float32
+        np.testing.assert_array_equal(out.numpy(), [[3.0, 3.0]])

@@ -3,6 +3,7 @@
 from tapeflow.keras.layers.core import (  # noqa: F401
     Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Embedding,
     Flatten, Input, InputLayer, Multiply, Normalization, Reshape, Subtract)
+from tapeflow.keras.layers.input_spec import InputSpec  # noqa: F401
 from tapeflow.keras.layers.layer import KerasTensor, Layer  # noqa: F401
 from tapeflow.keras.utils.registry import register_builtins  # noqa: E402
 

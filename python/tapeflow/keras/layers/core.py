@@ -9,6 +9,7 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow.keras import activations, initializers, regularizers
+from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import KerasTensor, Layer, unique_name
 
 
@@ -43,6 +44,7 @@ class Dense(Layer):
 
     def build(self, input_shape: Any) -> None:
         input_dim = input_shape[-1]
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: input_dim})
         self.kernel = self.add_weight(shape=(input_dim, self.units), name="kernel",
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer)
@@ -51,6 +53,8 @@ class Dense(Layer):
                                     regularizer=self.bias_regularizer) if self.use_bias else None
 
     def call(self, inputs: Any) -> Any:
+        if not inputs.dtype.is_floating:  # ints and bools: as Keras's matmul promotes them
+            inputs = tf.cast(inputs, self.kernel.dtype)
         if inputs.ndim == 2:
             x = tf.matmul(inputs, self.kernel)
         else:  # apply to the last axis of higher-rank inputs, as Keras

@@ -9,12 +9,14 @@ attributes or held in lists, in creation order. Layers called on symbolic
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 import tapeflow as tf
+from tapeflow.keras.layers.input_spec import InputSpec, assert_input_compatibility
 from tapeflow.keras import initializers, regularizers
 from tapeflow.keras.utils.naming import auto_name, to_snake_case
 
@@ -111,6 +113,29 @@ def _to_tensors(x: Any, dtype: Any) -> Any:
 
 class Layer(tf.__internal__.tracking.AutoTrackable):
     """Base class of all layers (``keras.layers.Layer``)."""
+
+    # What calls must pass (keras.layers.InputSpec), checked on every eager call once set
+    # (Dense sets it when built).
+    input_spec: Any = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """As Keras 3: a subclass's ``build`` marks the layer built (and remembers the
+        shape it was built for) however it is called, directly or by the first call."""
+        super().__init_subclass__(**kwargs)
+        build = cls.__dict__.get("build")
+        if build is None or getattr(build, "_marks_built", False):
+            return
+
+        @functools.wraps(build)
+        def build_and_mark(self: "Layer", *args: Any, **kw: Any) -> Any:
+            if args and not hasattr(self, "_build_shapes_dict"):
+                self._build_shapes_dict = {"input_shape": args[0]}
+            out = build(self, *args, **kw)
+            self.built = True
+            return out
+
+        build_and_mark._marks_built = True  # type: ignore[attr-defined]
+        cls.build = build_and_mark  # type: ignore[assignment]
 
     def __init__(self, *, activity_regularizer: Any = None, trainable: bool = True,
                  dtype: Any = None, autocast: bool = True, name: Optional[str] = None,
@@ -335,6 +360,9 @@ class Layer(tf.__internal__.tracking.AutoTrackable):
             inputs = _to_tensors(inputs, self._dtype if self._dtype.is_floating else None)
         if not self.built:
             self._maybe_build(_shape_of(inputs))
+        spec = self.input_spec
+        if spec is not None and isinstance(spec, InputSpec) and hasattr(inputs, "shape"):
+            assert_input_compatibility(spec, inputs, self.name)
         outermost = len(_scope) == 0
         training = kwargs.get("training")
         if outermost:
