@@ -7,8 +7,8 @@ losses, metrics, optimizers and callbacks. Built only on tapeflow's public API.
 from __future__ import annotations
 
 from tapeflow.keras import (  # noqa: F401
-    activations, callbacks, initializers, layers, losses, metrics, models, optimizers,
-    regularizers, utils)
+    activations, callbacks, datasets, initializers, layers, losses, metrics, models,
+    optimizers, regularizers, utils)
 from tapeflow.keras.layers import Input  # noqa: F401
 from tapeflow.keras.models import Model, Sequential  # noqa: F401
 from tapeflow.keras import saving  # noqa: F401,E402

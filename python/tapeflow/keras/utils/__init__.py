@@ -9,6 +9,7 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow.keras.utils.progbar import Progbar  # noqa: F401
+from tapeflow.keras.utils.file_utils import get_file  # noqa: F401
 
 
 def set_random_seed(seed: int) -> None:
