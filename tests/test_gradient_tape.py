@@ -1066,7 +1066,10 @@ def test_native_walk_matches_python_walk_on_random_graphs(data):
                     f = _GRAPH_UNARY[op]
                     values.append(f(a, 0.75) if f is tf.math.floormod else f(a))
                 else:
-                    values.append(_GRAPH_BINARY[op % len(_GRAPH_BINARY)](a, b))
+                    f = _GRAPH_BINARY[op % len(_GRAPH_BINARY)]
+                    if f is _GRAPH_BINARY[-1] and a.shape[-1] != b.shape[-1]:
+                        f = tf.add  # (a (1, 3) row from reduce_sum has no (3, x) product)
+                    values.append(f(a, b))
         return tape, leaves, unconnected, values
 
     def gradients():

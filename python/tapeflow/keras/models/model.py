@@ -8,35 +8,16 @@ updates. ``Model(inputs, outputs)`` builds a functional model; subclasses define
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 
 import tapeflow as tf
 from tapeflow.keras import callbacks as callbacks_module
+from tapeflow.keras.trainers import data_adapters
+from tapeflow.keras.trainers.data_adapters import EpochIterator, get_data_adapter
 from tapeflow.keras.layers.layer import Layer, _flat, snake_case, unique_name
-
-
-def _to_numpy(x: Any) -> Any:
-    if x is None:
-        return None
-    if isinstance(x, (list, tuple)):
-        return type(x)(_to_numpy(v) for v in x)
-    if isinstance(x, dict):
-        return {k: _to_numpy(v) for k, v in x.items()}
-    return np.asarray(x)
-
-
-def _take(x: Any, idx: Any) -> Any:
-    if x is None:
-        return None
-    if isinstance(x, (list, tuple)):
-        return type(x)(_take(v, idx) for v in x)
-    if isinstance(x, dict):
-        return {k: _take(v, idx) for k, v in x.items()}
-    return x[idx]
 
 
 def _num_samples(x: Any) -> int:
@@ -44,55 +25,8 @@ def _num_samples(x: Any) -> int:
 
 
 def _unpack(data: Any) -> Tuple[Any, Any, Any]:
-    """(x,), (x, y) or (x, y, sample_weight)."""
-    if isinstance(data, tuple):
-        if len(data) == 1:
-            return data[0], None, None
-        if len(data) == 2:
-            return data[0], data[1], None
-        if len(data) == 3:
-            return data
-    return data, None, None
-
-
-class _Batches:
-    """Batches of in-memory arrays, or of a generator/iterable of batches."""
-
-    def __init__(self, x: Any, y: Any = None, sample_weight: Any = None,
-                 batch_size: Optional[int] = None, shuffle: Any = False,
-                 steps: Optional[int] = None) -> None:
-        self.arrays = not (hasattr(x, "__next__") or (
-            hasattr(x, "__iter__") and not isinstance(x, (np.ndarray, list, tuple, dict))
-            and not tf.is_tensor(x)))
-        self.shuffle = shuffle
-        if self.arrays:
-            if y is not None and isinstance(x, (list, tuple)) and len(x) and \
-                    not hasattr(x[0], "shape") and not isinstance(x[0], (list, tuple)):
-                x = np.asarray(x)
-            self.x, self.y, self.sw = _to_numpy(x), _to_numpy(y), _to_numpy(sample_weight)
-            self.n = _num_samples(self.x)
-            self.batch_size = batch_size or 32
-            self.steps = steps or max(1, math.ceil(self.n / self.batch_size)) if self.n else 0
-        else:
-            if y is not None:
-                raise ValueError("`y` argument is not supported when using a generator or an "
-                                 "iterable as input; yield (x, y) batches instead.")
-            self.source, self.steps = x, steps
-
-    def __iter__(self) -> Iterator[Tuple[Any, Any, Any]]:
-        if not self.arrays:
-            it = iter(self.source)
-            for i, batch in enumerate(it):
-                if self.steps is not None and i >= self.steps:
-                    break
-                yield _unpack(batch)
-            return
-        idx = np.random.permutation(self.n) if self.shuffle else np.arange(self.n)
-        for s in range(self.steps):
-            sl = idx[s * self.batch_size:(s + 1) * self.batch_size]
-            if not self.shuffle:  # contiguous slices are views: no copy
-                sl = slice(s * self.batch_size, (s + 1) * self.batch_size)
-            yield _take(self.x, sl), _take(self.y, sl), _take(self.sw, sl)
+    """(x, y, sample_weight) of a batch: ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sw)``."""
+    return data_adapters.unpack_x_y_sample_weight(data)
 
 
 class _OutputLoss(NamedTuple):
@@ -196,10 +130,15 @@ class Model(Layer):
     predict_function: Any = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
-        if cls is Model and (len(args) >= 2 or "inputs" in kwargs):
+        if len(args) >= 2 or "inputs" in kwargs:
             from tapeflow.keras.models.functional import Functional
 
-            return super().__new__(Functional)
+            if cls is Model:
+                return super().__new__(Functional)
+            # A subclass built as Model(inputs, outputs) (the custom train_step guides):
+            # as Keras 3, it becomes a Functional subclass (Model replaced by Functional
+            # in its bases), keeping its own overrides.
+            _inject_functional(cls, Functional)
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -220,7 +159,6 @@ class Model(Layer):
                 steps_per_execution: int = 1, jit_compile: Any = "auto",
                 auto_scale_loss: bool = True) -> None:
         """Configures training: optimizer, loss and metrics (objects or Keras names)."""
-        from tapeflow.keras import losses as losses_module
         from tapeflow.keras import metrics as metrics_module
         from tapeflow.keras import optimizers as optimizers_module
 
@@ -462,7 +400,7 @@ class Model(Layer):
                                  jit_compile=self.jit_compile is True)
         return self.predict_function
 
-    def _chunks(self, data: Any) -> Iterator[Tuple[Any, ...]]:
+    def _chunks(self, data: Iterable[Any]) -> Iterator[Tuple[Any, ...]]:
         """Batches as tensors, ``steps_per_execution`` at a time."""
         n = max(1, int(getattr(self, "steps_per_execution", 1)))
         chunk: List[Any] = []
@@ -513,29 +451,42 @@ class Model(Layer):
         """Trains for `epochs` epochs and returns a History (Keras 3's arguments)."""
         self._ensure_compiled()
         verbose = 1 if verbose == "auto" else int(verbose)
+        arrays = data_adapters.can_convert_arrays((x, y, sample_weight))
         if validation_split and validation_data is None:
+            if not arrays:
+                raise ValueError("`validation_split` is only supported for Tensors or NumPy "
+                                 f"arrays. Found incompatible type in the input: "
+                                 f"{type(x)}")
             if not 0 < validation_split < 1:
                 raise ValueError(f"`validation_split` must be in [0, 1). Received: "
                                  f"validation_split={validation_split}")
-            x, y, sample_weight = _to_numpy(x), _to_numpy(y), _to_numpy(sample_weight)
+            x, y, sample_weight = (data_adapters._to_numpy(x), data_adapters._to_numpy(y),
+                                   data_adapters._to_numpy(sample_weight))
+            data_adapters.check_data_cardinality((x, y, sample_weight))
             n = _num_samples(x)
             split = int(n * (1.0 - validation_split))
-            validation_data = (_take(x, slice(split, None)), _take(y, slice(split, None)),
-                               _take(sample_weight, slice(split, None)))
-            x, y, sample_weight = (_take(x, slice(0, split)), _take(y, slice(0, split)),
-                                   _take(sample_weight, slice(0, split)))
-        if class_weight is not None and y is not None:
+            take = data_adapters._take
+            validation_data = (take(x, slice(split, None)), take(y, slice(split, None)),
+                               take(sample_weight, slice(split, None)))
+            x, y, sample_weight = (take(x, slice(0, split)), take(y, slice(0, split)),
+                                   take(sample_weight, slice(0, split)))
+        if class_weight is not None and arrays and y is not None:
             yy = np.asarray(y)
             labels = yy.argmax(-1) if yy.ndim > 1 and yy.shape[-1] > 1 else yy.reshape(len(yy))
             cw = np.array([class_weight.get(int(c), 1.0) for c in labels], np.float32)
             sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
-        data = _Batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
-        cbs = self._callbacks(callbacks, verbose, epochs, data.steps, add_history=True)
+            class_weight = None
+        adapter = get_data_adapter(x, y, sample_weight, batch_size, steps_per_epoch,
+                                   shuffle, class_weight)
+        epochs_data = EpochIterator(adapter, steps_per_epoch)
+        cbs = self._callbacks(callbacks, verbose, epochs, epochs_data.num_batches,
+                              add_history=True)
         self.stop_training = False
         cbs.on_train_begin()
         epoch_logs: Dict[str, float] = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
+            cbs.params["steps"] = epochs_data.num_batches
             cbs.on_epoch_begin(epoch)
             step = -1
             logs: Any = None
@@ -543,7 +494,7 @@ class Model(Layer):
                 not isinstance(c, (callbacks_module.History, callbacks_module.ProgbarLogger))
                 for c in cbs.callbacks)
             train_function = self.make_train_function()
-            for chunk in self._chunks(data):
+            for chunk in self._chunks(epochs_data.epoch()):
                 step += 1
                 cbs.on_train_batch_begin(step)
                 logs = train_function(chunk)
@@ -554,19 +505,12 @@ class Model(Layer):
                 cbs.on_train_batch_end(step, self._floats(logs) if batch_logs else {})
                 if self.stop_training:
                     break
-            if data.steps is None:
-                data.steps = step + 1
+            if step < 0:  # no data left for this epoch (an exhausted generator): stop,
+                break     # reporting nothing for steps that never ran
             epoch_logs = self._floats(self._metrics_result_or_logs(logs))
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
-                vx, vy, vsw = _unpack(tuple(validation_data))
-                self._in_fit = True
-                try:
-                    val = self.evaluate(vx, vy, sample_weight=vsw,
-                                        batch_size=validation_batch_size or batch_size,
-                                        steps=validation_steps, verbose=0,
-                                        return_dict=True)
-                finally:
-                    self._in_fit = False
+                val = self._validate(validation_data, validation_batch_size or batch_size,
+                                     validation_steps)
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
                 epoch_logs = dict(sorted(epoch_logs.items()))
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -574,6 +518,23 @@ class Model(Layer):
                 break
         cbs.on_train_end(epoch_logs)
         return self.history
+
+    def _validate(self, validation_data: Any, batch_size: Optional[int],
+                  steps: Optional[int]) -> Dict[str, float]:
+        """evaluate() on fit's validation data: ``(x, y[, sample_weight])`` arrays, or a
+        Dataset, PyDataset or generator of batches."""
+        if isinstance(validation_data, tuple) and not isinstance(
+                validation_data, (tf.data.Dataset, data_adapters.PyDataset)):
+            vx, vy, vsw = _unpack(validation_data)
+            kwargs: Dict[str, Any] = dict(x=vx, y=vy, sample_weight=vsw)
+        else:
+            kwargs = dict(x=validation_data)
+        self._in_fit = True
+        try:
+            return self.evaluate(batch_size=batch_size, steps=steps, verbose=0,
+                                 return_dict=True, **kwargs)
+        finally:
+            self._in_fit = False
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: Optional[int] = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: Optional[int] = None,
@@ -589,19 +550,20 @@ class Model(Layer):
             # inputs take one batch: the same values up to float rounding, a fraction of
             # the time.
             batch_size = len(x)
-        data = _Batches(x, y, sample_weight, batch_size, False, steps)
+        data = EpochIterator(get_data_adapter(x, y, sample_weight, batch_size, steps),
+                             steps)
         if isinstance(callbacks, list) and callbacks and isinstance(
                 callbacks[0], callbacks_module.Callback):
             cbs = callbacks_module.CallbackList(callbacks, model=self, verbose=verbose,
-                                                steps=data.steps)
+                                                steps=data.num_batches)
         else:
-            cbs = self._callbacks(callbacks, verbose, 1, data.steps, add_history=False)
+            cbs = self._callbacks(callbacks, verbose, 1, data.num_batches, add_history=False)
         self.reset_metrics()
         cbs.on_test_begin()
         logs: Dict[str, float] = {}
         test_function = self.make_test_function()
         step = -1
-        for chunk in self._chunks(data):
+        for chunk in self._chunks(data.epoch()):
             step += 1
             cbs.on_test_batch_begin(step)
             out = test_function(chunk)
@@ -627,13 +589,13 @@ class Model(Layer):
             out = self(x, training=False)
             if not isinstance(out, (list, tuple, dict)):
                 return np.asarray(out).copy()
-        data = _Batches(x, None, None, batch_size, False, steps)
-        cbs = self._callbacks(callbacks, verbose, 1, data.steps, add_history=False)
+        data = EpochIterator(get_data_adapter(x, None, None, batch_size, steps), steps)
+        cbs = self._callbacks(callbacks, verbose, 1, data.num_batches, add_history=False)
         cbs.on_predict_begin()
         outs: List[Any] = []
         predict_function = self.make_predict_function()
         step = -1
-        for chunk in self._chunks(data):
+        for chunk in self._chunks(data.epoch()):
             step += 1
             cbs.on_predict_batch_begin(step)
             outs.extend(predict_function(chunk))
@@ -722,6 +684,17 @@ class Model(Layer):
         from tapeflow.keras.saving import saving_api
 
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+
+def _inject_functional(cls: type, functional: type) -> None:
+    """Replaces Model by Functional in the bases of ``cls`` and its Model ancestors
+    (Keras's ``inject_functional_model_class``)."""
+    if cls is Model or cls is functional or issubclass(cls, functional):
+        return
+    cls.__bases__ = tuple(functional if b is Model else b for b in cls.__bases__)
+    for base in cls.__bases__:
+        if isinstance(base, type) and issubclass(base, Model):
+            _inject_functional(base, functional)
 
 
 def _terminal() -> bool:

@@ -10,6 +10,10 @@ import numpy as np
 import tapeflow as tf
 from tapeflow.keras.utils.progbar import Progbar  # noqa: F401
 from tapeflow.keras.utils.file_utils import get_file  # noqa: F401
+from tapeflow.keras.trainers.data_adapters import (  # noqa: F401
+    PyDataset, pack_x_y_sample_weight, unpack_x_y_sample_weight)
+
+Sequence = PyDataset  # Keras 2's name, still exported by Keras 3
 
 
 def set_random_seed(seed: int) -> None:

@@ -1,0 +1,1 @@
+"""Keras 3's trainer internals: data adapters and epoch iteration."""
