@@ -336,3 +336,31 @@ def test_string_sources_say_they_are_not_supported():
         tf.data.TextLineDataset(["a.txt"])
     with pytest.raises(NotImplementedError, match="string"):
         tf.data.Dataset.list_files("*.txt")
+
+
+@pytest.mark.parametrize("pipeline", [
+    lambda d: d.shuffle(1000, seed=3),
+    lambda d: d.shuffle(7, seed=3),
+    lambda d: d.shuffle(50, seed=3).take(33).skip(4),
+    lambda d: d.repeat(3).shard(4, 1),
+    lambda d: d.skip(-1).repeat(2),
+    lambda d: d.take(0),
+    lambda d: d.shuffle(10, seed=1, reshuffle_each_iteration=False).repeat(2).take(130),
+], ids=["full_shuffle", "small_buffer", "shuffle_take_skip", "repeat_shard", "skip_all",
+        "take_none", "fixed_shuffle_repeat"])
+def test_batches_of_sliced_rows_equal_batching_the_elements(pipeline):
+    """Batches over from_tensor_slices rows (gathered by index) hold exactly the elements
+    the same pipeline yields one by one, in order."""
+    x = np.arange(100 * 3, dtype=np.float32).reshape(100, 3)
+    y = np.arange(100)
+
+    def build():
+        return pipeline(tf.data.Dataset.from_tensor_slices((x, y)))
+
+    one_by_one = [(a.tolist(), int(b)) for a, b in build().as_numpy_iterator()]
+    batched = [(a.tolist(), b.tolist()) for a, b in build().batch(16).as_numpy_iterator()]
+    flat = [(row, lab) for a, b in batched for row, lab in zip(a, b)]
+    assert flat == one_by_one
+    for row, label in one_by_one:
+        assert row == x[label].tolist()
+    assert all(len(b) == 16 for b, _ in batched[:-1])

@@ -231,6 +231,27 @@ class Dataset:
     def _cardinality(self) -> int:
         return UNKNOWN
 
+    # Datasets whose elements are rows of one from_tensor_slices source, selected and
+    # reordered (shuffle, repeat, take, skip, shard over it) also describe a pass as
+    # chunks of row indices: batch then gathers each batch with one op per component
+    # instead of slicing and stacking rows one by one. Their element-by-element pass
+    # reads the same index chunks, so both give the same order.
+    def _index_source(self) -> Optional["_TensorSliceDataset"]:
+        """The from_tensor_slices dataset whose rows the elements are, if any."""
+        return None
+
+    def _iter_indices(self) -> Iterator[np.ndarray]:
+        """A fresh pass as chunks of row indices into ``_index_source()``."""
+        raise NotImplementedError
+
+    def _rows(self) -> Iterator[Flat]:
+        """A pass element by element, from the index chunks."""
+        source = self._index_source()
+        assert source is not None
+        for chunk in self._iter_indices():
+            for i in chunk.tolist():
+                yield source._row(i)
+
     # -- structure -------------------------------------------------------------------
     @property
     def element_spec(self) -> Any:
@@ -713,6 +734,24 @@ class _TensorSliceDataset(Dataset):
     def _cardinality(self) -> int:
         return self._n
 
+    def _index_source(self) -> Optional["_TensorSliceDataset"]:
+        return self
+
+    def _iter_indices(self) -> Iterator[np.ndarray]:
+        yield np.arange(self._n, dtype=np.int64)
+
+    def _row(self, i: int) -> Flat:
+        from tapeflow import _core
+
+        return tuple([wrap(_core.slice(t._a, (i,))) for t in self._leaves])
+
+    def _gather(self, indices: np.ndarray) -> Flat:
+        """The rows ``indices`` of every component (one gather each)."""
+        from tapeflow import _core
+
+        idx = convert_to_tensor(indices)._a
+        return tuple([wrap(_core.gather(t._a, idx, 0)) for t in self._leaves])
+
 
 class _RangeDataset(Dataset):
     def __init__(self, *args: Any, output_type: Any = dtypes.int64,
@@ -999,6 +1038,19 @@ class _BatchDataset(_UnaryDataset):
 
     def _iter_flat(self) -> Iterator[Flat]:
         size, drop = self._size, self._drop
+        source = self._input._index_source()
+        if source is not None and type(self) is _BatchDataset:
+            pending = np.zeros(0, np.int64)  # rows of one source: one gather per batch
+            for chunk in self._input._iter_indices():
+                pending = np.concatenate([pending, chunk]) if len(pending) else chunk
+                start = 0
+                while len(pending) - start >= size:
+                    yield source._gather(pending[start:start + size])
+                    start += size
+                pending = pending[start:]
+            if len(pending) and not drop:
+                yield source._gather(pending)
+            return
         buf: List[Flat] = []
         for flat in self._input._iter_flat():
             buf.append(flat)
@@ -1007,6 +1059,10 @@ class _BatchDataset(_UnaryDataset):
                 buf = []
         if buf and not drop:
             yield self._collate(buf)
+
+    def _in_memory(self) -> bool:
+        """Whether a pass is only index arithmetic and gathers (nothing to prefetch)."""
+        return self._input._index_source() is not None and type(self) is _BatchDataset
 
     def _collate(self, buf: List[Flat]) -> Flat:
         try:
@@ -1194,13 +1250,42 @@ class _ShuffleDataset(_UnaryDataset):
         self._epoch = 0
         self._lock = threading.Lock()
 
-    def _iter_flat(self) -> Iterator[Flat]:
+    def _rng(self) -> np.random.Generator:
         with self._lock:
             epoch = self._epoch
             if self._reshuffle:
                 self._epoch += 1
-        rng = np.random.Generator(np.random.PCG64(
+        return np.random.Generator(np.random.PCG64(
             [self._seeds[0], self._seeds[1], epoch if self._reshuffle else 0]))
+
+    def _index_source(self) -> Optional["_TensorSliceDataset"]:
+        return self._input._index_source()
+
+    def _iter_indices(self) -> Iterator[np.ndarray]:
+        rng = self._rng()
+        n = self._input._cardinality()
+        if 0 <= n <= self._buffer:  # the buffer holds everything: a uniform permutation
+            chunks = list(self._input._iter_indices())
+            idx = np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
+            yield idx[rng.permutation(len(idx))]
+            return
+        out: List[int] = []
+        for i in self._buffered(rng, (i for c in self._input._iter_indices()
+                                      for i in c.tolist())):
+            out.append(i)
+            if len(out) == 4096:
+                yield np.asarray(out, np.int64)
+                out = []
+        if out:
+            yield np.asarray(out, np.int64)
+
+    def _iter_flat(self) -> Iterator[Flat]:
+        if self._index_source() is not None:
+            return self._rows()
+        return self._buffered(self._rng(), self._input._iter_flat())
+
+    def _buffered(self, rng: np.random.Generator, source: Iterator[Any]) -> Iterator[Any]:
+        """TF's shuffle buffer over any stream of items."""
         draws: List[float] = []
 
         def slot(n: int) -> int:  # a uniform slot of n, from draws made 4096 at a time
@@ -1208,9 +1293,8 @@ class _ShuffleDataset(_UnaryDataset):
                 draws.extend(rng.random(4096).tolist())
             return int(draws.pop() * n)
 
-        buf: List[Flat] = []
+        buf: List[Any] = []
         size = self._buffer
-        source = self._input._iter_flat()
         for flat in source:  # fill the buffer
             buf.append(flat)
             if len(buf) == size:
@@ -1232,6 +1316,9 @@ class _RepeatDataset(_UnaryDataset):
         self._count = -1 if count is None else _int_arg(count, "count")
 
     def _iter_flat(self) -> Iterator[Flat]:
+        if self._index_source() is not None:
+            yield from self._rows()
+            return
         k = 0
         while self._count < 0 or k < self._count:
             any_element = False
@@ -1240,6 +1327,20 @@ class _RepeatDataset(_UnaryDataset):
                 yield flat
             k += 1
             if not any_element:  # an empty input repeats to an empty dataset
+                return
+
+    def _index_source(self) -> Optional["_TensorSliceDataset"]:
+        return self._input._index_source()
+
+    def _iter_indices(self) -> Iterator[np.ndarray]:
+        k = 0
+        while self._count < 0 or k < self._count:
+            any_index = False
+            for chunk in self._input._iter_indices():
+                any_index = any_index or len(chunk) > 0
+                yield chunk
+            k += 1
+            if not any_index:
                 return
 
     def _cardinality(self) -> int:
@@ -1261,6 +1362,9 @@ class _TakeDataset(_UnaryDataset):
         self._count = _int_arg(count, "count")
 
     def _iter_flat(self) -> Iterator[Flat]:
+        if self._index_source() is not None:
+            yield from self._rows()
+            return
         if self._count == 0:
             return
         k = 0
@@ -1268,6 +1372,22 @@ class _TakeDataset(_UnaryDataset):
             yield flat
             k += 1
             if k == self._count:
+                return
+
+    def _index_source(self) -> Optional["_TensorSliceDataset"]:
+        return self._input._index_source()
+
+    def _iter_indices(self) -> Iterator[np.ndarray]:
+        left = self._count
+        if left == 0:
+            return
+        for chunk in self._input._iter_indices():
+            if left < 0:
+                yield chunk
+                continue
+            yield chunk[:left]
+            left -= min(left, len(chunk))
+            if left == 0:
                 return
 
     def _cardinality(self) -> int:
@@ -1286,7 +1406,24 @@ class _SkipDataset(_UnaryDataset):
         super().__init__(input_dataset)
         self._count = _int_arg(count, "count")
 
+    def _index_source(self) -> Optional["_TensorSliceDataset"]:
+        return self._input._index_source()
+
+    def _iter_indices(self) -> Iterator[np.ndarray]:
+        left = self._count
+        for chunk in self._input._iter_indices():
+            if left < 0:
+                continue
+            if left >= len(chunk):
+                left -= len(chunk)
+                continue
+            yield chunk[left:]
+            left = 0
+
     def _iter_flat(self) -> Iterator[Flat]:
+        if self._index_source() is not None:
+            yield from self._rows()
+            return
         it = self._input._iter_flat()
         if self._count < 0:  # skip everything
             for _ in it:
@@ -1321,9 +1458,22 @@ class _ShardDataset(_UnaryDataset):
                 f"(currently index = {self._index}).")
 
     def _iter_flat(self) -> Iterator[Flat]:
+        if self._index_source() is not None:
+            yield from self._rows()
+            return
         for i, flat in enumerate(self._input._iter_flat()):
             if i % self._n == self._index:
                 yield flat
+
+    def _index_source(self) -> Optional["_TensorSliceDataset"]:
+        return self._input._index_source()
+
+    def _iter_indices(self) -> Iterator[np.ndarray]:
+        position = 0  # of the chunk's first item in the input
+        for chunk in self._input._iter_indices():
+            first = (self._index - position) % self._n
+            yield chunk[first::self._n]
+            position += len(chunk)
 
     def _cardinality(self) -> int:
         n = self._input._cardinality()
@@ -1685,7 +1835,11 @@ class _PrefetchDataset(_UnaryDataset):
         self._buffer = 2 if n in (AUTOTUNE, 0) else n
 
     def _iter_flat(self) -> Iterator[Flat]:
-        return Prefetcher(self._input._iter_flat, self._buffer)
+        inner = self._input
+        if getattr(inner, "_in_memory", lambda: False)():
+            # Gathering batches of in-memory rows costs less than a thread hand-off.
+            return inner._iter_flat()
+        return Prefetcher(inner._iter_flat, self._buffer)
 
 
 # ---------------------------------------------------------------------------------
