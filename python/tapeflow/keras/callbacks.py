@@ -108,7 +108,7 @@ class ProgbarLogger(Callback):
         self.seen = 0
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        if self.params.get("verbose", 1) and self.params.get("epochs", 1) >= 1:
+        if self.params.get("verbose", 1) and self.params.get("epochs", 1) > 1:  # Keras 3
             print(f"Epoch {epoch + 1}/{self.params.get('epochs', 1)}")
         self._new()
 
@@ -350,3 +350,6 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(path)
         else:
             self.model.save(path)
+
+
+from tapeflow.keras.callbacks_tensorboard import TensorBoard  # noqa: E402,F401
