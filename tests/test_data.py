@@ -364,3 +364,18 @@ def test_batches_of_sliced_rows_equal_batching_the_elements(pipeline):
     for row, label in one_by_one:
         assert row == x[label].tolist()
     assert all(len(b) == 16 for b, _ in batched[:-1])
+
+
+def test_iterating_a_dataset_inside_tf_function_says_it_is_not_supported():
+    ds = tf.data.Dataset.range(3)
+
+    @tf.function
+    def total():
+        s = tf.constant(0, tf.int64)
+        for x in ds:
+            s += x
+        return s
+
+    with pytest.raises(NotImplementedError, match="inside a tf.function"):
+        total()
+    assert sum(int(x) for x in ds) == 3  # outside: fine

@@ -269,6 +269,14 @@ class Dataset:
 
     # -- Python protocol -------------------------------------------------------------
     def __iter__(self) -> "OwnedIterator":
+        from tapeflow.framework import tracing
+
+        if tracing.stack:
+            raise NotImplementedError(
+                "Iterating a tf.data.Dataset inside a tf.function is not supported yet "
+                "(TF turns the loop into a graph loop over the dataset; tapeflow would "
+                "unroll it into the trace). Iterate outside the function and call it per "
+                "batch, e.g. `for x, y in ds: train_step(x, y)`.")
         return OwnedIterator(self)
 
     def __len__(self) -> int:

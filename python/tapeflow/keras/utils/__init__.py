@@ -12,6 +12,14 @@ from tapeflow.keras.utils.progbar import Progbar  # noqa: F401
 from tapeflow.keras.utils.file_utils import get_file  # noqa: F401
 from tapeflow.keras.trainers.data_adapters import (  # noqa: F401
     PyDataset, pack_x_y_sample_weight, unpack_x_y_sample_weight)
+from tapeflow.keras.utils.sequence_utils import pad_sequences  # noqa: F401
+from tapeflow.keras.utils.numerical_utils import normalize  # noqa: F401
+from tapeflow.keras.utils.timeseries_dataset_utils import (  # noqa: F401
+    timeseries_dataset_from_array)
+from tapeflow.keras.utils.dataset_utils import split_dataset  # noqa: F401
+from tapeflow.keras.utils.image_dataset_utils import (  # noqa: F401
+    audio_dataset_from_directory, image_dataset_from_directory,
+    text_dataset_from_directory)
 
 Sequence = PyDataset  # Keras 2's name, still exported by Keras 3
 
