@@ -323,3 +323,31 @@ def test_multi_output_dict_outputs_and_one_loss_for_all():
         bad = _two_output_model(as_dict=True)
         bad.compile(optimizer="sgd", loss={"a": "mse", "zz": "mse"})
         bad.fit(x, {"a": y1, "b": y2}, epochs=1, verbose=0)
+
+
+def test_keras2_compiled_loss_and_compiled_metrics_shims_as_keras3():
+    """TF's 'customizing what happens in fit' guide (tf.keras era) calls
+    self.compiled_loss and self.compiled_metrics.update_state: Keras 3 keeps them as
+    deprecated shims (its loss tracker then averages y_pred). Values printed by Keras
+    3.15 on TF 2.21 for this model and data: loss [2.0, 1.92978], mae [1.5, 1.42978]."""
+
+    class CustomModel(keras.Model):
+        def train_step(self, data):
+            x, y = data
+            with tf.GradientTape() as tape:
+                y_pred = self(x, training=True)
+                loss = self.compiled_loss(y, y_pred, regularization_losses=self.losses)
+            grads = tape.gradient(loss, self.trainable_variables)
+            self.optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            self.compiled_metrics.update_state(y, y_pred)
+            return {m.name: m.result() for m in self.metrics}
+
+    inputs = keras.Input(shape=(4,))
+    model = CustomModel(inputs, keras.layers.Dense(1, kernel_initializer="ones")(inputs))
+    model.compile(optimizer="sgd", loss="mse", metrics=["mae"])
+    x = np.linspace(0, 1, 40, dtype="float32").reshape(10, 4)
+    y = np.linspace(0, 1, 10, dtype="float32").reshape(10, 1)
+    with pytest.warns(UserWarning, match="deprecated"):
+        h = model.fit(x, y, epochs=2, verbose=0, batch_size=10, shuffle=False)
+    np.testing.assert_allclose(h.history["loss"], [2.0, 1.92978], atol=1e-5)
+    np.testing.assert_allclose(h.history["mae"], [1.5, 1.42978], atol=1e-5)

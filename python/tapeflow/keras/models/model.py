@@ -331,6 +331,49 @@ class Model(Layer):
             m.update_state(ys[i], preds[i], sample_weight=sample_weight)
         return self.get_metrics_result()
 
+    # -- Keras 3's backwards-compatibility shims (deprecated there too) --------------------
+    @property
+    def compiled_metrics(self) -> Any:
+        """``self.compiled_metrics.update_state(y, y_pred)`` of Keras 2 train steps, as
+        Keras 3 keeps it: a deprecation warning, then the loss tracker takes ``y_pred``
+        (Keras 3 updates its Mean metrics with the prediction) and the compiled metrics
+        ``(y, y_pred)``."""
+        model = self
+
+        class DeprecatedCompiledMetric:
+            def update_state(_, y: Any, y_pred: Any, sample_weight: Any = None) -> None:
+                model._compiled_metrics_update_state(y, y_pred, sample_weight)
+
+        return DeprecatedCompiledMetric()
+
+    def _compiled_metrics_update_state(self, y: Any, y_pred: Any,
+                                       sample_weight: Any = None) -> None:
+        import warnings
+
+        warnings.warn("`model.compiled_metrics()` is deprecated. Instead, use e.g.:\n```\n"
+                      "for metric in self.metrics:\n    metric.update_state(y, y_pred)\n"
+                      "```\n", stacklevel=3)
+        self._build_metrics(y, y_pred)
+        compiled = list(self._compiled_metrics or [])
+        ys, preds = self._split_outputs(y, y_pred)
+        for m, i in zip(compiled, self._metric_outputs):
+            m.update_state(ys[i], preds[i], sample_weight=sample_weight)
+        for m in self.metrics:
+            if any(m is c for c in compiled):
+                continue
+            m.update_state(y_pred, sample_weight=sample_weight)
+
+    def compiled_loss(self, y: Any, y_pred: Any, sample_weight: Any = None,
+                      regularization_losses: Any = None) -> Any:
+        """Keras 2's ``self.compiled_loss(y, y_pred)``: ``compute_loss`` with Keras 3's
+        deprecation warning."""
+        import warnings
+
+        warnings.warn("`model.compiled_loss()` is deprecated. Instead, use "
+                      "`model.compute_loss(x, y, y_pred, sample_weight, training)`.",
+                      stacklevel=2)
+        return self.compute_loss(x=None, y=y, y_pred=y_pred, sample_weight=sample_weight)
+
     def get_metrics_result(self) -> Dict[str, Any]:
         """Metric results by name, computed only when read (fit with verbose=0 and no
         callbacks never reads per-batch results)."""
