@@ -24,7 +24,8 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow.ops import math_ops, nn_ops
-from core_utils import ALL, BOOL, FLOATS, INTS, NUMERIC, REAL, Domain, trunc_div
+from core_utils import (ALL, BOOL, FLOATS, INTS, NUMERIC, REAL, Domain,
+                        flush_denormals as _ftz, trunc_div)
 
 NAN, INF = float("nan"), float("inf")
 SPECIALS = (NAN, INF, -INF, -0.0)
@@ -186,11 +187,14 @@ BINARY_OPS = [
            public=nn_ops.relu6_grad),
     # TF's SqrtGrad / RsqrtGrad / ReciprocalGrad (y, dy): 0 wherever dy is 0, even where
     # y is 0 or inf (TF's kernels check dy first).
-    BinaryOp("sqrt_grad", lambda y, dy: _unless_zero(dy, (dy * 0.5) / y), FLOATS,
+    # (Intermediates flushed as the kernels flush them: rsqrt_grad(1.9e-22, inf) is NaN,
+    # y * y being subnormal, as in TF.)
+    BinaryOp("sqrt_grad", lambda y, dy: _unless_zero(dy, _ftz(dy * 0.5) / y), FLOATS,
            WITH_SPECIALS, TIES, public=math_ops.sqrt_grad),
-    BinaryOp("rsqrt_grad", lambda y, dy: _unless_zero(dy, (-0.5 * (dy * y)) * (y * y)),
-           FLOATS, WITH_SPECIALS, TIES, public=math_ops.rsqrt_grad),
-    BinaryOp("reciprocal_grad", lambda y, dy: _unless_zero(dy, -y * y * dy), FLOATS,
+    BinaryOp("rsqrt_grad",
+             lambda y, dy: _unless_zero(dy, _ftz(-0.5 * _ftz(dy * y)) * _ftz(y * y)),
+             FLOATS, WITH_SPECIALS, TIES, public=math_ops.rsqrt_grad),
+    BinaryOp("reciprocal_grad", lambda y, dy: _unless_zero(dy, _ftz(-y * y) * dy), FLOATS,
            WITH_SPECIALS, TIES, public=math_ops.reciprocal_grad),
 ]
 
