@@ -118,3 +118,42 @@ def test_early_stopping_restores_best_weights() -> None:
     assert stop.stopped_epoch > 0
     for got, want in zip(model.get_weights(), best_weights):
         np.testing.assert_array_equal(got, want)
+
+
+def test_every_hook_gets_a_logs_dict_and_fit_validation_runs_the_test_hooks():
+    """The hook sequence and log keys Keras 3.15 gives (TF's custom_callback guide calls
+    logs.keys() in every hook): {} where there are no logs yet, validation inside fit
+    through on_test_*, predict batches with their outputs."""
+    seen = []
+
+    class Recorder(keras.callbacks.Callback):
+        def __getattribute__(self, name):
+            if name.startswith("on_"):
+                def hook(*args, **kwargs):
+                    logs = kwargs["logs"] if "logs" in kwargs else args[-1]
+                    seen.append((name, sorted(logs.keys())))
+                return hook
+            return object.__getattribute__(self, name)
+
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    m.compile("sgd", "mse", metrics=["mae"])
+    x, y = np.ones((8, 3), "float32"), np.ones((8, 1), "float32")
+    m.fit(x, y, batch_size=4, epochs=1, verbose=0, validation_data=(x, y),
+          callbacks=[Recorder()])
+    m.predict(x, batch_size=4, verbose=0, callbacks=[Recorder()])
+    batch = ["loss", "mae"]
+    assert seen == [
+        ("on_train_begin", []), ("on_epoch_begin", []),
+        ("on_train_batch_begin", []), ("on_train_batch_end", batch),
+        ("on_train_batch_begin", []), ("on_train_batch_end", batch),
+        ("on_test_begin", []),
+        ("on_test_batch_begin", []), ("on_test_batch_end", batch),
+        ("on_test_batch_begin", []), ("on_test_batch_end", batch),
+        ("on_test_end", batch),
+        ("on_epoch_end", ["loss", "mae", "val_loss", "val_mae"]),
+        ("on_train_end", ["loss", "mae", "val_loss", "val_mae"]),
+        ("on_predict_begin", []),
+        ("on_predict_batch_begin", []), ("on_predict_batch_end", ["outputs"]),
+        ("on_predict_batch_begin", []), ("on_predict_batch_end", ["outputs"]),
+        ("on_predict_end", []),
+    ]

@@ -66,8 +66,18 @@ class CallbackList(Callback):
     def __getattribute__(self, name: str) -> Any:
         if name.startswith("on_"):
             callbacks = object.__getattribute__(self, "callbacks")
+            # on_epoch_*/on_*_batch_* take (index, logs); the others (logs). As Keras 3,
+            # every callback gets a dict ({} where there are no logs yet), never None.
+            position = 1 if ("batch" in name or "epoch" in name) else 0
 
             def dispatch(*args: Any, **kwargs: Any) -> None:
+                if "logs" in kwargs:
+                    if kwargs["logs"] is None:
+                        kwargs["logs"] = {}
+                elif len(args) <= position:
+                    args = args + (None,) * (position - len(args)) + ({},)
+                elif args[position] is None:
+                    args = args[:position] + ({},) + args[position + 1:]
                 for c in callbacks:
                     getattr(c, name)(*args, **kwargs)
 

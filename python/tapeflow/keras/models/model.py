@@ -552,8 +552,14 @@ class Model(Layer):
                 break     # reporting nothing for steps that never ran
             epoch_logs = self._floats(self._metrics_result_or_logs(logs))
             if validation_data is not None and (epoch + 1) % validation_freq == 0:
+                # The callbacks see the validation's test hooks, as in Keras (History and
+                # the progress bar ignore them: without others, evaluate's fast path).
+                watchers = cbs if any(
+                    not isinstance(c, (callbacks_module.History,
+                                       callbacks_module.ProgbarLogger))
+                    for c in cbs.callbacks) else None
                 val = self._validate(validation_data, validation_batch_size or batch_size,
-                                     validation_steps)
+                                     validation_steps, watchers)
                 epoch_logs.update({f"val_{k}": v for k, v in val.items()})
                 epoch_logs = dict(sorted(epoch_logs.items()))
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -563,7 +569,7 @@ class Model(Layer):
         return self.history
 
     def _validate(self, validation_data: Any, batch_size: Optional[int],
-                  steps: Optional[int]) -> Dict[str, float]:
+                  steps: Optional[int], callbacks: Any = None) -> Dict[str, float]:
         """evaluate() on fit's validation data: ``(x, y[, sample_weight])`` arrays, or a
         Dataset, PyDataset or generator of batches."""
         if isinstance(validation_data, tuple) and not isinstance(
@@ -575,7 +581,7 @@ class Model(Layer):
         self._in_fit = True
         try:
             return self.evaluate(batch_size=batch_size, steps=steps, verbose=0,
-                                 return_dict=True, **kwargs)
+                                 return_dict=True, callbacks=callbacks, **kwargs)
         finally:
             self._in_fit = False
 
@@ -595,7 +601,9 @@ class Model(Layer):
             batch_size = len(x)
         data = EpochIterator(get_data_adapter(x, y, sample_weight, batch_size, steps),
                              steps)
-        if isinstance(callbacks, list) and callbacks and isinstance(
+        if isinstance(callbacks, callbacks_module.CallbackList):
+            cbs = callbacks  # fit's own (its validation): the callbacks see the test hooks
+        elif isinstance(callbacks, list) and callbacks and isinstance(
                 callbacks[0], callbacks_module.Callback):
             cbs = callbacks_module.CallbackList(callbacks, model=self, verbose=verbose,
                                                 steps=data.num_batches)
@@ -641,9 +649,10 @@ class Model(Layer):
         for chunk in self._chunks(data.epoch()):
             step += 1
             cbs.on_predict_batch_begin(step)
-            outs.extend(predict_function(chunk))
+            batch_outputs = predict_function(chunk)
+            outs.extend(batch_outputs)
             step += len(chunk) - 1
-            cbs.on_predict_batch_end(step)
+            cbs.on_predict_batch_end(step, {"outputs": batch_outputs[-1]})
         cbs.on_predict_end()
         if not outs:
             return np.zeros((0,), np.float32)
