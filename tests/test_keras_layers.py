@@ -229,3 +229,39 @@ def test_dense_takes_integer_and_bool_inputs_as_floats():
         out = d(x)
         assert out.dtype == tf.float32
         np.testing.assert_array_equal(out.numpy(), [[3.0, 3.0]])
+
+
+def test_activation_layers_match_numpy_and_keras_configs(tmp_path):
+    x = np.linspace(-3, 3, 24, dtype="float32").reshape(4, 6)
+    relu = keras.layers.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.5)
+    np.testing.assert_allclose(relu(x).numpy(), np.minimum(
+        np.where(x > 0.5, x, (x - 0.5) * 0.1), 2.0), rtol=1e-6)
+    np.testing.assert_allclose(keras.layers.LeakyReLU()(x).numpy(),
+                               np.where(x > 0, x, 0.3 * x), rtol=1e-6)
+    with pytest.warns(UserWarning, match="`alpha` is deprecated"):
+        assert keras.layers.LeakyReLU(alpha=0.2).negative_slope == 0.2
+    np.testing.assert_allclose(keras.layers.ELU(0.5)(x).numpy(),
+                               np.where(x > 0, x, 0.5 * np.expm1(x)), rtol=1e-6, atol=1e-7)
+    e = np.exp(x - x.max(-1, keepdims=True))
+    np.testing.assert_allclose(keras.layers.Softmax()(x).numpy(), e / e.sum(-1, keepdims=True),
+                               rtol=1e-6)
+    mask = np.array([[True] * 3 + [False] * 3] * 4)
+    masked = keras.layers.Softmax()(x, mask=mask).numpy()
+    assert np.all(masked[:, 3:] == 0) and np.allclose(masked.sum(-1), 1.0)
+    prelu = keras.layers.PReLU(alpha_initializer=keras.initializers.Constant(0.25))
+    np.testing.assert_allclose(prelu(x).numpy(), np.where(x > 0, x, 0.25 * x), rtol=1e-6)
+    assert [w.name for w in prelu.weights] == ["alpha"] and prelu.alpha.shape == (6,)
+    with pytest.raises(ValueError, match="negative_slope of a ReLU layer"):
+        keras.layers.ReLU(negative_slope=-1.0)
+    # Config keys as Keras 3.15 writes them; a .keras round trip keeps the numbers.
+    m = keras.Sequential([keras.Input((6,)), keras.layers.Dense(4), keras.layers.LeakyReLU(0.1),
+                          keras.layers.ReLU(6.0), keras.layers.ELU(0.5),
+                          keras.layers.PReLU(), keras.layers.Softmax()])
+    layers = m.get_config()["layers"][1:]
+    assert [("build_config" in l) for l in layers] == [True, False, False, False, True, False]
+    assert sorted(layers[4]["config"]) == ["alpha_constraint", "alpha_initializer",
+                                           "alpha_regularizer", "dtype", "name",
+                                           "shared_axes", "trainable"]
+    m.save(tmp_path / "act.keras")
+    again = keras.models.load_model(tmp_path / "act.keras")
+    np.testing.assert_array_equal(again.predict(x, verbose=0), m.predict(x, verbose=0))

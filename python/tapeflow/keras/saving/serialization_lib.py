@@ -254,7 +254,8 @@ def _serialize_with_config(obj: Any) -> Dict[str, Any]:
 
 
 # Keras builds these layers in __init__ and writes no build_config for them.
-_BUILT_AT_INIT = ("InputLayer", "Dropout", "Activation")
+_BUILT_AT_INIT = ("InputLayer", "Dropout", "Activation", "ReLU", "LeakyReLU", "ELU",
+                  "Softmax")
 
 
 def serialize_layer(layer: Any, build_input_shape: Any = "unknown") -> Dict[str, Any]:
