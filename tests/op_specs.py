@@ -115,7 +115,8 @@ def _div(a, b):
 def _floordiv(a, b):
     """TF's FloorDiv: floor(a / b) for floats (not numpy's floor_divide)."""
     with np.errstate(all="ignore"):
-        return np.floor_divide(a, b) if a.dtype.kind == "i" else np.floor(a / b)
+        # (a / b flushed first, as the kernel: floordiv(-2.2e-308, 3.0) is -0.0, not -1)
+        return np.floor_divide(a, b) if a.dtype.kind == "i" else np.floor(_ftz(a / b))
 
 
 def _floormod(a, b):

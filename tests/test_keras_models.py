@@ -351,3 +351,26 @@ def test_keras2_compiled_loss_and_compiled_metrics_shims_as_keras3():
         h = model.fit(x, y, epochs=2, verbose=0, batch_size=10, shuffle=False)
     np.testing.assert_allclose(h.history["loss"], [2.0, 1.92978], atol=1e-5)
     np.testing.assert_allclose(h.history["mae"], [1.5, 1.42978], atol=1e-5)
+
+
+def test_layer_input_and_output_of_a_functional_model_as_keras():
+    """DLWP ch. 7 reads model.layers[3].input / .output and reuses an intermediate output
+    to build a new model (Keras 3.15's values and errors)."""
+    a = keras.Input((4,), name="a")
+    b = keras.Input((2,), name="b")
+    joined = keras.layers.Concatenate()([a, b])
+    hidden = keras.layers.Dense(3)
+    features = hidden(joined)
+    out = keras.layers.Dense(1, name="out")(features)
+    model = keras.Model([a, b], out)
+    concat = model.layers[2]
+    assert isinstance(concat.input, list) and [t.name for t in concat.input] == ["a", "b"]
+    assert concat.output.shape == (None, 6) and concat.output.dtype == "float32"
+    assert model.layers[0].output is a and a.dtype == "float32"
+    extra = keras.layers.Dense(5, name="extra")(hidden.output)
+    new_model = keras.Model([a, b], [out, extra])
+    outs = new_model.predict([np.ones((2, 4)), np.ones((2, 2))], verbose=0)
+    assert [o.shape for o in outs] == [(2, 1), (2, 5)]
+    with pytest.raises(AttributeError, match="has never been called and thus has no "
+                                             "defined input"):
+        keras.layers.Dense(2, name="lonely").input

@@ -163,8 +163,9 @@ class InputLayer(Layer):
             batch_shape = (batch_size,) + tuple(shape)
         self.batch_shape = tuple(batch_shape)
         self.built = True
-        self.output = KerasTensor(self.batch_shape, self._dtype, name=self.name,
-                                  history=(self, None, {}))
+        tensor = KerasTensor(self.batch_shape, self._dtype, name=self.name,
+                             history=(self, None, {}))
+        object.__setattr__(self, "_first_call", (tensor, tensor))  # .input and .output
 
     def get_config(self) -> Dict[str, Any]:
         return {"batch_shape": self.batch_shape, "dtype": self.dtype, "sparse": False,

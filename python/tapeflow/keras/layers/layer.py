@@ -68,16 +68,21 @@ class KerasTensor:
     def __init__(self, shape: Sequence[Optional[int]], dtype: Any = "float32",
                  name: Optional[str] = None, history: Any = None) -> None:
         self.shape = tuple(shape)
-        self.dtype = tf.as_dtype(dtype)
+        self._dtype = tf.as_dtype(dtype)
         self.name = name
         self._history = history  # (layer, [input KerasTensors], call kwargs) or None
+
+    @property
+    def dtype(self) -> str:
+        """The dtype's name, as Keras 3's KerasTensor gives it (``'float32'``)."""
+        return self._dtype.name
 
     @property
     def ndim(self) -> int:
         return len(self.shape)
 
     def __repr__(self) -> str:
-        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype.name}, "
+        return (f"<KerasTensor shape={self.shape}, dtype={self.dtype}, "
                 f"sparse=False, ragged=False, name={self.name}>")
 
 
@@ -418,7 +423,28 @@ class Layer(tf.__internal__.tracking.AutoTrackable):
             return KerasTensor(shape, o.dtype, name=self.name,
                                history=(self, inputs, dict(kwargs)))
 
-        return symbolic(out)
+        result = symbolic(out)
+        if "_first_call" not in self.__dict__:  # Keras's layer.input/output: the first call
+            object.__setattr__(self, "_first_call", (inputs, result))
+        return result
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of this layer's first functional call (Keras's
+        ``layer.input``); AttributeError if it was never called on KerasTensors."""
+        return self._first_call_part(0, "input")
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of this layer's first functional call (``layer.output``)."""
+        return self._first_call_part(1, "output")
+
+    def _first_call_part(self, i: int, what: str) -> Any:
+        call = self.__dict__.get("_first_call")
+        if call is None:
+            raise AttributeError(f"The layer {self.name} has never been called and thus "
+                                 f"has no defined {what}.")
+        return call[i]
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         """The output shape for an input shape (``None`` dims allowed), by a symbolic call."""

@@ -196,7 +196,7 @@ def _serialize_struct(graph: _Graph, node_index: Dict[Any, int], x: Any) -> Any:
 
     if isinstance(x, KerasTensor):
         return {"class_name": "__keras_tensor__",
-                "config": {"shape": list(x.shape), "dtype": x.dtype.name,
+                "config": {"shape": list(x.shape), "dtype": x.dtype,
                            "keras_history": _tensor_ref(graph, node_index, x)}}
     if isinstance(x, (list, tuple)):
         return [_serialize_struct(graph, node_index, v) for v in x]
