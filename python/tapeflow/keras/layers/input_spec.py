@@ -30,6 +30,23 @@ class InputSpec:
                 raise ValueError(f"Axis {max(self.axes)} is greater than the maximum "
                                  f"allowed value: {max_dim}")
 
+    def fits(self, shape: Any) -> bool:
+        """Whether a concrete shape (a tuple of ints) passes every check but the dtype's
+        (the per-call fast path; a False means: run the full check for its message)."""
+        n = len(shape)
+        if self.dtype is not None or (self.ndim is not None and n != self.ndim) or (
+                self.min_ndim is not None and n < self.min_ndim) or (
+                self.max_ndim is not None and n > self.max_ndim):
+            return False
+        for axis, value in self.axes.items():
+            if value is not None and -n <= axis < n and shape[axis] != value:
+                return False
+        if self.shape is not None:
+            for want, got in zip(self.shape, shape):
+                if want is not None and want != got:
+                    return False
+        return True
+
     def __repr__(self) -> str:
         spec = [f"dtype={self.dtype}" if self.dtype else "",
                 f"shape={self.shape}" if self.shape else "",

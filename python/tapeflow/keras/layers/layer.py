@@ -366,8 +366,11 @@ class Layer(tf.__internal__.tracking.AutoTrackable):
         if not self.built:
             self._maybe_build(_shape_of(inputs))
         spec = self.input_spec
-        if spec is not None and isinstance(spec, InputSpec) and hasattr(inputs, "shape"):
-            assert_input_compatibility(spec, inputs, self.name)
+        if spec is not None and isinstance(spec, InputSpec):
+            array = getattr(inputs, "_a", None)
+            if array is None or not spec.fits(array.shape):
+                if hasattr(inputs, "shape"):
+                    assert_input_compatibility(spec, inputs, self.name)
         outermost = len(_scope) == 0
         training = kwargs.get("training")
         if outermost:
