@@ -929,15 +929,20 @@ class _ParallelMapDataset(_MapDataset):
             yield out
 
 
+def _predicate(fn: Callable[..., Any], input_spec: Any) -> _Function:
+    """A filter/take_while predicate, checked to return a scalar bool (TF's error)."""
+    traced = _Function(fn, input_spec, "predicate")
+    out = traced.find_output_spec()
+    if not isinstance(out, TensorSpec) or out.dtype != dtypes.bool or out.shape.rank != 0:
+        raise ValueError(f"Invalid `predicate`. `predicate` must return a `tf.bool` scalar "
+                         f"tensor, but its return type is {out}.")
+    return traced
+
+
 class _FilterDataset(_UnaryDataset):
     def __init__(self, input_dataset: Dataset, predicate: Callable[..., Any]) -> None:
         super().__init__(input_dataset)
-        self._fn = _Function(predicate, input_dataset._spec, "predicate")
-        out = self._fn.find_output_spec()
-        if not isinstance(out, TensorSpec) or out.dtype != dtypes.bool or \
-                out.shape.rank != 0:
-            raise ValueError(f"Invalid `predicate`. `predicate` must return a `tf.bool` "
-                             f"scalar tensor, but its return type is {out}.")
+        self._fn = _predicate(predicate, input_dataset._spec)
 
     def _iter_flat(self) -> Iterator[Flat]:
         fn = self._fn
@@ -953,12 +958,7 @@ class _FilterDataset(_UnaryDataset):
 class _TakeWhileDataset(_UnaryDataset):
     def __init__(self, input_dataset: Dataset, predicate: Callable[..., Any]) -> None:
         super().__init__(input_dataset)
-        self._fn = _Function(predicate, input_dataset._spec, "predicate")
-        out = self._fn.find_output_spec()
-        if not isinstance(out, TensorSpec) or out.dtype != dtypes.bool or \
-                out.shape.rank != 0:
-            raise ValueError(f"Invalid `predicate`. `predicate` must return a `tf.bool` "
-                             f"scalar tensor, but its return type is {out}.")
+        self._fn = _predicate(predicate, input_dataset._spec)
 
     def _iter_flat(self) -> Iterator[Flat]:
         fn = self._fn
@@ -1059,8 +1059,13 @@ class _BatchDataset(_UnaryDataset):
             if len(pending) and not drop:
                 yield source._gather(pending)
             return
+        yield from self._batches(self._input._iter_flat())
+
+    def _batches(self, elements: Iterator[Flat]) -> Iterator[Flat]:
+        """Collated batches of ``elements`` (the last one short unless dropped)."""
+        size, drop = self._size, self._drop
         buf: List[Flat] = []
-        for flat in self._input._iter_flat():
+        for flat in elements:
             buf.append(flat)
             if len(buf) == size:
                 yield self._collate(buf)
@@ -1102,15 +1107,7 @@ class _RebatchDataset(_BatchDataset):
         self._unbatched = _UnbatchDataset(input_dataset)
 
     def _iter_flat(self) -> Iterator[Flat]:
-        size, drop = self._size, self._drop
-        buf: List[Flat] = []
-        for flat in self._unbatched._iter_flat():
-            buf.append(flat)
-            if len(buf) == size:
-                yield self._collate(buf)
-                buf = []
-        if buf and not drop:
-            yield self._collate(buf)
+        return self._batches(self._unbatched._iter_flat())
 
     def _cardinality(self) -> int:
         return UNKNOWN if self._input._cardinality() != INFINITE else INFINITE

@@ -184,3 +184,25 @@ def load_cifar_batch(fpath: str, label_key: str = "labels",
     if len(labels) and not (0 <= min(labels) and max(labels) < num_classes):
         raise ValueError(f"{fpath}: '{label_key}' holds labels outside [0, {num_classes}).")
     return data.reshape(data.shape[0], 3, 32, 32), labels
+
+
+def cifar_folder(dirname: str, inner: str, batches: Sequence[str], origin: str,
+                 file_hash: str, what: str) -> str:
+    """The extracted CIFAR folder ``inner`` holding ``batches``: already extracted
+    (Keras 3's ``dirname/inner`` or Keras 2's ``inner`` in the cache), else the archive
+    fetched and extracted. ``what`` names the dataset in errors."""
+    found = find_extracted((os.path.join(dirname, inner), inner), batches)
+    if found is not None:
+        return found
+    datadir = file_utils.cache_datadirs()[0]
+    hint = (f"Or put the extracted folder '{inner}' ({', '.join(batches)}) at "
+            f"{os.path.join(datadir, dirname, inner)} (Keras 3's layout) or "
+            f"{os.path.join(datadir, inner)} (Keras 2's).")
+    folder = os.path.join(fetch(dirname, origin, file_hash, extract=True, hint=hint), inner)
+    missing = [b for b in batches if not os.path.isfile(os.path.join(folder, b))]
+    if missing:
+        raise ValueError(f"The {what} archive was extracted, but {folder} lacks "
+                         f"{', '.join(missing)}; the archive is not Keras's "
+                         f"{os.path.basename(origin)}.")
+    return folder
+

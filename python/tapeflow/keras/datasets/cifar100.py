@@ -7,7 +7,6 @@ import os
 import numpy as np
 
 from tapeflow.keras.datasets import _files
-from tapeflow.keras.utils import file_utils
 
 _DIRNAME = "cifar-100-python-target"
 _INNER = "cifar-100-python"
@@ -17,22 +16,8 @@ _BATCHES = ("train", "test")
 
 
 def _batches_folder() -> str:
-    """The extracted ``cifar-100-python`` folder, fetching the archive if needed."""
-    found = _files.find_extracted((os.path.join(_DIRNAME, _INNER), _INNER), _BATCHES)
-    if found is not None:
-        return found
-    datadir = file_utils.cache_datadirs()[0]
-    hint = (f"Or put the extracted folder '{_INNER}' ({', '.join(_BATCHES)}) at "
-            f"{os.path.join(datadir, _DIRNAME, _INNER)} (Keras 3's layout) or "
-            f"{os.path.join(datadir, _INNER)} (Keras 2's).")
-    folder = os.path.join(_files.fetch(_DIRNAME, _ORIGIN, _FILE_HASH, extract=True,
-                                       hint=hint), _INNER)
-    missing = [b for b in _BATCHES if not os.path.isfile(os.path.join(folder, b))]
-    if missing:
-        raise ValueError(f"The CIFAR-100 archive was extracted, but {folder} lacks "
-                         f"{', '.join(missing)}; the archive is not Keras's "
-                         f"cifar-100-python.tar.gz.")
-    return folder
+    """The extracted ``{_INNER}`` folder, fetching the archive if needed."""
+    return _files.cifar_folder(_DIRNAME, _INNER, _BATCHES, _ORIGIN, _FILE_HASH, "CIFAR-100")
 
 
 def load_data(label_mode: str = "fine") -> _files.Dataset:

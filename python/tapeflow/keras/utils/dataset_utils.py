@@ -481,3 +481,14 @@ def labels_to_array(labels: Any, label_mode: str, num_classes: int) -> np.ndarra
         onehot[rows, ints[rows]] = 1.0
         return onehot
     return values
+
+
+def check_format(format: str) -> None:
+    """Keras 3's ``format`` argument of the dataset utilities: "tf" (a tf.data Dataset)
+    or "grain" (not available in tapeflow)."""
+    if format not in ("tf", "grain"):
+        raise ValueError(f'`format` should be either "tf" or "grain". Received: '
+                         f"format={format}")
+    if format == "grain":
+        raise NotImplementedError('format="grain" is not available in tapeflow (no Grain '
+                                  'support); use format="tf".')

@@ -150,7 +150,7 @@ def image_dataset_from_directory(
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"Argument `interpolation` should be one of {_INTERPOLATIONS}. "
                          f"Received: interpolation={interpolation}")
-    _check_format(format)
+    dataset_utils.check_format(format)
     dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
     _pil()  # fail early, with a clear message, when Pillow is missing
 
@@ -252,15 +252,6 @@ def audio_dataset_from_directory(
 # ---------------------------------------------------------------------------------
 # Dataset assembly
 # ---------------------------------------------------------------------------------
-def _check_format(format: str) -> None:
-    if format not in ("tf", "grain"):
-        raise ValueError(f'`format` should be either "tf" or "grain". Received: '
-                         f"format={format}")
-    if format == "grain":
-        raise NotImplementedError('format="grain" is not available in tapeflow (no Grain '
-                                  'support); use format="tf".')
-
-
 def _data_format(data_format: Optional[str]) -> str:
     """Keras's ``standardize_data_format`` (tapeflow's image data format is always
     ``channels_last``)."""

@@ -8,7 +8,7 @@ import numpy as np
 
 import tapeflow as tf
 from tapeflow.framework import errors
-from tapeflow.keras.utils.dataset_utils import PyFunctionMapDataset
+from tapeflow.keras.utils.dataset_utils import PyFunctionMapDataset, check_format
 
 
 def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
@@ -85,12 +85,7 @@ def timeseries_dataset_from_array(data: Any, targets: Any, sequence_length: int,
         if value >= n_data:
             raise ValueError(f"`{name}` must be lower than the length of the data. "
                              f"Received: {name}={value}, for data of length {n_data}")
-    if format not in ("tf", "grain"):
-        raise ValueError(f'`format` should be either "tf" or "grain". Received: '
-                         f"format={format}")
-    if format == "grain":
-        raise NotImplementedError('format="grain" is not available in tapeflow (no Grain '
-                                  'support); use format="tf".')
+    check_format(format)
 
     start = 0 if start_index is None else start_index
     end = n_data if end_index is None else end_index
