@@ -181,3 +181,16 @@ def test_dict_datasets_feed_named_inputs():
     ds = tf.data.Dataset.from_tensor_slices(({"a": X[:, :2], "b": X[:, 2:]}, Y)).batch(16)
     history = m.fit(ds, epochs=1, verbose=0)
     assert np.isfinite(history.history["loss"][0])
+
+
+def test_progress_lines_for_a_dataset_of_unknown_size_as_keras(capsys):
+    """verbose=2 prints an epoch's line only once the number of steps is known (Keras 3's
+    Progbar): nothing for the first epoch over an unknown-cardinality dataset."""
+    m = model()
+    ds = tf.data.Dataset.from_tensor_slices((X, Y)).filter(lambda a, b: True).batch(16)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(ds, epochs=2, verbose=2)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "Epoch 1/2" and lines[1] == "Epoch 2/2"
+    assert lines[2].startswith("4/4 - ") and "accuracy:" in lines[2]

@@ -75,9 +75,9 @@ class Progbar:
             elif finalize:
                 sys.stdout.write(line + "\n")
             sys.stdout.flush()
-        elif self.verbose == 2 and finalize:
-            elapsed = now - self._start
-            parts = [f"{current}/{self.target}" if self.target else f"{current}",
+        elif self.verbose == 2 and finalize and self.target:  # Keras 3: nothing unless
+            elapsed = now - self._start                           # the target is known
+            parts = [f"{current:>{len(str(self.target))}}/{self.target}",
                      format_duration(elapsed),
                      format_time_per_unit(self._per_step(current, now), self.unit_name)]
             parts += [f"{k}: {format_value(v)}" for k, v in self._values]
@@ -111,8 +111,9 @@ class Progbar:
             secs = format_duration(eta)
             secs = f"\x1b[1m{secs}\x1b[0m" if color else secs
             line = f"{count} {bar} {secs} {format_time_per_unit(per, self.unit_name)}"
-        else:
-            line = f"{current} {format_duration(elapsed)} {format_time_per_unit(per, self.unit_name)}"
+        else:  # Keras 3 prints an unknown target as "%7d/Unknown"
+            line = (f"{current:7d}/Unknown {format_duration(elapsed)} "
+                    f"{format_time_per_unit(per, self.unit_name)}")
         for k, v in self._values:
             line += f" - {k}: {format_value(v)}"
         return line
