@@ -56,8 +56,7 @@ class _OptionGroup:
     """A group of options (``options.threading``, ``options.autotune`` ...): accepts
     any attribute, as the pipeline's tuning knobs are not modelled."""
 
-    def __init__(self, name: str) -> None:
-        object.__setattr__(self, "_name", name)
+    def __init__(self) -> None:
         object.__setattr__(self, "_values", {})
 
     def __getattr__(self, key: str) -> Any:
@@ -80,22 +79,24 @@ class Options:
     def __init__(self) -> None:
         self.deterministic: Optional[bool] = None
         self.experimental_deterministic: Optional[bool] = None
-        self.autotune = _OptionGroup("autotune")
-        self.threading = _OptionGroup("threading")
-        self.experimental_optimization = _OptionGroup("experimental_optimization")
-        self.experimental_distribute = _OptionGroup("experimental_distribute")
+        self.autotune = _OptionGroup()
+        self.threading = _OptionGroup()
+        self.experimental_optimization = _OptionGroup()
+        self.experimental_distribute = _OptionGroup()
         self.experimental_slack = False
         self.experimental_external_state_policy = None
         self.experimental_symbolic_checkpoint = False
         self.experimental_warm_start = False
 
     def merge(self, other: "Options") -> "Options":
+        """These options, overridden by what ``other`` sets."""
         out = Options()
+        defaults = vars(Options())
         for src in (self, other):
             for k, v in vars(src).items():
                 if isinstance(v, _OptionGroup):
                     getattr(out, k)._values.update(v._values)
-                elif v is not None and v != getattr(Options(), k):
+                elif v != defaults[k]:
                     setattr(out, k, v)
         return out
 
@@ -176,9 +177,6 @@ class _Function:
             self.traced = False
             self.call = self.python_function
             out = _call_unpacked(self.call, element)
-        return self.convert(out)
-
-    def convert(self, out: Any) -> Any:
         return _as_tensors(out)
 
     def __call__(self, element: Any) -> Any:
@@ -652,37 +650,26 @@ class OwnedIterator:
 # Sources
 # ---------------------------------------------------------------------------------
 def _to_components(tensors: Any) -> Tuple[Any, List[Tensor]]:
-    """``tensors`` as an element: (its nest, lists becoming tuples, and its Tensors)."""
-    value = tensors  # (here, as TF, a list is one tensor: only tuples and dicts nest)
-    if isinstance(value, Dataset):
+    """``tensors`` as an element: its nest (of Tensors) and its Tensors. As TF, only
+    tuples, namedtuples and dicts nest here: a list is one tensor."""
+    if isinstance(tensors, Dataset):
         raise TypeError("a Dataset cannot be a component of from_tensors/"
                         "from_tensor_slices")
-    if type(value) is list or not nest.is_nested(value):
-        return None, [_structure.to_tensor_leaf(value)]
-    structure = _input_structure(value)
-    return structure, [_structure.to_tensor_leaf(v) for v in nest.flatten(structure)]
+    if type(tensors) is list or not nest.is_nested(tensors):
+        return None, [_structure.to_tensor_leaf(tensors)]
+    structure = _input_structure(tensors)
+    return structure, nest.flatten(structure)
 
 
 def _input_structure(value: Any) -> Any:
-    """A nest of inputs whose lists are leaves (converted to tensors later)."""
-    if type(value) is list:
-        return _ListLeaf(value)
+    """A nest of inputs with its leaves (lists included) converted to Tensors."""
     if isinstance(value, dict):
         return type(value)((k, _input_structure(v)) for k, v in value.items())
     if type(value) is tuple:
         return tuple(_input_structure(v) for v in value)
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         return type(value)(*[_input_structure(v) for v in value])
-    return value
-
-
-class _ListLeaf:
-    """A list inside an input nest, kept whole as one leaf (converted to one tensor)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: list) -> None:
-        self.value = value
+    return _structure.to_tensor_leaf(value)
 
 
 def _pack_spec(structure: Any, specs: List[Any]) -> Any:
@@ -728,16 +715,7 @@ class _TensorSliceDataset(Dataset):
                                             for t in leaves])
 
     def _iter_flat(self) -> Iterator[Flat]:
-        from tapeflow import _core
-
-        arrays = [t._a for t in self._leaves]
-        if len(arrays) == 1:
-            (a,) = arrays
-            for i in range(self._n):
-                yield (wrap(_core.slice(a, (i,))),)
-            return
-        for i in range(self._n):
-            yield tuple([wrap(_core.slice(a, (i,))) for a in arrays])
+        return self._rows()
 
     def _cardinality(self) -> int:
         return self._n
@@ -1123,12 +1101,12 @@ class _UnbatchDataset(_UnaryDataset):
 
         for flat in self._input._iter_flat():
             n = flat[0]._a.shape[0]
-            for t in flat[1:]:
+            for k, t in enumerate(flat):
                 if t._a.shape[0] != n:
                     raise errors.InvalidArgumentError(
                         None, None, "Input element must have the same batch size in each "
-                        f"component. Component 0 had size {n} but component "
-                        f"{flat.index(t)} had size {t._a.shape[0]}.")
+                        f"component. Component 0 had size {n} but component {k} had "
+                        f"size {t._a.shape[0]}.")
             arrays = [t._a for t in flat]
             for i in range(n):
                 yield tuple([wrap(_core.slice(a, (i,))) for a in arrays])
@@ -1185,7 +1163,7 @@ class _PaddedBatchDataset(_BatchDataset):
             self._pads.append(t.numpy())
         known = self._size if self._drop else None
         self._spec = _pack_spec(in_spec, [
-            TensorSpec([known] + [d if d is not None else None for d in p], s.dtype)
+            TensorSpec([known] + list(p), s.dtype)
             for s, p in zip(leaves, self._shapes)])
 
     def _collate(self, buf: List[Flat]) -> Flat:
@@ -1228,9 +1206,6 @@ def _flatten_up_to(spec: Any, shapes: Any) -> List[Any]:
 # ---------------------------------------------------------------------------------
 # Reordering and selection
 # ---------------------------------------------------------------------------------
-_shuffle_counter = [0]
-
-
 def _seed_pair(seed: Any) -> Tuple[Optional[int], Optional[int]]:
     from tapeflow.ops import random_ops
 

@@ -51,7 +51,7 @@ def normalize(value: Any) -> Any:
     """An element as TF keeps it: lists become tuples (recursively), leaves as they are."""
     if type(value) is list:
         return tuple(normalize(v) for v in value)
-    if nest.is_nested(value) and not isinstance(value, (str, bytes)):
+    if nest.is_nested(value):
         if isinstance(value, dict):
             return type(value)((k, normalize(v)) for k, v in value.items())
         if type(value) is tuple:
@@ -67,8 +67,6 @@ def to_tensor_leaf(value: Any) -> Any:
 
     if type(value) is Tensor or isinstance(value, Dataset):
         return value
-    if type(value).__name__ == "_ListLeaf":
-        value = value.value
     if isinstance(value, Tensor):
         return value
     if hasattr(value, "_as_tensor"):  # a Variable: its value now

@@ -8,6 +8,7 @@ updates. ``Model(inputs, outputs)`` builds a functional model; subclasses define
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any, Dict, Iterable, Iterator, List, NamedTuple, Optional, Tuple
 
@@ -348,8 +349,6 @@ class Model(Layer):
 
     def _compiled_metrics_update_state(self, y: Any, y_pred: Any,
                                        sample_weight: Any = None) -> None:
-        import warnings
-
         warnings.warn("`model.compiled_metrics()` is deprecated. Instead, use e.g.:\n```\n"
                       "for metric in self.metrics:\n    metric.update_state(y, y_pred)\n"
                       "```\n", stacklevel=3)
@@ -367,8 +366,6 @@ class Model(Layer):
                       regularization_losses: Any = None) -> Any:
         """Keras 2's ``self.compiled_loss(y, y_pred)``: ``compute_loss`` with Keras 3's
         deprecation warning."""
-        import warnings
-
         warnings.warn("`model.compiled_loss()` is deprecated. Instead, use "
                       "`model.compute_loss(x, y, y_pred, sample_weight, training)`.",
                       stacklevel=2)
@@ -514,10 +511,8 @@ class Model(Layer):
             x, y, sample_weight = (take(x, slice(0, split)), take(y, slice(0, split)),
                                    take(sample_weight, slice(0, split)))
         if class_weight is not None and arrays and y is not None:
-            yy = np.asarray(y)
-            labels = yy.argmax(-1) if yy.ndim > 1 and yy.shape[-1] > 1 else yy.reshape(len(yy))
-            cw = np.array([class_weight.get(int(c), 1.0) for c in labels], np.float32)
-            sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
+            sample_weight = data_adapters.class_weight_to_sample_weights(
+                y, class_weight, sample_weight)
             class_weight = None
         adapter = get_data_adapter(x, y, sample_weight, batch_size, steps_per_epoch,
                                    shuffle, class_weight)

@@ -24,13 +24,12 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence
 
 import numpy as np
 
-from tapeflow.keras import activations, initializers, losses, metrics, optimizers, regularizers
-from tapeflow.keras import layers as layers_module
+from tapeflow.keras import activations, losses, metrics
 from tapeflow.keras.layers.layer import KerasTensor, Layer
 from tapeflow.keras.models import Functional, Model, Sequential
 from tapeflow.keras.utils.registry import _CUSTOM, BUILTINS, builtin_kind
 from tapeflow.keras.utils.registry import register_keras_serializable as reg
-from tapeflow.keras.optimizers import Optimizer, schedules
+from tapeflow.keras.optimizers import Optimizer
 
 # ---------------------------------------------------------------------------------
 # Registry and custom-object scopes

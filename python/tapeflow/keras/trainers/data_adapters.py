@@ -130,8 +130,9 @@ class DataAdapter:
 
 
 def _is_array(x: Any) -> bool:
-    return isinstance(x, np.ndarray) or tf.is_tensor(x) or hasattr(x, "__array__") \
-        and not isinstance(x, (tf.data.Dataset, PyDataset))
+    if isinstance(x, (tf.data.Dataset, PyDataset)):
+        return False
+    return isinstance(x, np.ndarray) or tf.is_tensor(x) or hasattr(x, "__array__")
 
 
 def can_convert_arrays(arrays: Any) -> bool:
@@ -274,15 +275,21 @@ class GeneratorAdapter(DataAdapter):
                 _with_class_weight(batch, self.class_weight)
 
 
+def class_weight_to_sample_weights(y: Any, class_weight: Any,
+                                   sample_weight: Any = None) -> np.ndarray:
+    """Per-sample weights from ``class_weight`` (the class of a one-hot row is its
+    argmax), times ``sample_weight`` when given, as Keras weighs classes."""
+    yy = np.asarray(y)
+    labels = yy.argmax(-1) if yy.ndim > 1 and yy.shape[-1] > 1 else yy.reshape(len(yy))
+    cw = np.array([class_weight.get(int(c), 1.0) for c in labels], np.float32)
+    return cw if sample_weight is None else np.asarray(sample_weight) * cw
+
+
 def _with_class_weight(batch: Any, class_weight: Any) -> Any:
     x, y, sw = unpack_x_y_sample_weight(batch)
     if y is None:
         return batch
-    yy = np.asarray(y)
-    labels = yy.argmax(-1) if yy.ndim > 1 and yy.shape[-1] > 1 else yy.reshape(len(yy))
-    cw = np.array([class_weight.get(int(c), 1.0) for c in labels], np.float32)
-    sw = cw if sw is None else np.asarray(sw) * cw
-    return (x, y, sw)
+    return (x, y, class_weight_to_sample_weights(y, class_weight, sw))
 
 
 def _unsupported(arg: str, description: str, input_type: str) -> ValueError:
