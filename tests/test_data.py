@@ -379,3 +379,19 @@ def test_iterating_a_dataset_inside_tf_function_says_it_is_not_supported():
     with pytest.raises(NotImplementedError, match="inside a tf.function"):
         total()
     assert sum(int(x) for x in ds) == 3  # outside: fine
+
+
+def test_from_generator_legacy_types_and_shapes_nest_as_tf():
+    """TF 2.21: output_types=(tf.int32, tf.float32), output_shapes=((), (3,)) gives
+    (TensorSpec(shape=(), int32), TensorSpec(shape=(3,), float32))."""
+    def gen():
+        yield 1, np.zeros(3, np.float32)
+
+    ds = tf.data.Dataset.from_generator(gen, output_types=(tf.int32, tf.float32),
+                                        output_shapes=((), (3,)))
+    assert ds.element_spec == (tf.TensorSpec((), tf.int32), tf.TensorSpec((3,), tf.float32))
+    d2 = tf.data.Dataset.from_generator(lambda: iter([{"a": [1, 2]}]),
+                                        output_types={"a": tf.int64},
+                                        output_shapes={"a": [None]})
+    assert d2.element_spec == {"a": tf.TensorSpec((None,), tf.int64)}
+    assert values(ds)[0][1].tolist() == [0.0, 0.0, 0.0]

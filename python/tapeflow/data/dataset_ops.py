@@ -797,12 +797,10 @@ class _GeneratorDataset(Dataset):
             else:
                 shapes = _structure.normalize(output_shapes)
             if nest.is_nested(types):
-                flat_shapes = nest.flatten(shapes) if nest.is_nested(shapes) and not all(
-                    isinstance(x, (int, type(None))) for x in shapes) else \
-                    [shapes] * len(nest.flatten(types))
+                # output_shapes mirrors output_types, its leaves being shapes
+                flat_shapes = _flatten_up_to(types, shapes)
                 spec = nest.pack_sequence_as(types, [
-                    TensorSpec(s if not isinstance(s, TensorShape) else s, t)
-                    for t, s in zip(nest.flatten(types), flat_shapes)])
+                    TensorSpec(s, t) for t, s in zip(nest.flatten(types), flat_shapes)])
             else:
                 spec = TensorSpec(shapes, types)
         self._generator = generator
