@@ -1755,4 +1755,309 @@ std::optional<Device> default_device() { return t_scope; }
 const char* kernel_isa() { return cpu::kernels().isa; }
 bool cuda_available() { return cuda::device_count() > 0; }
 
+
+// ---- convolution and pooling ------------------------------------------------------------
+
+namespace {
+
+graph::Attrs window_attrs(const Window& w) {
+  return graph::Attrs{{"strides", w.strides}, {"dilations", w.dilations},
+                      {"pad_before", w.pad_before}, {"pad_after", w.pad_after}};
+}
+
+Window window_of(const graph::Attrs& a) {
+  return Window{a.ints("strides"), a.ints("dilations"), a.ints("pad_before"), a.ints("pad_after")};
+}
+
+// Checks a window against x's spatial dims and fills g's spatial fields (three dims, 1-D
+// and 2-D leading with size 1). ksize: the filter's or pool's window.
+ConvGeom window_geometry(const char* op, const Shape& x_shape, const std::vector<int64_t>& ksize,
+                         const Window& win) {
+  const size_t s = ksize.size();
+  TAPEFLOW_CHECK(s >= 1 && s <= 3, "[", op, "] supports 1 to 3 spatial dimensions, got ", s);
+  TAPEFLOW_CHECK(x_shape.size() == s + 2, "[", op, "] input must be ", s + 2,
+                 "-dimensional (batch, ", s, " spatial, channels), got shape ", shape_str(x_shape));
+  TAPEFLOW_CHECK(win.strides.size() == s && win.dilations.size() == s &&
+                     win.pad_before.size() == s && win.pad_after.size() == s,
+                 "[", op, "] strides, dilations and paddings need one entry per spatial "
+                 "dimension (", s, ")");
+  ConvGeom g;
+  g.n = x_shape[0];
+  g.cin = x_shape[s + 1];
+  const size_t lead = 3 - s;
+  for (size_t d = 0; d < s; ++d) {
+    const int64_t k = ksize[d], st = win.strides[d], dil = win.dilations[d];
+    TAPEFLOW_CHECK(st > 0, "[", op, "] Stride must be > 0, but got ", st);
+    TAPEFLOW_CHECK(dil > 0, "[", op, "] Dilated rates should be larger than 0.");
+    TAPEFLOW_CHECK(k > 0, "[", op, "] Sliding window ksize must be positive, got ", k);
+    TAPEFLOW_CHECK(win.pad_before[d] >= 0 && win.pad_after[d] >= 0, "[", op,
+                   "] padding must be non-negative, got ", win.pad_before[d], " and ",
+                   win.pad_after[d]);
+    const int64_t in = x_shape[d + 1], eff = (k - 1) * dil + 1;
+    const int64_t out = (in + win.pad_before[d] + win.pad_after[d] - eff + st) / st;
+    TAPEFLOW_CHECK(out >= 0, "[", op, "] Computed output size would be negative: ", out,
+                   " [input_size: ", in, ", effective_filter_size: ", eff, ", stride: ", st, "]");
+    g.in[lead + d] = in;
+    g.out[lead + d] = out;
+    g.k[lead + d] = k;
+    g.stride[lead + d] = st;
+    g.dil[lead + d] = dil;
+    g.pad[lead + d] = win.pad_before[d];
+  }
+  return g;
+}
+
+Shape out_shape_of(const ConvGeom& g, size_t s, int64_t channels) {
+  Shape out{g.n};
+  for (size_t d = 3 - s; d < 3; ++d) out.push_back(g.out[d]);
+  out.push_back(channels);
+  return out;
+}
+
+void check_float(const char* op, DType dt) {
+  TAPEFLOW_CHECK(dt == DType::kFloat32 || dt == DType::kFloat64, "[", op,
+                 "] Value for attr 'T' of ", dtype_name(dt),
+                 " is not in the list of allowed values: float, double");
+}
+
+// The geometry of conv(x, w) for x of x_shape and w of w_shape (both checked).
+ConvGeom conv_geometry(const char* op, const Shape& x_shape, const Shape& w_shape,
+                       const Window& win) {
+  TAPEFLOW_CHECK(w_shape.size() == x_shape.size(), "[", op, "] filter must be ",
+                 x_shape.size(), "-dimensional, got shape ", shape_str(w_shape));
+  const size_t s = w_shape.size() - 2;
+  ConvGeom g = window_geometry(op, x_shape, std::vector<int64_t>(w_shape.begin(), w_shape.end() - 2), win);
+  const int64_t depth = w_shape[s];
+  g.cout = w_shape[s + 1];
+  TAPEFLOW_CHECK(depth > 0 && g.cin % depth == 0, "[", op,
+                 "] input depth must be evenly divisible by filter depth: ", g.cin, " vs ", depth);
+  g.groups = g.cin / depth;
+  TAPEFLOW_CHECK(g.groups > 0 && g.cout % g.groups == 0, "[", op,
+                 "] output depth must be evenly divisible by number of groups: ", g.cout,
+                 " vs ", g.groups);
+  return g;
+}
+
+bool any_empty(const ConvGeom& g) {
+  return g.n == 0 || g.cin == 0 || g.cout == 0 || g.in_volume() == 0 || g.out_volume() == 0;
+}
+
+}  // namespace
+
+TAPEFLOW_GRAPH_OP("conv", a) {
+  const Window w = window_of(a);
+  return graph::kernel_of([w](const Values& in) { return conv(in[0], in[1], w); });
+}
+
+Array conv(const Array& x, const Array& w, const Window& win) {
+  TAPEFLOW_TRACE("conv", (Values{x, w}), window_attrs(win));
+  const Device dev = op_device({&x, &w}, "conv");
+  if (!all_on(dev, {&x, &w})) return conv(to_device(x, dev), to_device(w, dev), win);
+  check_float("conv", x.dtype());
+  TAPEFLOW_CHECK(x.dtype() == w.dtype(), "[conv] input and filter dtypes must match, got ",
+                 x.describe(), " and ", w.describe());
+  const ConvGeom g = conv_geometry("conv", x.shape(), w.shape(), win);
+  Array out = Array::empty(out_shape_of(g, win.strides.size(), g.cout), x.dtype(), dev);
+  if (out.size() == 0) return out;
+  if (any_empty(g) || g.depth() == 0) {
+    copy_into(out, full(Shape{}, x.dtype(), 0.0));
+    return out;
+  }
+  const Array cx = contiguous(x), cw = contiguous(w);
+  if (on_gpu(dev)) cuda::conv_forward(g, cx, cw, out);
+  else cpu::conv_forward(g, x.dtype(), cx.raw_data(), cw.raw_data(), out.raw_data());
+  return out;
+}
+
+TAPEFLOW_GRAPH_OP("conv_backprop_input", a) {
+  const Window w = window_of(a);
+  const Shape shape = a.shape("x_shape");
+  return graph::kernel_of([w, shape](const Values& in) {
+    return conv_backprop_input(shape, in[0], in[1], w);
+  });
+}
+
+Array conv_backprop_input(const Shape& x_shape, const Array& w, const Array& dy,
+                          const Window& win) {
+  TAPEFLOW_TRACE("conv_backprop_input", (Values{w, dy}),
+                 window_attrs(win).set("x_shape", graph::Attrs::of(x_shape)));
+  const Device dev = op_device({&w, &dy}, "conv_backprop_input");
+  if (!all_on(dev, {&w, &dy}))
+    return conv_backprop_input(x_shape, to_device(w, dev), to_device(dy, dev), win);
+  check_float("conv_backprop_input", w.dtype());
+  TAPEFLOW_CHECK(w.dtype() == dy.dtype(), "[conv_backprop_input] filter and out_backprop "
+                 "dtypes must match, got ", w.describe(), " and ", dy.describe());
+  for (const int64_t d : x_shape)
+    TAPEFLOW_CHECK(d >= 0, "[conv_backprop_input] input_sizes must be non-negative, got ",
+                   shape_str(x_shape));
+  const ConvGeom g = conv_geometry("conv_backprop_input", x_shape, w.shape(), win);
+  const Shape expect = out_shape_of(g, win.strides.size(), g.cout);
+  TAPEFLOW_CHECK(dy.shape() == expect, "[conv_backprop_input] out_backprop has shape ",
+                 shape_str(dy.shape()), " but the convolution of an input of shape ",
+                 shape_str(x_shape), " gives ", shape_str(expect));
+  Array dx = Array::empty(x_shape, w.dtype(), dev);
+  if (dx.size() == 0) return dx;
+  if (any_empty(g) || g.depth() == 0) {
+    copy_into(dx, full(Shape{}, w.dtype(), 0.0));
+    return dx;
+  }
+  const Array cw = contiguous(w), cdy = contiguous(dy);
+  if (on_gpu(dev)) cuda::conv_backprop_input(g, cdy, cw, dx);
+  else cpu::conv_backprop_input(g, w.dtype(), cdy.raw_data(), cw.raw_data(), dx.raw_data());
+  return dx;
+}
+
+TAPEFLOW_GRAPH_OP("conv_backprop_filter", a) {
+  const Window w = window_of(a);
+  const Shape shape = a.shape("w_shape");
+  return graph::kernel_of([w, shape](const Values& in) {
+    return conv_backprop_filter(in[0], shape, in[1], w);
+  });
+}
+
+Array conv_backprop_filter(const Array& x, const Shape& w_shape, const Array& dy,
+                           const Window& win) {
+  TAPEFLOW_TRACE("conv_backprop_filter", (Values{x, dy}),
+                 window_attrs(win).set("w_shape", graph::Attrs::of(w_shape)));
+  const Device dev = op_device({&x, &dy}, "conv_backprop_filter");
+  if (!all_on(dev, {&x, &dy}))
+    return conv_backprop_filter(to_device(x, dev), w_shape, to_device(dy, dev), win);
+  check_float("conv_backprop_filter", x.dtype());
+  TAPEFLOW_CHECK(x.dtype() == dy.dtype(), "[conv_backprop_filter] input and out_backprop "
+                 "dtypes must match, got ", x.describe(), " and ", dy.describe());
+  for (const int64_t d : w_shape)
+    TAPEFLOW_CHECK(d >= 0, "[conv_backprop_filter] filter_sizes must be non-negative, got ",
+                   shape_str(w_shape));
+  const ConvGeom g = conv_geometry("conv_backprop_filter", x.shape(), w_shape, win);
+  const Shape expect = out_shape_of(g, win.strides.size(), g.cout);
+  TAPEFLOW_CHECK(dy.shape() == expect, "[conv_backprop_filter] out_backprop has shape ",
+                 shape_str(dy.shape()), " but the convolution of an input of shape ",
+                 shape_str(x.shape()), " gives ", shape_str(expect));
+  Array dw = Array::empty(w_shape, x.dtype(), dev);
+  if (dw.size() == 0) return dw;
+  if (any_empty(g)) {
+    copy_into(dw, full(Shape{}, x.dtype(), 0.0));
+    return dw;
+  }
+  const Array cx = contiguous(x), cdy = contiguous(dy);
+  if (on_gpu(dev)) cuda::conv_backprop_filter(g, cx, cdy, dw);
+  else cpu::conv_backprop_filter(g, x.dtype(), cx.raw_data(), cdy.raw_data(), dw.raw_data());
+  return dw;
+}
+
+namespace {
+
+ConvGeom pool_geometry(const char* op, const Shape& x_shape, const std::vector<int64_t>& ksize,
+                       const Window& win) {
+  for (const int64_t d : win.dilations)
+    TAPEFLOW_CHECK(d == 1, "[", op, "] pooling dilations must be 1, got ", d);
+  ConvGeom g = window_geometry(op, x_shape, ksize, win);
+  g.cout = g.cin;
+  return g;
+}
+
+Array pool_op(bool is_max, const Array& x, const std::vector<int64_t>& ksize, const Window& win) {
+  const char* op = is_max ? "max_pool" : "avg_pool";
+  const Device dev = op_device({&x}, op);
+  if (x.device() != dev) return pool_op(is_max, to_device(x, dev), ksize, win);
+  check_float(op, x.dtype());
+  const ConvGeom g = pool_geometry(op, x.shape(), ksize, win);
+  Array out = Array::empty(out_shape_of(g, ksize.size(), g.cin), x.dtype(), dev);
+  if (out.size() == 0) return out;
+  const Array cx = contiguous(x);
+  if (on_gpu(dev)) cuda::pool_forward(g, is_max, cx, out);
+  else cpu::pool_forward(g, x.dtype(), is_max ? cpu::PoolKind::kMax : cpu::PoolKind::kAvg,
+                         cx.raw_data(), out.raw_data());
+  return out;
+}
+
+}  // namespace
+
+TAPEFLOW_GRAPH_OP("max_pool", a) {
+  const Window w = window_of(a);
+  const std::vector<int64_t> k = a.ints("ksize");
+  return graph::kernel_of([w, k](const Values& in) { return max_pool(in[0], k, w); });
+}
+
+Array max_pool(const Array& x, const std::vector<int64_t>& ksize, const Window& win) {
+  TAPEFLOW_TRACE("max_pool", {x}, window_attrs(win).set("ksize", ksize));
+  return pool_op(true, x, ksize, win);
+}
+
+TAPEFLOW_GRAPH_OP("avg_pool", a) {
+  const Window w = window_of(a);
+  const std::vector<int64_t> k = a.ints("ksize");
+  return graph::kernel_of([w, k](const Values& in) { return avg_pool(in[0], k, w); });
+}
+
+Array avg_pool(const Array& x, const std::vector<int64_t>& ksize, const Window& win) {
+  TAPEFLOW_TRACE("avg_pool", {x}, window_attrs(win).set("ksize", ksize));
+  return pool_op(false, x, ksize, win);
+}
+
+TAPEFLOW_GRAPH_OP("max_pool_grad", a) {
+  const Window w = window_of(a);
+  const std::vector<int64_t> k = a.ints("ksize");
+  return graph::kernel_of([w, k](const Values& in) { return max_pool_grad(in[0], in[1], k, w); });
+}
+
+Array max_pool_grad(const Array& x, const Array& dy, const std::vector<int64_t>& ksize,
+                    const Window& win) {
+  TAPEFLOW_TRACE("max_pool_grad", (Values{x, dy}), window_attrs(win).set("ksize", ksize));
+  const Device dev = op_device({&x, &dy}, "max_pool_grad");
+  if (!all_on(dev, {&x, &dy})) return max_pool_grad(to_device(x, dev), to_device(dy, dev), ksize, win);
+  check_float("max_pool_grad", x.dtype());
+  TAPEFLOW_CHECK(x.dtype() == dy.dtype(), "[max_pool_grad] dtypes must match, got ",
+                 x.describe(), " and ", dy.describe());
+  const ConvGeom g = pool_geometry("max_pool_grad", x.shape(), ksize, win);
+  const Shape expect = out_shape_of(g, ksize.size(), g.cin);
+  TAPEFLOW_CHECK(dy.shape() == expect, "[max_pool_grad] gradient has shape ",
+                 shape_str(dy.shape()), ", expected the pool's output shape ", shape_str(expect));
+  Array dx = Array::empty(x.shape(), x.dtype(), dev);
+  if (dx.size() == 0) return dx;
+  if (dy.size() == 0) {
+    copy_into(dx, full(Shape{}, x.dtype(), 0.0));
+    return dx;
+  }
+  const Array cx = contiguous(x), cdy = contiguous(dy);
+  if (on_gpu(dev)) cuda::pool_backward(g, true, cx, cdy, dx);
+  else cpu::max_pool_backward(g, x.dtype(), cx.raw_data(), cdy.raw_data(), dx.raw_data());
+  return dx;
+}
+
+TAPEFLOW_GRAPH_OP("avg_pool_grad", a) {
+  const Window w = window_of(a);
+  const std::vector<int64_t> k = a.ints("ksize");
+  const Shape shape = a.shape("x_shape");
+  return graph::kernel_of([w, k, shape](const Values& in) {
+    return avg_pool_grad(shape, in[0], k, w);
+  });
+}
+
+Array avg_pool_grad(const Shape& x_shape, const Array& dy, const std::vector<int64_t>& ksize,
+                    const Window& win) {
+  TAPEFLOW_TRACE("avg_pool_grad", {dy},
+                 window_attrs(win).set("ksize", ksize).set("x_shape", graph::Attrs::of(x_shape)));
+  const Device dev = op_device({&dy}, "avg_pool_grad");
+  if (dy.device() != dev) return avg_pool_grad(x_shape, to_device(dy, dev), ksize, win);
+  check_float("avg_pool_grad", dy.dtype());
+  for (const int64_t d : x_shape)
+    TAPEFLOW_CHECK(d >= 0, "[avg_pool_grad] orig_input_shape must be non-negative, got ",
+                   shape_str(x_shape));
+  const ConvGeom g = pool_geometry("avg_pool_grad", x_shape, ksize, win);
+  const Shape expect = out_shape_of(g, ksize.size(), g.cin);
+  TAPEFLOW_CHECK(dy.shape() == expect, "[avg_pool_grad] gradient has shape ",
+                 shape_str(dy.shape()), ", expected the pool's output shape ", shape_str(expect));
+  Array dx = Array::empty(x_shape, dy.dtype(), dev);
+  if (dx.size() == 0) return dx;
+  if (dy.size() == 0) {
+    copy_into(dx, full(Shape{}, dy.dtype(), 0.0));
+    return dx;
+  }
+  const Array cdy = contiguous(dy);
+  if (on_gpu(dev)) cuda::pool_backward(g, false, Array(), cdy, dx);
+  else cpu::avg_pool_backward(g, dy.dtype(), cdy.raw_data(), dx.raw_data());
+  return dx;
+}
+
 }  // namespace tapeflow::ops

@@ -117,6 +117,36 @@ Array tile(const Array& x, const std::vector<int64_t>& multiples);
 Array pad(const Array& x, const std::vector<std::pair<int64_t, int64_t>>& paddings,
           double value);
 
+// ---- convolution and pooling (channels-last: x (N, spatial..., C), 1 to 3 spatial dims) --
+// Where a window sits along each spatial dimension: strides, dilations and the padding
+// before and after. The ops take explicit padding; the Python layer turns TF's
+// "SAME"/"VALID" into it (TF's GetWindowedOutputSize), so a traced graph holds numbers.
+// Output size per dimension: (in + before + after - ((k - 1) * dilation + 1) + stride) /
+// stride, TF's formula; a negative size is TF's InvalidArgument.
+struct Window {
+  std::vector<int64_t> strides, dilations, pad_before, pad_after;
+};
+// x (N, in..., Cin), w (k..., Cin / groups, Cout) -> (N, out..., Cout): a grouped
+// convolution when w's input depth divides Cin (groups = Cin / depth; depthwise when the
+// depth is 1), as TF's Conv2D/Conv3D. float32 and float64.
+Array conv(const Array& x, const Array& w, const Window& win);
+// The gradient of conv w.r.t. x (of shape x_shape) given dy; also conv_transpose's forward.
+Array conv_backprop_input(const Shape& x_shape, const Array& w, const Array& dy,
+                          const Window& win);
+// The gradient of conv w.r.t. w (of shape w_shape) given x and dy.
+Array conv_backprop_filter(const Array& x, const Shape& w_shape, const Array& dy,
+                           const Window& win);
+// Max / average pools over windows of ksize (one entry per spatial dim; dilations must be
+// 1). The average leaves padding out of each window's count (TF's SAME pooling).
+Array max_pool(const Array& x, const std::vector<int64_t>& ksize, const Window& win);
+Array avg_pool(const Array& x, const std::vector<int64_t>& ksize, const Window& win);
+// Their gradients: dy routed to each window's first maximum of x (TF's MaxPoolGrad), or
+// spread evenly over each window's positions inside the input (TF's AvgPoolGrad).
+Array max_pool_grad(const Array& x, const Array& dy, const std::vector<int64_t>& ksize,
+                    const Window& win);
+Array avg_pool_grad(const Shape& x_shape, const Array& dy, const std::vector<int64_t>& ksize,
+                    const Window& win);
+
 // ---- fused activations ----------------------------------------------------------------
 // exp(x - max) / sum(exp(x - max)) along `axis`: one call running the same kernels (and
 // so giving the same numbers) as the five-op composite. Float dtypes only.

@@ -294,6 +294,39 @@ add(
          fixed((3, 2))),
 )
 
+# convolutions and pools (ops/conv_ops.py): both operands, strides, padding, dilation,
+# groups, the transposed convolution (its rule runs the other two), and the pools (max
+# pool on distinct values, so every window's argmax is clear of finite-difference steps)
+add(
+    Case("conv2d/valid", lambda x, w: nn.conv2d(x, w, 1, "VALID"),
+         fixed((2, 5, 4, 3), (2, 3, 3, 2)), P2),
+    Case("conv2d/same_strided", lambda x, w: nn.conv2d(x, w, 2, "SAME"),
+         fixed((1, 5, 6, 2), (3, 3, 2, 3)), P2),
+    Case("conv2d/dilated_explicit",
+         lambda x, w: nn.conv2d(x, w, 1, [[0, 0], [1, 0], [0, 2], [0, 0]], dilations=2),
+         fixed((1, 5, 5, 2), (2, 2, 2, 2)), P2),
+    Case("conv2d/grouped", lambda x, w: nn.conv2d(x, w, 1, "SAME"),
+         fixed((1, 4, 4, 4), (3, 3, 2, 4)), P2),
+    Case("conv2d/nchw", lambda x, w: nn.conv2d(x, w, 1, "SAME", data_format="NCHW"),
+         fixed((1, 2, 4, 3), (3, 3, 2, 2)), P2),
+    Case("conv1d/causal_like", lambda x, w: nn.conv1d(x, w, 1, [[0, 0], [2, 0], [0, 0]]),
+         fixed((2, 6, 2), (3, 2, 3)), P2),
+    Case("conv3d/same", lambda x, w: nn.conv3d(x, w, [1, 1, 2, 1, 1], "SAME"),
+         fixed((1, 3, 4, 3, 2), (2, 2, 2, 2, 2)), P2),
+    Case("depthwise_conv2d/multiplier", lambda x, w: nn.depthwise_conv2d(
+        x, w, [1, 1, 1, 1], "SAME"), fixed((1, 4, 4, 2), (3, 3, 2, 2)), P2),
+    Case("conv2d_transpose/strided", lambda x, w: nn.conv2d_transpose(
+        x, w, [1, 6, 6, 2], 2, "SAME"), fixed((1, 3, 3, 3), (3, 3, 2, 3)), P2),
+    Case("max_pool2d/valid", lambda x: nn.max_pool2d(x, 2, 2, "VALID"),
+         fixed((2, 4, 5, 3), domain=distinct)),
+    Case("max_pool2d/same_overlapping", lambda x: nn.max_pool2d(x, 3, 2, "SAME"),
+         fixed((1, 5, 5, 2), domain=distinct)),
+    Case("avg_pool2d/same", lambda x: nn.avg_pool2d(x, 3, 2, "SAME"), fixed((1, 5, 4, 2))),
+    Case("avg_pool1d/valid", lambda x: nn.avg_pool1d(x, 2, 1, "VALID"), fixed((2, 5, 3))),
+    Case("max_pool3d/valid", lambda x: nn.max_pool3d(x, 2, 2, "VALID"),
+         fixed((1, 4, 4, 2, 2), domain=distinct)),
+)
+
 # reductions with axis / keepdims variants: the differentiable core reductions from
 # tests/op_specs.py, then the composite ones
 _REDUCE_MAKERS = {"normal": normal, "distinct": distinct, "prod_domain": prod_domain}
@@ -815,6 +848,7 @@ def test_float32_gradients_stay_float32() -> None:
 
 A_QUAD = np.random.default_rng(7).uniform(-1, 1, size=(3, 3))
 W_MLP = np.random.default_rng(8).uniform(-1, 1, size=(3, 2))
+W_CONV = np.random.default_rng(9).uniform(-1, 1, size=(2, 2, 2, 2))
 
 SecondOrder = Tuple[str, Callable[[Any], Any], Callable[[Generator], np.ndarray]]
 
@@ -851,6 +885,13 @@ SECOND_ORDER: List[SecondOrder] = [
      lambda r: normal(r, (2, 3))),
     ("reduce_prod", lambda x: tf.reduce_prod(x, axis=0),
      lambda r: prod_domain(r, (3, 2))),
+    ("conv2d_tanh", lambda x: tf.tanh(nn.conv2d(x, tf.constant(W_CONV), 1, "SAME")),
+     lambda r: normal(r, (1, 3, 3, 2))),
+    ("conv2d_transpose_tanh", lambda x: nn.conv2d_transpose(
+        tf.tanh(x), tf.constant(W_CONV), [1, 6, 6, 2], 2, "SAME") ** 2,
+     lambda r: normal(r, (1, 3, 3, 2))),
+    ("avg_pool_tanh", lambda x: tf.tanh(nn.avg_pool2d(tf.tanh(x), 2, 1, "SAME")),
+     lambda r: normal(r, (1, 3, 3, 2))),
     ("mlp", lambda x: tf.tanh(tf.matmul(x, tf.constant(W_MLP))),
      lambda r: normal(r, (2, 3))),
     ("norm", tf.norm, lambda r: normal(r, (4,))),

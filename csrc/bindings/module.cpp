@@ -262,6 +262,29 @@ PYBIND11_MODULE(_core, m) {
   m.def("tile", &ops::tile, py::arg("x"), py::arg("multiples"), rel);
   m.def("pad", &ops::pad, py::arg("x"), py::arg("paddings"), py::arg("constant_value") = 0.0, rel);
 
+  py::class_<ops::Window>(m, "Window")
+      .def(py::init([](std::vector<int64_t> strides, std::vector<int64_t> dilations,
+                       std::vector<int64_t> pad_before, std::vector<int64_t> pad_after) {
+             return ops::Window{std::move(strides), std::move(dilations), std::move(pad_before),
+                                std::move(pad_after)};
+           }),
+           py::arg("strides"), py::arg("dilations"), py::arg("pad_before"), py::arg("pad_after"))
+      .def_readonly("strides", &ops::Window::strides)
+      .def_readonly("dilations", &ops::Window::dilations)
+      .def_readonly("pad_before", &ops::Window::pad_before)
+      .def_readonly("pad_after", &ops::Window::pad_after);
+  m.def("conv", &ops::conv, py::arg("x"), py::arg("w"), py::arg("window"), rel);
+  m.def("conv_backprop_input", &ops::conv_backprop_input, py::arg("x_shape"), py::arg("w"),
+        py::arg("dy"), py::arg("window"), rel);
+  m.def("conv_backprop_filter", &ops::conv_backprop_filter, py::arg("x"), py::arg("w_shape"),
+        py::arg("dy"), py::arg("window"), rel);
+  m.def("max_pool", &ops::max_pool, py::arg("x"), py::arg("ksize"), py::arg("window"), rel);
+  m.def("avg_pool", &ops::avg_pool, py::arg("x"), py::arg("ksize"), py::arg("window"), rel);
+  m.def("max_pool_grad", &ops::max_pool_grad, py::arg("x"), py::arg("dy"), py::arg("ksize"),
+        py::arg("window"), rel);
+  m.def("avg_pool_grad", &ops::avg_pool_grad, py::arg("x_shape"), py::arg("dy"),
+        py::arg("ksize"), py::arg("window"), rel);
+
   m.def("softmax", &ops::softmax, py::arg("x"), py::arg("axis") = -1, rel);
   m.def("sparse_softmax_xent", [](const Array& logits, const Array& labels) {
     const auto r = ops::sparse_softmax_xent(logits, labels);

@@ -8,6 +8,7 @@
 
 #include "core/array.h"
 #include "core/isa.h"
+#include "opdefs/conv_geometry.h"
 #include "cpu/kernel_table.h"
 
 namespace tapeflow::cpu {
@@ -48,6 +49,20 @@ void scatter_add_rows(DType dt, const char* upd, char* out, const int64_t* idx, 
 // Sparse softmax cross-entropy over `rows` contiguous rows of `classes` logits.
 void sparse_softmax_xent(DType dt, int64_t rows, int64_t classes, const void* logits,
                          const int64_t* labels, void* loss, void* backprop);
+
+// ---- convolution and pooling (cpu/conv.cpp; float32 and float64) --------------------
+// Contiguous channels-last operands as ConvGeom describes them. dx and dw are written
+// whole (not added to).
+void conv_forward(const ConvGeom& g, DType dt, const void* x, const void* w, void* y);
+void conv_backprop_input(const ConvGeom& g, DType dt, const void* dy, const void* w, void* dx);
+void conv_backprop_filter(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dw);
+enum class PoolKind { kMax, kAvg };
+// Pools use g.cin == g.cout channels. Average pools divide by the window's positions
+// inside the input (padding left out, as TF's SAME pooling).
+void pool_forward(const ConvGeom& g, DType dt, PoolKind kind, const void* x, void* y);
+// dy at each window's first maximum (in window order), per channel, summed.
+void max_pool_backward(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dx);
+void avg_pool_backward(const ConvGeom& g, DType dt, const void* dy, void* dx);
 
 // ---- Philox4x32-10 random numbers ---------------------------------------------------
 using PhiloxKey = std::array<uint32_t, 2>;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/array.h"
+#include "opdefs/conv_geometry.h"
 #include "opdefs/op_list.h"
 
 namespace tapeflow::cuda {
@@ -70,5 +71,15 @@ void adam(const Array& var, const Array& m, const Array& v, const Array& g,
 // The CPU's Philox stream (cpu/random.cpp), output for output. kind: cpu::RandomKind.
 void random_fill(const Array& out, int kind, std::array<uint32_t, 2> key,
                  std::array<uint32_t, 4> counter, int64_t lo, int64_t hi);
+
+// Convolutions and pools of contiguous channels-last Arrays (cuda/conv.cu; float types).
+// dx and dw are written whole. Pools: g.cin channels; is_max picks max over average.
+void conv_forward(const ConvGeom& g, const Array& x, const Array& w, const Array& y);
+void conv_backprop_input(const ConvGeom& g, const Array& dy, const Array& w, const Array& dx);
+void conv_backprop_filter(const ConvGeom& g, const Array& x, const Array& dy, const Array& dw);
+void pool_forward(const ConvGeom& g, bool is_max, const Array& x, const Array& y);
+// x is read only for max pools (undefined Array otherwise).
+void pool_backward(const ConvGeom& g, bool is_max, const Array& x, const Array& dy,
+                   const Array& dx);
 
 }  // namespace tapeflow::cuda
