@@ -300,18 +300,32 @@ std::optional<ChainStep> chain_step(const std::string& name) {
 
 namespace {
 // The chain's full shape when it can run fused: every input on the CPU, contiguous with
-// that shape, or one element of no higher rank.
-std::optional<Shape> fused_shape(const Values& inputs) {
+// that shape, one element of no higher rank, or contiguous with the shape's trailing
+// dims (a bias along the last axis: its size is then the chain's `period`, shared by all
+// such inputs, at most kMaxPeriod elements). period 0: no such input.
+constexpr int64_t kMaxPeriod = 4096;
+std::optional<Shape> fused_shape(const Values& inputs, int64_t* period) {
   const Array* full = nullptr;
   for (const Array& x : inputs)
     if (full == nullptr || x.size() > full->size() ||
         (x.size() == full->size() && x.ndim() > full->ndim()))
       full = &x;
   if (full == nullptr) return std::nullopt;
+  *period = 0;
   for (const Array& x : inputs) {
     if (x.device() != cpu_device()) return std::nullopt;
     const bool same = x.shape() == full->shape() && x.is_contiguous();
-    if (!same && !(x.size() == 1 && x.ndim() <= full->ndim())) return std::nullopt;
+    if (same || (x.size() == 1 && x.ndim() <= full->ndim())) continue;
+    // Trailing: x's dims (leading 1s dropped) equal full's last dims.
+    int64_t lead = 0;
+    while (lead < x.ndim() && x.dim(lead) == 1) ++lead;
+    const int64_t rank = x.ndim() - lead;
+    bool trailing = x.is_contiguous() && rank >= 1 && rank < full->ndim() &&
+                    x.size() <= kMaxPeriod && (*period == 0 || *period == x.size());
+    for (int64_t d = 0; trailing && d < rank; ++d)
+      trailing = x.dim(lead + d) == full->dim(full->ndim() - rank + d);
+    if (!trailing) return std::nullopt;
+    *period = x.size();
   }
   return full->shape();
 }
@@ -336,7 +350,8 @@ Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& input
                                   : unary(static_cast<UnaryOp>(st.op), operand(st.a)));
     return results.back();
   };
-  const std::optional<Shape> shape = fused_shape(inputs);
+  int64_t period = 0;
+  const std::optional<Shape> shape = fused_shape(inputs, &period);
   if (!shape) return one_by_one();
   // Each step's kernel and result dtype; anything the ops would refuse runs one by one
   // (and raises there, with the op's own message).
@@ -356,26 +371,40 @@ Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& input
   Array out = Array::empty(*shape, dts.back(), cpu_device());
   const int64_t n = out.size();
   if (n == 0) return out;
-  constexpr int64_t kBlock = 1024;  // a few KiB per intermediate: stays in L1
+  // Blocks of about 1024 elements (a few KiB per intermediate: they stay in L1), a whole
+  // number of periods, so a trailing input reads the same block-long tiling of itself
+  // (made once here) at every block.
+  const int64_t block = period > 0 ? std::max<int64_t>(1, 1024 / period) * period : 1024;
+  std::vector<std::vector<char>> tiled(inputs.size());
+  for (size_t r = 0; r < inputs.size(); ++r) {
+    const Array& x = inputs[r];
+    if (period == 0 || x.size() != period || x.shape() == *shape) continue;
+    const int64_t isz = x.itemsize();
+    tiled[r].resize(static_cast<size_t>(block * isz));
+    for (int64_t i = 0; i < block; i += period)
+      std::memcpy(tiled[r].data() + i * isz, x.raw_data(), static_cast<size_t>(period * isz));
+  }
   const size_t n_steps = steps.size();
   const auto run_range = [&](int64_t begin, int64_t end) {
     // Two block buffers, 8 bytes per element: step k writes buffer k % 2 and reads the
     // previous step's result from the other (the last step writes the output).
     thread_local std::vector<int64_t> scratch;
-    scratch.resize(2 * kBlock);
-    for (int64_t b = begin; b < end; b += kBlock) {
-      const int64_t count = std::min(kBlock, end - b);
+    scratch.resize(static_cast<size_t>(2 * block));
+    for (int64_t b = begin; b < end; b += block) {
+      const int64_t count = std::min(block, end - b);
       for (size_t k = 0; k < n_steps; ++k) {
         const ChainStep& st = steps[k];
         char* data[3];
         int64_t strides[3] = {1, 1, 1};
         data[0] = k + 1 == n_steps ? static_cast<char*>(out.raw_data()) + b * out.itemsize()
-                                   : reinterpret_cast<char*>(scratch.data() + (k % 2) * kBlock);
+                                   : reinterpret_cast<char*>(scratch.data() + (k % 2) * block);
         const int operands[2] = {st.a, st.b};
         for (int o = 0; o < (st.binary ? 2 : 1); ++o) {
           const int r = operands[o];
           if (r < 0) {
-            data[o + 1] = reinterpret_cast<char*>(scratch.data() + ((k + 1) % 2) * kBlock);
+            data[o + 1] = reinterpret_cast<char*>(scratch.data() + ((k + 1) % 2) * block);
+          } else if (!tiled[r].empty()) {
+            data[o + 1] = tiled[r].data();
           } else if (inputs[r].size() == 1 && n != 1) {
             data[o + 1] = static_cast<char*>(inputs[r].raw_data());
             strides[o + 1] = 0;
@@ -387,8 +416,13 @@ Array elementwise_chain(const std::vector<ChainStep>& steps, const Values& input
       }
     }
   };
-  if (n <= cpu::kElementwiseGrain) run_range(0, n);
-  else parallel_for(n, cpu::kElementwiseGrain, run_range);
+  const int64_t blocks = (n + block - 1) / block;
+  if (n <= cpu::kElementwiseGrain) {
+    run_range(0, n);
+  } else {  // ranges of whole blocks, so every block starts at a multiple of `block`
+    parallel_for(blocks, std::max<int64_t>(1, cpu::kElementwiseGrain / block),
+                 [&](int64_t b0, int64_t b1) { run_range(b0 * block, std::min(n, b1 * block)); });
+  }
   return out;
 }
 

@@ -43,9 +43,10 @@ struct ChainStep {
 // The op list's elementwise op called `name`, as a chain step (operands unset).
 std::optional<ChainStep> chain_step(const std::string& name);
 // The last step's result. When every input lives on the CPU and is contiguous with the
-// result's shape or has one element, one pass over the data in cache-sized blocks runs
-// every step's inner loop (no intermediate arrays); otherwise the steps run one op at a
-// time. Both give the same numbers as the ops one by one (the same inner loops).
+// result's shape, has one element, or is contiguous with its trailing dims (a bias), one
+// pass over the data in cache-sized blocks runs every step's inner loop (no intermediate
+// arrays); otherwise the steps run one op at a time. Both give the same numbers as the
+// ops one by one (the same inner loops).
 Array elementwise_chain(const std::vector<ChainStep>& steps, const std::vector<Array>& inputs);
 
 // ---- creation and conversion ------------------------------------------------------

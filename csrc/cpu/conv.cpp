@@ -52,7 +52,7 @@ void claim_units(int64_t units, bool parallel, F&& unit) {
 // A per-thread scratch buffer that only grows (no allocation in steady state).
 template <class T>
 T* scratch(int slot, int64_t count) {
-  thread_local std::vector<char> bufs[3];
+  thread_local std::vector<char> bufs[3];  // slots: 0, 1 GEMM tiles; 2 window offsets
   std::vector<char>& b = bufs[slot];
   const size_t bytes = static_cast<size_t>(count) * sizeof(T) + 64;
   if (b.size() < bytes) b.resize(bytes);
@@ -109,13 +109,42 @@ inline void for_window(const ConvGeom& g, const RowPos& p, F&& f) {
   }
 }
 
-// Rows [r0, r1) of group grp's patch matrix into col (r1 - r0, depth), row-major.
+// Rows [r0, r1) of group grp's patch matrix into col (r1 - r0, depth), row-major. Rows
+// whose window lies inside the input (most of them) copy from a table of window offsets
+// without bounds checks; the others go position by position.
 template <class T>
 void im2col(const ConvGeom& g, const T* x, int64_t grp, int64_t r0, int64_t r1, T* col) {
-  const int64_t cg = g.cin_g(), K = g.depth(), c0 = grp * cg;
+  const int64_t cg = g.cin_g(), K = g.depth(), c0 = grp * cg, kv = g.k_volume();
+  int64_t* delta = scratch<int64_t>(2, kv);
+  {
+    int64_t j = 0;
+    for (int64_t a = 0; a < g.k[0]; ++a)
+      for (int64_t b = 0; b < g.k[1]; ++b)
+        for (int64_t c = 0; c < g.k[2]; ++c, ++j)
+          delta[j] = ((a * g.dil[0] * g.in[1] + b * g.dil[1]) * g.in[2] + c * g.dil[2]) * g.cin + c0;
+  }
+  auto inside = [&](int64_t o, int d) {
+    const int64_t i = o * g.stride[d] - g.pad[d];
+    return i >= 0 && i + (g.k[d] - 1) * g.dil[d] < g.in[d];
+  };
   RowPos p(g, r0);
   for (int64_t r = r0; r < r1; ++r, p.next(g)) {
-    T* dst = col + (r - r0) * K;
+    T* __restrict dst = col + (r - r0) * K;
+    if (inside(p.o0, 0) && inside(p.o1, 1) && inside(p.o2, 2)) {
+      const T* __restrict src =
+          x + (((p.n * g.in[0] + p.o0 * g.stride[0] - g.pad[0]) * g.in[1] +
+                p.o1 * g.stride[1] - g.pad[1]) * g.in[2] + p.o2 * g.stride[2] - g.pad[2]) * g.cin;
+      if (cg == 1) {
+        for (int64_t j = 0; j < kv; ++j) dst[j] = src[delta[j]];
+      } else if (cg <= 4) {
+        for (int64_t j = 0; j < kv; ++j)
+          for (int64_t c = 0; c < cg; ++c) dst[j * cg + c] = src[delta[j] + c];
+      } else {
+        for (int64_t j = 0; j < kv; ++j)
+          std::memcpy(dst + j * cg, src + delta[j], static_cast<size_t>(cg) * sizeof(T));
+      }
+      continue;
+    }
     for_window(g, p, [&](int64_t j, int64_t off) {
       T* d = dst + j * cg;
       if (off < 0) {
@@ -234,7 +263,10 @@ void conv_backprop_input_t(const ConvGeom& g, const T* dy, const T* w, T* dx) {
   }
   // Unit strides: dx is the forward convolution of dy with the filter flipped in space and
   // transposed in channels, padded (k - 1) * dil - pad: no scatter, the forward's tiling.
-  bool unit = true;
+  // Its GEMM has one row per input position where the scatter's has one per output, so
+  // only while the two counts are close (SAME padding): small VALID images (MNIST's
+  // 13x13 -> 11x11: 1.4x the rows; 5x5 -> 3x3: 2.8x) scatter instead.
+  bool unit = 10 * g.in_volume() <= 12 * g.out_volume();
   for (int d = 0; d < 3; ++d)
     unit = unit && g.stride[d] == 1 && g.pad[d] <= (g.k[d] - 1) * g.dil[d];
   if (unit) {
@@ -274,89 +306,111 @@ void conv_backprop_input_t(const ConvGeom& g, const T* dy, const T* w, T* dx) {
 }
 
 // ---- pooling ------------------------------------------------------------------------
-// One unit is a line of outputs (n, o0, o1, all o2); channels are the inner loop.
+// Memory-bound: units are images (backward: windows of one image may overlap, and the
+// image's dx stays in cache between its zeroing and its sums) or lines of outputs
+// (forward); channels are the inner, vectorised loop.
+constexpr int64_t kPoolSerialElems = 1 << 15;
+
+// The input offsets of output position p's window that fall inside the input, in order.
+inline int window_offsets(const ConvGeom& g, const RowPos& p, int64_t* offs) {
+  int m = 0;
+  for_window(g, p, [&](int64_t, int64_t off) {
+    if (off >= 0) offs[m++] = off;
+  });
+  return m;
+}
+
 template <class T>
 void pool_forward_t(const ConvGeom& g, PoolKind kind, const T* x, T* y) {
   const int64_t C = g.cin, lines = g.n * g.out[0] * g.out[1];
-  const bool parallel = static_cast<double>(g.n) * g.out_volume() * g.k_volume() * C >= kSerialWork;
+  const bool parallel = g.n * g.in_volume() * C >= kPoolSerialElems;
   claim_units(lines, parallel, [&](int64_t line) {
+    int64_t* offs = scratch<int64_t>(2, g.k_volume());
     RowPos p(g, line * g.out[2]);
     for (int64_t o = 0; o < g.out[2]; ++o, p.next(g)) {
-      T* dst = y + ((line * g.out[2]) + o) * C;
-      int64_t count = 0;
-      if (kind == PoolKind::kMax)
-        for (int64_t c = 0; c < C; ++c) dst[c] = -std::numeric_limits<T>::infinity();
-      else
-        for (int64_t c = 0; c < C; ++c) dst[c] = T(0);
-      for_window(g, p, [&](int64_t, int64_t off) {
-        if (off < 0) return;
-        ++count;
-        const T* src = x + off;
+      T* __restrict dst = y + ((line * g.out[2]) + o) * C;
+      const int m = window_offsets(g, p, offs);
+      if (m == 0) {
+        for (int64_t c = 0; c < C; ++c) dst[c] = kind == PoolKind::kMax ? -std::numeric_limits<T>::infinity() : T(0);
+        continue;
+      }
+      const T* __restrict s0 = x + offs[0];
+      for (int64_t c = 0; c < C; ++c) dst[c] = s0[c];
+      for (int i = 1; i < m; ++i) {
+        const T* __restrict src = x + offs[i];
         if (kind == PoolKind::kMax) {
           for (int64_t c = 0; c < C; ++c) dst[c] = src[c] > dst[c] ? src[c] : dst[c];
         } else {
           for (int64_t c = 0; c < C; ++c) dst[c] += src[c];
         }
-      });
+      }
       if (kind == PoolKind::kAvg) {
-        const T inv = T(1) / static_cast<T>(count > 0 ? count : 1);
+        const T inv = T(1) / static_cast<T>(m);
         for (int64_t c = 0; c < C; ++c) dst[c] *= inv;
       }
     }
   });
 }
 
-// dx (zeroed here) gets dy at each window's first maximum, per channel. One image per unit.
+// dx (zeroed here) gets dy at each window's first maximum, per channel: one pass finds
+// the maximum, one adds dy at the first position equal to it.
 template <class T>
 void max_pool_backward_t(const ConvGeom& g, const T* x, const T* dy, T* dx) {
-  const int64_t C = g.cin, per_img = g.out_volume();
-  std::memset(dx, 0, static_cast<size_t>(g.n * g.in_volume() * C) * sizeof(T));
-  const bool parallel = static_cast<double>(g.n) * per_img * g.k_volume() * C >= kSerialWork;
+  const int64_t C = g.cin, per_img = g.out_volume(), img = g.in_volume() * C;
+  const bool parallel = g.n * img >= kPoolSerialElems;
   claim_units(g.n, parallel, [&](int64_t n) {
-    T* best = scratch<T>(0, C);
-    int64_t* where = scratch<int64_t>(1, C);
+    std::memset(dx + n * img, 0, static_cast<size_t>(img) * sizeof(T));
+    T* __restrict best = scratch<T>(0, 2 * C);
+    T* __restrict done = best + C;  // 1 once a channel's first maximum has had its dy
+    int64_t* offs = scratch<int64_t>(2, g.k_volume());
     RowPos p(g, n * per_img);
     for (int64_t r = n * per_img; r < (n + 1) * per_img; ++r, p.next(g)) {
-      bool first = true;
-      for_window(g, p, [&](int64_t, int64_t off) {
-        if (off < 0) return;
-        const T* src = x + off;
-        if (first) {
-          for (int64_t c = 0; c < C; ++c) best[c] = src[c], where[c] = off;
-          first = false;
-          return;
+      const int m = window_offsets(g, p, offs);
+      if (m == 0) continue;
+      const T* __restrict d = dy + r * C;
+      if (m == 1) {
+        T* __restrict t = dx + offs[0];
+        for (int64_t c = 0; c < C; ++c) t[c] += d[c];
+        continue;
+      }
+      const T* __restrict s0 = x + offs[0];
+      for (int64_t c = 0; c < C; ++c) best[c] = s0[c], done[c] = T(0);
+      for (int i = 1; i < m; ++i) {
+        const T* __restrict src = x + offs[i];
+        for (int64_t c = 0; c < C; ++c) best[c] = src[c] > best[c] ? src[c] : best[c];
+      }
+      for (int i = 0; i < m; ++i) {
+        const T* __restrict src = x + offs[i];
+        T* __restrict t = dx + offs[i];
+        for (int64_t c = 0; c < C; ++c) {  // arithmetic, not selects: this vectorises
+          const T hit = static_cast<T>(src[c] == best[c]) * (T(1) - done[c]);
+          t[c] += d[c] * hit;
+          done[c] += hit;
         }
-        for (int64_t c = 0; c < C; ++c) {
-          const bool gt = src[c] > best[c];
-          best[c] = gt ? src[c] : best[c];
-          where[c] = gt ? off : where[c];
-        }
-      });
-      if (first) continue;
-      const T* d = dy + r * C;
-      for (int64_t c = 0; c < C; ++c) dx[where[c] + c] += d[c];
+      }
     }
   });
 }
 
 template <class T>
 void avg_pool_backward_t(const ConvGeom& g, const T* dy, T* dx) {
-  const int64_t C = g.cin, per_img = g.out_volume();
-  std::memset(dx, 0, static_cast<size_t>(g.n * g.in_volume() * C) * sizeof(T));
-  const bool parallel = static_cast<double>(g.n) * per_img * g.k_volume() * C >= kSerialWork;
+  const int64_t C = g.cin, per_img = g.out_volume(), img = g.in_volume() * C;
+  const bool parallel = g.n * img >= kPoolSerialElems;
   claim_units(g.n, parallel, [&](int64_t n) {
+    std::memset(dx + n * img, 0, static_cast<size_t>(img) * sizeof(T));
+    int64_t* offs = scratch<int64_t>(2, g.k_volume());
+    T* __restrict share = scratch<T>(0, C);
     RowPos p(g, n * per_img);
     for (int64_t r = n * per_img; r < (n + 1) * per_img; ++r, p.next(g)) {
-      int64_t count = 0;
-      for_window(g, p, [&](int64_t, int64_t off) { count += off >= 0; });
-      if (count == 0) continue;
-      const T inv = T(1) / static_cast<T>(count);
-      const T* d = dy + r * C;
-      for_window(g, p, [&](int64_t, int64_t off) {
-        if (off < 0) return;
-        T* t = dx + off;
-        for (int64_t c = 0; c < C; ++c) t[c] += d[c] * inv;
-      });
+      const int m = window_offsets(g, p, offs);
+      if (m == 0) continue;
+      const T inv = T(1) / static_cast<T>(m);
+      const T* __restrict d = dy + r * C;
+      for (int64_t c = 0; c < C; ++c) share[c] = d[c] * inv;
+      for (int i = 0; i < m; ++i) {
+        T* __restrict t = dx + offs[i];
+        for (int64_t c = 0; c < C; ++c) t[c] += share[c];
+      }
     }
   });
 }

@@ -2,6 +2,8 @@
 // liveness, variables, guards, random nodes and node-naming errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "graph/graph.h"
 #include "ops.h"
 #include "tests/float64_arrays.h"
@@ -317,15 +319,37 @@ TEST(Graph, ElementwiseChainsRunAsOneStep) {
   EXPECT_EQ(to_vec(ops::cast(out[1], DType::kFloat64)), (std::vector<double>{0, 0, 0, 0, 1, 1}));
 }
 
+TEST(Graph, ElementwiseChainFusesTrailingBiases) {
+  // A bias along the last axis (a Dense or Conv layer's) runs fused: blocks are whole
+  // rows, over several blocks and threads; the same numbers as the ops one by one.
+  using ops::ChainStep;
+  const std::vector<ChainStep> steps = {{true, static_cast<int>(BinaryOp::add), 0, 1},
+                                        {false, static_cast<int>(UnaryOp::relu), -1, 0},
+                                        {true, static_cast<int>(BinaryOp::mul), -1, 2}};
+  for (const int64_t c : {1, 3, 32, 1000, 5000}) {  // 5000: past the fused period cap
+    const int64_t rows = 40000 / c + 3;
+    std::vector<double> xv(static_cast<size_t>(rows * c)), bv(static_cast<size_t>(c)),
+        wv(static_cast<size_t>(2 * c));
+    for (size_t i = 0; i < xv.size(); ++i) xv[i] = std::sin(0.37 * static_cast<double>(i));
+    for (size_t i = 0; i < bv.size(); ++i) bv[i] = std::cos(1.3 * static_cast<double>(i));
+    for (size_t i = 0; i < wv.size(); ++i) wv[i] = 0.5 + 0.001 * static_cast<double>(i);
+    const Array x = values({rows, c}, xv), b = values({c}, bv);
+    const Array w = ops::reshape(values({2 * c}, wv), {2, c});  // not trailing: falls back
+    const Array w1 = ops::slice(w, {ops::SliceArg{0, 1, 1, std::nullopt}});  // (1, c)
+    EXPECT_EQ(to_vec(ops::elementwise_chain(steps, {x, b, w1})),
+              to_vec(ops::mul(ops::relu(ops::add(x, b)), w1))) << c;
+  }
+}
+
 TEST(Graph, ElementwiseChainFallsBackForBroadcasts) {
-  // Inputs that broadcast (not the result's shape, not one element) run one op at a time,
-  // with the same numbers and the ops' own errors.
+  // Inputs that broadcast otherwise (a column, not the result's trailing dims) run one op
+  // at a time, with the same numbers and the ops' own errors.
   using ops::ChainStep;
   const std::vector<ChainStep> steps = {{true, static_cast<int>(BinaryOp::add), 0, 1},
                                         {false, static_cast<int>(UnaryOp::exp), -1, 0}};
-  const Array a = values({2, 3}, {0, 1, 2, 3, 4, 5}), row = values({3}, {1, 2, 3});
-  EXPECT_EQ(to_vec(ops::elementwise_chain(steps, {a, row})),
-            to_vec(ops::exp(ops::add(a, row))));
+  const Array a = values({2, 3}, {0, 1, 2, 3, 4, 5}), col = values({2, 1}, {1, 2});
+  EXPECT_EQ(to_vec(ops::elementwise_chain(steps, {a, col})),
+            to_vec(ops::exp(ops::add(a, col))));
   EXPECT_EQ(to_vec(ops::elementwise_chain(steps, {a, values({}, {1})})),
             to_vec(ops::exp(ops::add(a, values({}, {1})))));
   EXPECT_THROW(ops::elementwise_chain(steps, {a, values({2}, {1, 2})}), Error);
