@@ -15,6 +15,7 @@ _core._set_error_classes(_framework_errors.CORE_ERROR_CLASSES)
 
 from tapeflow.framework import tensor as _tensor  # noqa: E402,F401 - loads the ops first
 from tapeflow import config, dtypes, errors, linalg, math, nn, random, raw_ops  # noqa: E402
+from tapeflow import image  # noqa: E402
 from tapeflow.autodiff.gradient_tape import (  # noqa: E402
     GradientTape, UnconnectedGradients, custom_gradient)
 from tapeflow.framework.device import device  # noqa: E402

@@ -44,3 +44,15 @@ def ResourceApplyAdam(var: Any, m: Any, v: Any, beta1_power: Any, beta2_power: A
                            1.0 - _float(beta2), _float(epsilon))
     for variable, value in zip((var, m, v), new):
         _set_value(variable, value)
+
+
+def ImageProjectiveTransformV3(images: Any, transforms: Any, output_shape: Any,
+                               fill_value: Any, interpolation: str,
+                               fill_mode: str = "CONSTANT", name: Optional[str] = None) -> Any:
+    """Samples 4-D images through projective transforms, as TF's kernel (what Keras's
+    ``ops.image.affine_transform`` runs): see ``tapeflow.image._projective_transform``.
+    Differentiable for float images (gathers)."""
+    from tapeflow import image
+
+    return image._projective_transform(images, transforms, output_shape, _float(fill_value),
+                                       interpolation, fill_mode)

@@ -12,5 +12,6 @@ from tapeflow.keras import (  # noqa: F401
 from tapeflow.keras.layers import Input  # noqa: F401
 from tapeflow.keras.models import Model, Sequential  # noqa: F401
 from tapeflow.keras import saving  # noqa: F401,E402
+from tapeflow.keras import config  # noqa: F401,E402 - after saving, which it uses
 
 __version__ = "3.15.0"

@@ -3,7 +3,7 @@ Concatenate, Add, Embedding, BatchNormalization, Normalization (Keras 3 semantic
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -11,6 +11,7 @@ import tapeflow as tf
 from tapeflow.keras import activations, initializers, regularizers
 from tapeflow.keras.layers.input_spec import InputSpec
 from tapeflow.keras.layers.layer import KerasTensor, Layer, unique_name
+from tapeflow.keras.utils.argument_validation import standardize_data_format
 
 
 def _ser(obj: Any, module: str) -> Any:
@@ -117,8 +118,14 @@ class Dropout(Layer):
         if training and self.rate > 0:
             if self.rate >= 1:
                 return tf.zeros_like(inputs)
-            return tf.nn.dropout(inputs, self.rate, noise_shape=self.noise_shape)
+            noise_shape = self._get_noise_shape(inputs)
+            return tf.nn.dropout(inputs, self.rate, noise_shape=noise_shape)
         return inputs
+
+    def _get_noise_shape(self, inputs: Any) -> Any:
+        """The shape of the keep/drop mask, broadcast over `inputs` (Keras's hook,
+        overridden by the SpatialDropout layers)."""
+        return self.noise_shape
 
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "rate": self.rate, "seed": self.seed,
@@ -126,14 +133,40 @@ class Dropout(Layer):
 
 
 class Flatten(Layer):
-    def __init__(self, data_format: Any = None, **kwargs: Any) -> None:
+    """Flattens each sample, keeping the batch axis (``keras.layers.Flatten``).
+
+    As Keras 3: ``data_format="channels_first"`` moves the channels axis (axis 1) last
+    before flattening, so the result matches a channels_last model's; a rank-1 input
+    ``(batch,)`` becomes ``(batch, 1)``; unknown non-batch dims give an unknown
+    flattened dim in symbolic shapes; the symbolic output keeps the input's dtype.
+
+    Args:
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+    """
+
+    _symbolic_keeps_dtype = True
+
+    def __init__(self, data_format: Optional[str] = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.data_format = standardize_data_format(data_format)
+        self.input_spec = InputSpec(min_ndim=1)
 
     def call(self, inputs: Any) -> Any:
-        return tf.reshape(inputs, (inputs.shape[0] if inputs.shape.rank else 1, -1))
+        shape = inputs.shape.as_list()
+        if self.data_format == "channels_first" and len(shape) > 2:
+            inputs = tf.transpose(inputs, (0, *range(2, len(shape)), 1))
+        # The product of the non-batch dims, not -1: right for empty batches too.
+        return tf.reshape(inputs, (shape[0], int(np.prod(shape[1:], dtype=np.int64))))
+
+    def compute_output_shape(self, input_shape: Any) -> Tuple[Optional[int], ...]:
+        """``(batch, product of the other dims)``; None if any of them is unknown."""
+        rest = tuple(input_shape)[1:]
+        known = all(d is not None for d in rest)
+        flat = int(np.prod(rest, dtype=np.int64)) if known else None
+        return (tuple(input_shape)[0], flat)
 
     def get_config(self) -> Dict[str, Any]:
-        return {**super().get_config(), "data_format": "channels_last"}
+        return {**super().get_config(), "data_format": self.data_format}
 
 
 class Reshape(Layer):

@@ -401,6 +401,12 @@ class Layer(tf.__internal__.tracking.AutoTrackable):
         to learn its output shapes, and returns KerasTensors remembering the call."""
         shapes = _shape_of(inputs)
         self._maybe_build(shapes)
+        spec = self.input_spec
+        if isinstance(spec, InputSpec):  # on the symbolic shapes: None dims stay None
+            for x in _flat(inputs):
+                assert_input_compatibility(spec, x, self.name)
+        if self._declares_output_shape():
+            return self._symbolic_from_shape(inputs, shapes, kwargs)
 
         def concrete(x: Any) -> Any:
             if isinstance(x, KerasTensor):
@@ -428,6 +434,36 @@ class Layer(tf.__internal__.tracking.AutoTrackable):
 
         result = symbolic(out)
         if "_first_call" not in self.__dict__:  # Keras's layer.input/output: the first call
+            object.__setattr__(self, "_first_call", (inputs, result))
+        return result
+
+    # Whether a symbolic output keeps its input's dtype instead of the compute dtype
+    # (Keras's Flatten and Permute override compute_output_spec for this).
+    _symbolic_keeps_dtype = False
+
+    def _declares_output_shape(self) -> bool:
+        """Whether symbolic calls take shapes from ``compute_output_shape`` (overridden
+        by the layer's class) instead of running the layer on zeros."""
+        return type(self).compute_output_shape is not Layer.compute_output_shape
+
+    def _symbolic_from_shape(self, inputs: Any, shapes: Any,
+                             kwargs: Dict[str, Any]) -> Any:
+        """Keras's default ``compute_output_spec`` for a layer that overrides
+        ``compute_output_shape``: KerasTensors of that shape, in the compute dtype (or
+        the input's, see _symbolic_keeps_dtype), without running ``call``; so unknown
+        dims stay unknown."""
+        first = _flat(inputs)[0]
+        dtype = first._dtype if self._symbolic_keeps_dtype else self._dtype
+        out_shape = self.compute_output_shape(shapes)
+        history = (self, inputs, dict(kwargs))
+        several = isinstance(out_shape, list) and out_shape and isinstance(
+            out_shape[0], (tuple, list))
+        if several:
+            result: Any = [KerasTensor(s, dtype, name=self.name, history=history)
+                           for s in out_shape]
+        else:
+            result = KerasTensor(out_shape, dtype, name=self.name, history=history)
+        if "_first_call" not in self.__dict__:
             object.__setattr__(self, "_first_call", (inputs, result))
         return result
 

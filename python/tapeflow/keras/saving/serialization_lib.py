@@ -10,8 +10,10 @@ Reading is deliberately narrow. A config can only name:
 * classes and functions the caller passed in ``custom_objects`` or registered with
   ``keras.saving.register_keras_serializable``.
 
-Anything else (an unknown class, a ``__lambda__``, a ``Lambda`` layer) raises
-``ValueError`` naming it. Nothing in a config is ever evaluated or unpickled.
+Anything else (an unknown class, a ``__lambda__``, such as a ``Lambda`` layer's
+Python lambda) raises ``ValueError`` naming it. Nothing in a config is ever evaluated or
+unpickled here; only ``Lambda.from_config`` called directly, with ``safe_mode=False``
+or after ``enable_unsafe_deserialization()``, runs a lambda's stored bytecode.
 """
 
 from __future__ import annotations
@@ -358,24 +360,35 @@ def _walk_dicts(obj: Any) -> Iterator[Dict[str, Any]]:
 
 
 def check_config_is_safe(config: Any) -> None:
-    """Refuses configs that ask for code to run (``__lambda__`` objects, ``Lambda``
-    layers), whatever ``safe_mode`` says: tapeflow never executes code from a file."""
+    """Refuses configs that ask for code to run (``__lambda__`` objects, e.g. a
+    ``Lambda`` layer's Python lambda), whatever ``safe_mode`` says: tapeflow never
+    executes code from a file. (A Lambda layer whose function is named loads: the name
+    resolves only to registered or ``custom_objects`` functions.)"""
     for d in _walk_dicts(config):
-        cn = d.get("class_name")
-        if cn == "__lambda__":
+        if d.get("class_name") == "__lambda__":
             raise ValueError(
                 "Requested the deserialization of a Python lambda. Loading it would "
-                "execute code stored in the file, which tapeflow never does (safe_mode "
-                "does not change this). Rewrite the lambda as a named function or a "
-                "custom layer and pass it in `custom_objects`.")
-        if cn == "Lambda" and isinstance(d.get("config"), dict) and (
-                str(d.get("module") or "").startswith("keras")):
-            raise ValueError(
-                "Lambda layers are not supported: their function is stored as Python "
-                "code, and tapeflow never executes code from a file. Replace the Lambda "
-                "layer with a custom layer (registered with "
-                "`@keras.saving.register_keras_serializable()` or passed in "
-                "`custom_objects`).")
+                "execute code stored in the file, which tapeflow never does (neither "
+                "safe_mode=False nor keras.config.enable_unsafe_deserialization() "
+                "changes this). Rewrite the lambda as a named function or a custom "
+                "layer and pass it in `custom_objects`.")
+
+
+# Keras's global safe mode: None (unset, safe), or False after
+# keras.config.enable_unsafe_deserialization(). Only Lambda.from_config reads it.
+_SAFE_MODE: Dict[str, Optional[bool]] = {"value": None}
+
+
+def enable_unsafe_deserialization() -> None:
+    """Allows ``Lambda.from_config`` to rebuild Python lambdas from their bytecode
+    (``keras.config.enable_unsafe_deserialization``). Files loaded with
+    ``load_model`` still never run code."""
+    _SAFE_MODE["value"] = False
+
+
+def in_safe_mode() -> Optional[bool]:
+    """Keras's ``in_safe_mode``: None unless unsafe deserialization was enabled."""
+    return _SAFE_MODE["value"]
 
 
 def _not_found(config: Dict[str, Any]) -> ValueError:

@@ -1,28 +1,26 @@
 """``keras.utils.image_dataset_from_directory``, as Keras 3.15, and the text/audio
 counterparts that tapeflow cannot offer yet.
 
-Images are decoded with Pillow (an optional dependency, imported when first needed)
-following ``tf.image.decode_image``'s channel rules, and resized with NumPy ports of
-TensorFlow's resize kernels (``tf.image.resize`` with ``antialias=False``, as Keras
-calls it), so pixels equal Keras's to float32 rounding for PNG, BMP and GIF files.
+Images are decoded and resized as Keras does it, with ``tf.image.decode_image`` (Pillow,
+an optional dependency imported when first needed) and ``tf.image.resize``, so pixels
+equal Keras's to float32 rounding for PNG, BMP and GIF files.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 import tapeflow as tf
-from tapeflow.framework import errors
 from tapeflow.keras.utils import dataset_utils
+from tapeflow.keras.utils.argument_validation import (
+    standardize_data_format as _data_format)
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _INTERPOLATIONS = ("bilinear", "nearest", "bicubic", "area", "lanczos3", "lanczos5",
                    "gaussian", "mitchellcubic")
-_f32 = np.float32
 
 
 def image_dataset_from_directory(
@@ -82,9 +80,9 @@ def image_dataset_from_directory(
       on color PNGs); JPEG pixels may differ by a few units (libjpeg's DCT settings),
       16-bit PNGs keep their high byte, and a palette PNG without transparency read
       as ``"rgba"`` gets an opaque alpha channel.
-    * Resizing reimplements TensorFlow's kernels (bilinear, nearest, bicubic, area,
-      lanczos3/5, gaussian, mitchellcubic, no antialiasing) in NumPy: values agree
-      with TensorFlow to about 1e-3 (float32 rounding).
+    * Resizing is tapeflow's ``tf.image.resize`` (bilinear, nearest, bicubic, area,
+      lanczos3/5, gaussian, mitchellcubic, no antialiasing): values agree with
+      TensorFlow's to about 1e-3 (float32 rounding).
     * ``interpolation="nearest"`` yields float32 images (Keras yields uint8, which
       tapeflow lacks), with the same integer values.
     * Decoding errors that TensorFlow raises while iterating (an unsupported channel
@@ -252,19 +250,6 @@ def audio_dataset_from_directory(
 # ---------------------------------------------------------------------------------
 # Dataset assembly
 # ---------------------------------------------------------------------------------
-def _data_format(data_format: Optional[str]) -> str:
-    """Keras's ``standardize_data_format`` (tapeflow's image data format is always
-    ``channels_last``)."""
-    if data_format is None:
-        return "channels_last"
-    data_format = str(data_format).lower()
-    if data_format not in {"channels_first", "channels_last"}:
-        raise ValueError("The `data_format` argument must be one of "
-                         "{'channels_first', 'channels_last'}. "
-                         f"Received: data_format={data_format}")
-    return data_format
-
-
 def _paths_and_labels_to_dataset(paths: List[str], labels: Any, label_mode: Optional[str],
                                  num_classes: int, loader: Callable[[str], np.ndarray],
                                  image_size: Sequence[int], channels: int, data_format: str,
@@ -304,22 +289,27 @@ def _load_image(path: str, image_size: Tuple[int, int], channels: int, interpola
                 ) -> np.ndarray:
     """One image as Keras's ``_load_image_tf`` makes it: decoded, cropped or padded to
     the aspect ratio if asked, resized, float32."""
-    img = decode_image(path, channels)
+    from tapeflow.keras.layers.preprocessing import _keras_resize  # (imports layers)
+
+    with open(path, "rb") as f:
+        img = tf.image.decode_image(f.read(), channels=channels, expand_animations=False)
+    img = img.astype(np.float32)
     th, tw = image_size
-    if crop_to_aspect_ratio:
-        img = _center_crop(img, th, tw)
-        out = resize(img, (th, tw), interpolation)
+    if crop_to_aspect_ratio:  # Keras's smart_resize on tensors: float32 box arithmetic
+        out = _keras_resize(tf.constant(img[None]), (th, tw), interpolation,
+                            crop_to_aspect_ratio=True)[0]
     elif pad_to_aspect_ratio:
-        out = resize_with_pad(img, th, tw, interpolation)
+        out = tf.image.resize_with_pad(img, th, tw, interpolation)
     else:
-        out = resize(img, (th, tw), interpolation)
+        out = tf.image.resize(img, (th, tw), interpolation)
+    out = out.numpy()
     if data_format == "channels_first":
         out = np.ascontiguousarray(out.transpose(2, 0, 1))
     return out
 
 
 # ---------------------------------------------------------------------------------
-# Decoding (tf.image.decode_image's channel rules, with Pillow)
+# Pillow, checked when the dataset is made (tf.image.decode_image uses it)
 # ---------------------------------------------------------------------------------
 def _pil() -> Any:
     """Pillow's ``Image`` module, imported on first use."""
@@ -331,223 +321,3 @@ def _pil() -> Any:
             "images in tapeflow. Install it with `pip install pillow`.") from e
     return Image
 
-
-def _decode_error(message: str) -> errors.InvalidArgumentError:
-    return errors.InvalidArgumentError(None, None, f"{message} [Op:DecodeImage]")
-
-
-def decode_image(path: str, channels: int) -> np.ndarray:
-    """The uint8 ``(height, width, channels)`` pixels of an image file, as
-    ``tf.image.decode_image(contents, channels=channels, expand_animations=False)``
-    gives them (first frame of a GIF; TF's errors for channel counts a format does not
-    support)."""
-    Image = _pil()
-    with open(path, "rb") as f:
-        contents = f.read()
-    try:
-        img = Image.open(io.BytesIO(contents))
-    except Exception:  # noqa: BLE001 - Pillow's UnidentifiedImageError and kin
-        raise _decode_error("Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, "
-                            "BMP, WebP required.") from None
-    kind = img.format
-    if kind == "JPEG":
-        if channels == 4:
-            raise _decode_error("JPEG does not support 4 channels")
-        if channels == 1 and img.mode != "L":
-            img.draft("L", img.size)  # libjpeg's own grayscale output, as TF asks for
-    elif kind == "GIF":
-        if channels != 3:
-            raise _decode_error(f"channels must be 0 or 3 for GIF, got {channels}")
-        img.seek(0)
-    elif kind == "BMP":
-        if channels == 1:
-            raise _decode_error(f"`channels` must be 0, 3 or 4 for BMP, but got {channels}")
-    elif kind not in ("PNG", "WEBP"):
-        raise _decode_error("Unknown image file format. One of JPEG, JPEG XL, PNG, GIF, "
-                            "BMP, WebP required.")
-    try:
-        img.load()
-    except Exception as e:  # noqa: BLE001 - a truncated or corrupt file
-        raise _decode_error(f"Invalid {kind} data or size: {e}") from None
-
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit gray: libpng strips to 8
-        high = (np.asarray(img).astype(np.uint32) >> 8).astype(np.uint8)
-        img = Image.fromarray(high, "L")
-    if channels == 3:
-        arr = np.asarray(img.convert("RGB"))
-    elif channels == 4:
-        arr = np.asarray(img.convert("RGBA"))
-    elif img.mode in ("L", "LA", "1"):
-        arr = np.asarray(img.convert("L"))[..., None]
-    else:  # color to gray with libpng's weights (png_set_rgb_to_gray, 15-bit fixed point)
-        rgb = np.asarray(img.convert("RGB")).astype(np.uint32)
-        gray = (9797 * rgb[..., 0] + 19234 * rgb[..., 1] + 3737 * rgb[..., 2]) >> 15
-        arr = gray.astype(np.uint8)[..., None]
-    return arr
-
-
-# ---------------------------------------------------------------------------------
-# Resizing: TensorFlow's kernels (tf.image.resize, antialias=False) in NumPy
-# ---------------------------------------------------------------------------------
-def _keys_cubic_table() -> Tuple[np.ndarray, np.ndarray]:
-    """TF's tabulated Keys cubic weights (a = -0.5) at 1/1024 steps: for a fractional
-    offset t, the inner taps' weight and the outer taps' weight."""
-    a = -0.5
-    t = np.arange(1025, dtype=np.float64) / 1024.0
-    inner = ((a + 2) * t - (a + 3)) * t * t + 1
-    u = t + 1
-    outer = ((a * u - 5 * a) * u + 8 * a) * u - 4 * a
-    return inner.astype(_f32), outer.astype(_f32)
-
-
-def _lanczos(radius: float) -> Callable[[np.ndarray], np.ndarray]:
-    def kernel(x: np.ndarray) -> np.ndarray:
-        x = np.abs(x)
-        safe = np.where(x == 0, 1.0, x)
-        value = radius * np.sin(np.pi * safe) * np.sin(np.pi * safe / radius) / (
-            np.pi * np.pi * safe * safe)
-        return np.where(x == 0, 1.0, np.where(x > radius, 0.0, value))
-    return kernel
-
-
-def _gaussian(x: np.ndarray) -> np.ndarray:
-    sigma = 1.5 / 3.0
-    return np.where(np.abs(x) >= 1.5, 0.0, np.exp(-x * x / (2 * sigma * sigma)))
-
-
-def _mitchell(x: np.ndarray) -> np.ndarray:
-    x = np.abs(x)
-    near = (7.0 / 6.0 * x - 2.0) * x * x + 8.0 / 9.0
-    far = ((-7.0 / 18.0 * x + 2.0) * x - 10.0 / 3.0) * x + 16.0 / 9.0
-    return np.where(x >= 2, 0.0, np.where(x >= 1, far, near))
-
-
-_SCALE_AND_TRANSLATE = {"lanczos3": (_lanczos(3.0), 3.0), "lanczos5": (_lanczos(5.0), 5.0),
-                        "gaussian": (_gaussian, 1.5), "mitchellcubic": (_mitchell, 2.0)}
-
-
-@functools.lru_cache(maxsize=256)
-def _weights(method: str, in_size: int, out_size: int) -> np.ndarray:
-    """The ``(out_size, in_size)`` float32 matrix that resamples one axis as TF does."""
-    w = np.zeros((out_size, in_size), np.float64)
-    rows = np.arange(out_size)
-    centers = rows.astype(_f32) + _f32(0.5)
-    scale = _f32(in_size) / _f32(out_size)
-    if method == "nearest":  # ResizeNearestNeighbor, half-pixel centers
-        src = np.clip(np.floor(centers * scale).astype(np.int64), 0, in_size - 1)
-        w[rows, src] = 1.0
-    elif method == "bilinear":  # ResizeBilinear, half-pixel centers
-        pos = centers * scale - _f32(0.5)
-        low_f = np.floor(pos)
-        low = np.maximum(low_f, 0).astype(np.int64)
-        high = np.minimum(np.ceil(pos), in_size - 1).astype(np.int64)
-        frac = (pos - low_f).astype(np.float64)
-        np.add.at(w, (rows, low), 1.0 - frac)
-        np.add.at(w, (rows, high), frac)
-    elif method == "bicubic":  # ResizeBicubic, half-pixel centers: tabulated Keys cubic
-        inner, outer = _keys_cubic_table()
-        pos = centers * scale - _f32(0.5)
-        base_f = np.floor(pos)
-        base = base_f.astype(np.int64)
-        step = np.rint((pos - base_f) * _f32(1024)).astype(np.int64)
-        taps = np.stack([outer[step], inner[step], inner[1024 - step],
-                         outer[1024 - step]], 1)
-        cols = base[:, None] + np.arange(-1, 3)[None, :]
-        taps = np.where((cols >= 0) & (cols < in_size), taps, _f32(0))
-        total = taps.sum(axis=1, dtype=_f32)
-        ok = np.abs(total) >= _f32(1000) * np.finfo(_f32).tiny
-        scale_back = (_f32(1) / np.where(ok, total, 1))[:, None]
-        taps = np.where(ok[:, None], taps * scale_back, taps)
-        np.add.at(w, (np.repeat(rows, 4), np.clip(cols, 0, in_size - 1).ravel()),
-                  taps.ravel().astype(np.float64))
-    elif method == "area":  # ResizeArea: exact box coverage
-        for r in range(out_size):
-            lo, hi = _f32(r) * scale, _f32(r + 1) * scale
-            for i in range(int(np.floor(lo)), int(np.ceil(hi))):
-                if i < lo:
-                    part = scale if i + 1 > hi else _f32(i + 1) - lo
-                else:
-                    part = hi - _f32(i) if i + 1 > hi else _f32(1)
-                w[r, min(i, in_size - 1)] += float(part)
-        w /= float(scale)
-    else:  # ScaleAndTranslate (lanczos3/5, gaussian, mitchellcubic), kernel not widened
-        kernel, radius = _SCALE_AND_TRANSLATE[method]
-        inv_scale = _f32(1) / (_f32(out_size) / _f32(in_size))
-        for r in range(out_size):
-            center = (_f32(r) + _f32(0.5)) * inv_scale
-            first = int(np.ceil(center - _f32(radius) - _f32(0.5)))
-            last = int(np.floor(center + _f32(radius) - _f32(0.5)))
-            first = min(max(first, 0), in_size - 1)
-            last = min(max(last, 0), in_size - 1) + 1
-            src = np.arange(first, last)
-            taps = kernel((src.astype(_f32) + _f32(0.5) - center).astype(np.float64))
-            taps = taps.astype(_f32)
-            total = taps.sum(dtype=_f32)
-            if abs(total) >= 1000 * np.finfo(_f32).tiny:
-                taps = taps * (_f32(1) / total)
-            w[r, first:last] = taps
-    return w.astype(_f32)
-
-
-@functools.lru_cache(maxsize=256)
-def _taps(method: str, in_size: int, out_size: int) -> Tuple[np.ndarray, np.ndarray]:
-    """``_weights`` as, for each output position, the source indices and weights of its
-    (contiguous) non-zero span: ``(index, weight)``, both ``(out_size, taps)``."""
-    w = _weights(method, in_size, out_size)
-    nonzero = w != 0
-    first = np.where(nonzero.any(axis=1), nonzero.argmax(axis=1), 0)
-    last = in_size - 1 - nonzero[:, ::-1].argmax(axis=1)
-    taps = int(max(1, (last - first).max() + 1))
-    index = first[:, None] + np.arange(taps)[None, :]
-    weight = np.take_along_axis(w, np.minimum(index, in_size - 1), axis=1)
-    weight = np.where(index < in_size, weight, _f32(0))
-    return np.minimum(index, in_size - 1), weight.astype(_f32)
-
-
-def resize(image: np.ndarray, size: Tuple[int, int], interpolation: str) -> np.ndarray:
-    """``tf.image.resize(image, size, method=interpolation)`` of a ``(h, w, c)`` image,
-    as float32 (each axis resampled in turn, a few weighted taps per output pixel)."""
-    h, w = image.shape[:2]
-    th, tw = int(size[0]), int(size[1])
-    if th <= 0 or tw <= 0:
-        raise errors.InvalidArgumentError(None, None, "output dimensions must be positive")
-    img = np.asarray(image, dtype=_f32)
-    index, weight = _taps(interpolation, h, th)
-    rows = img[index[:, 0]] * weight[:, 0].reshape(th, 1, 1)
-    for j in range(1, index.shape[1]):
-        rows += img[index[:, j]] * weight[:, j].reshape(th, 1, 1)
-    index, weight = _taps(interpolation, w, tw)
-    out = rows[:, index[:, 0]] * weight[:, 0].reshape(1, tw, 1)
-    for j in range(1, index.shape[1]):
-        out += rows[:, index[:, j]] * weight[:, j].reshape(1, tw, 1)
-    return out
-
-
-def resize_with_pad(image: np.ndarray, target_height: int, target_width: int,
-                    interpolation: str) -> np.ndarray:
-    """``tf.image.resize_with_pad``: resized to fit keeping the aspect ratio (float32
-    arithmetic as TF), then zero-padded, centered."""
-    h, w = image.shape[:2]
-    fh, fw = _f32(h), _f32(w)
-    ratio = max(fw / _f32(target_width), fh / _f32(target_height))
-    new_h_f, new_w_f = fh / ratio, fw / ratio
-    new_h, new_w = int(np.floor(new_h_f)), int(np.floor(new_w_f))
-    top = max(0, int(np.floor((_f32(target_height) - new_h_f) / _f32(2))))
-    left = max(0, int(np.floor((_f32(target_width) - new_w_f) / _f32(2))))
-    resized = resize(image, (new_h, new_w), interpolation)
-    out = np.zeros((target_height, target_width, image.shape[2]), _f32)
-    out[top:top + new_h, left:left + new_w] = resized
-    return out
-
-
-def _center_crop(image: np.ndarray, target_height: int, target_width: int) -> np.ndarray:
-    """Keras's ``smart_resize`` crop: the largest centered window with the target's
-    aspect ratio (float32 arithmetic, as its TensorFlow path)."""
-    h, w = image.shape[:2]
-    crop_h = int(_f32(w * target_height) / _f32(target_width))
-    crop_h = max(min(h, crop_h), 1)
-    crop_w = int(_f32(h * target_width) / _f32(target_height))
-    crop_w = max(min(w, crop_w), 1)
-    top = int(_f32(h - crop_h) / _f32(2))
-    left = int(_f32(w - crop_w) / _f32(2))
-    return image[top:top + crop_h, left:left + crop_w]
