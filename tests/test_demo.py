@@ -18,5 +18,5 @@ def test_demo_runs_and_converges(tmp_path) -> None:
     assert len(losses) == 40 and losses[-1] < 0.05 < losses[0]
     assert "Training accuracy: 0.99" in text
     assert "Epoch 5/5" in text and "Optimizer params: 5 (24.00 B)" in text
-    assert text.count("matches numpy") == 4 and "DIFFERS" not in text
+    assert text.count("matches numpy") == 5 and "DIFFERS" not in text
     assert not list(tmp_path.iterdir())  # --no-plot writes nothing

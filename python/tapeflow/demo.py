@@ -182,11 +182,23 @@ def core_tour() -> None:
     a_np = rng.standard_normal(1_000_000).astype(np.float32)
     m_np = rng.standard_normal((256, 256)).astype(np.float32)
     a, m = tf.constant(a_np), tf.constant(m_np)
+    # A convolution: numpy has none, so its reference is the patch matrix (a strided
+    # view of the padded images) times the filter.
+    x_np = rng.standard_normal((8, 32, 32, 16)).astype(np.float32)
+    f_np = (rng.standard_normal((3, 3, 16, 32)) * 0.1).astype(np.float32)
+    x, f = tf.constant(x_np), tf.constant(f_np)
+
+    def conv_np() -> np.ndarray:
+        padded = np.pad(x_np, ((0, 0), (1, 1), (1, 1), (0, 0)))
+        patches = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))
+        return np.tensordot(patches, f_np, axes=([3, 4, 5], [2, 0, 1]))
+
     checks = [
         ("exp", tf.exp(a), np.exp(a_np)),
         ("reduce_sum", tf.reduce_sum(a), a_np.sum(dtype=np.float64)),
         ("matmul 256x256", tf.matmul(m, m), m_np @ m_np),
         ("softmax", tf.nn.softmax(m), np.exp(m_np) / np.exp(m_np).sum(-1, keepdims=True)),
+        ("conv2d 3x3", tf.nn.conv2d(x, f, 1, "SAME"), conv_np()),
     ]
     for name, got, want in checks:
         ok = np.allclose(got.numpy(), want, rtol=1e-4, atol=1e-3)
@@ -198,6 +210,7 @@ def core_tour() -> None:
         ("add", lambda: a + a, lambda: a_np + a_np),
         ("sum", lambda: tf.reduce_sum(a), lambda: a_np.sum()),
         ("matmul 256x256", lambda: tf.matmul(m, m), lambda: m_np @ m_np),
+        ("conv2d 3x3, 8x32x32x16", lambda: tf.nn.conv2d(x, f, 1, "SAME"), conv_np),
     ]
     for name, ours, theirs in rows:
         print(f"  {name:<26}{_median_us(ours):>12.1f}{_median_us(theirs):>10.1f}")
