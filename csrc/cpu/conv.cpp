@@ -136,7 +136,7 @@ void im2col(const ConvGeom& g, const T* x, int64_t grp, int64_t r0, int64_t r1, 
                 p.o1 * g.stride[1] - g.pad[1]) * g.in[2] + p.o2 * g.stride[2] - g.pad[2]) * g.cin;
       if (cg == 1) {
         for (int64_t j = 0; j < kv; ++j) dst[j] = src[delta[j]];
-      } else if (cg <= 4) {
+      } else if (cg <= 64) {  // short runs: an inline loop beats a call to memcpy
         for (int64_t j = 0; j < kv; ++j)
           for (int64_t c = 0; c < cg; ++c) dst[j * cg + c] = src[delta[j] + c];
       } else {
@@ -158,19 +158,32 @@ void im2col(const ConvGeom& g, const T* x, int64_t grp, int64_t r0, int64_t r1, 
   }
 }
 
-// dx += col2im(col) for rows [r0, r1) of group grp.
+// dx += col2im(col) for rows [r0, r1) of group grp: each row's in-range window
+// positions add their channels (the kernel table's per-ISA loop).
 template <class T>
 void col2im_add(const ConvGeom& g, const T* col, int64_t grp, int64_t r0, int64_t r1, T* dx) {
   const int64_t cg = g.cin_g(), K = g.depth(), c0 = grp * cg;
+  const WindowAddFn add = kernels().window_add[static_cast<int>(dtype_of<T>::value)];
+  int64_t* offs = scratch<int64_t>(2, 2 * g.k_volume());
+  int64_t* rows = offs + g.k_volume();
   RowPos p(g, r0);
   for (int64_t r = r0; r < r1; ++r, p.next(g)) {
     const T* src = col + (r - r0) * K;
+    int m = 0;
+    bool contiguous_rows = true;  // every window position in range: one call, rows j * cg
     for_window(g, p, [&](int64_t j, int64_t off) {
-      if (off < 0) return;
-      T* d = dx + off + c0;
-      const T* s = src + j * cg;
-      for (int64_t c = 0; c < cg; ++c) d[c] += s[c];
+      if (off < 0) {
+        contiguous_rows = false;
+        return;
+      }
+      offs[m] = off + c0;
+      rows[m++] = j;
     });
+    if (contiguous_rows) {
+      add(dx, offs, m, cg, src, cg);
+    } else {
+      for (int i = 0; i < m; ++i) add(dx, offs + i, 1, cg, src + rows[i] * cg, 0);
+    }
   }
 }
 
@@ -308,7 +321,7 @@ void conv_backprop_input_t(const ConvGeom& g, const T* dy, const T* w, T* dx) {
 // ---- pooling ------------------------------------------------------------------------
 // Memory-bound: units are images (backward: windows of one image may overlap, and the
 // image's dx stays in cache between its zeroing and its sums) or lines of outputs
-// (forward); channels are the inner, vectorised loop.
+// (forward). The channel loops are the kernel table's (per ISA), once per window.
 constexpr int64_t kPoolSerialElems = 1 << 15;
 
 // The input offsets of output position p's window that fall inside the input, in order.
@@ -323,71 +336,38 @@ inline int window_offsets(const ConvGeom& g, const RowPos& p, int64_t* offs) {
 template <class T>
 void pool_forward_t(const ConvGeom& g, PoolKind kind, const T* x, T* y) {
   const int64_t C = g.cin, lines = g.n * g.out[0] * g.out[1];
+  const int dt = static_cast<int>(dtype_of<T>::value);
+  const WindowPoolFn pool = kind == PoolKind::kMax ? kernels().window_max[dt] : kernels().window_avg[dt];
   const bool parallel = g.n * g.in_volume() * C >= kPoolSerialElems;
   claim_units(lines, parallel, [&](int64_t line) {
     int64_t* offs = scratch<int64_t>(2, g.k_volume());
     RowPos p(g, line * g.out[2]);
     for (int64_t o = 0; o < g.out[2]; ++o, p.next(g)) {
-      T* __restrict dst = y + ((line * g.out[2]) + o) * C;
+      T* dst = y + ((line * g.out[2]) + o) * C;
       const int m = window_offsets(g, p, offs);
-      if (m == 0) {
+      if (m > 0) {
+        pool(x, offs, m, C, dst);
+      } else {  // a window wholly in the padding (explicit paddings only)
         for (int64_t c = 0; c < C; ++c) dst[c] = kind == PoolKind::kMax ? -std::numeric_limits<T>::infinity() : T(0);
-        continue;
-      }
-      const T* __restrict s0 = x + offs[0];
-      for (int64_t c = 0; c < C; ++c) dst[c] = s0[c];
-      for (int i = 1; i < m; ++i) {
-        const T* __restrict src = x + offs[i];
-        if (kind == PoolKind::kMax) {
-          for (int64_t c = 0; c < C; ++c) dst[c] = src[c] > dst[c] ? src[c] : dst[c];
-        } else {
-          for (int64_t c = 0; c < C; ++c) dst[c] += src[c];
-        }
-      }
-      if (kind == PoolKind::kAvg) {
-        const T inv = T(1) / static_cast<T>(m);
-        for (int64_t c = 0; c < C; ++c) dst[c] *= inv;
       }
     }
   });
 }
 
-// dx (zeroed here) gets dy at each window's first maximum, per channel: one pass finds
-// the maximum, one adds dy at the first position equal to it.
+// dx (zeroed here) gets dy at each window's first maximum, per channel.
 template <class T>
 void max_pool_backward_t(const ConvGeom& g, const T* x, const T* dy, T* dx) {
   const int64_t C = g.cin, per_img = g.out_volume(), img = g.in_volume() * C;
+  const WindowMaxGradFn grad = kernels().window_max_grad[static_cast<int>(dtype_of<T>::value)];
   const bool parallel = g.n * img >= kPoolSerialElems;
   claim_units(g.n, parallel, [&](int64_t n) {
     std::memset(dx + n * img, 0, static_cast<size_t>(img) * sizeof(T));
-    T* __restrict best = scratch<T>(0, 2 * C);
-    T* __restrict done = best + C;  // 1 once a channel's first maximum has had its dy
+    T* work = scratch<T>(0, 2 * C);
     int64_t* offs = scratch<int64_t>(2, g.k_volume());
     RowPos p(g, n * per_img);
     for (int64_t r = n * per_img; r < (n + 1) * per_img; ++r, p.next(g)) {
       const int m = window_offsets(g, p, offs);
-      if (m == 0) continue;
-      const T* __restrict d = dy + r * C;
-      if (m == 1) {
-        T* __restrict t = dx + offs[0];
-        for (int64_t c = 0; c < C; ++c) t[c] += d[c];
-        continue;
-      }
-      const T* __restrict s0 = x + offs[0];
-      for (int64_t c = 0; c < C; ++c) best[c] = s0[c], done[c] = T(0);
-      for (int i = 1; i < m; ++i) {
-        const T* __restrict src = x + offs[i];
-        for (int64_t c = 0; c < C; ++c) best[c] = src[c] > best[c] ? src[c] : best[c];
-      }
-      for (int i = 0; i < m; ++i) {
-        const T* __restrict src = x + offs[i];
-        T* __restrict t = dx + offs[i];
-        for (int64_t c = 0; c < C; ++c) {  // arithmetic, not selects: this vectorises
-          const T hit = static_cast<T>(src[c] == best[c]) * (T(1) - done[c]);
-          t[c] += d[c] * hit;
-          done[c] += hit;
-        }
-      }
+      if (m > 0) grad(x, offs, m, C, dy + r * C, dx, work);
     }
   });
 }
@@ -395,22 +375,20 @@ void max_pool_backward_t(const ConvGeom& g, const T* x, const T* dy, T* dx) {
 template <class T>
 void avg_pool_backward_t(const ConvGeom& g, const T* dy, T* dx) {
   const int64_t C = g.cin, per_img = g.out_volume(), img = g.in_volume() * C;
+  const WindowAddFn add = kernels().window_add[static_cast<int>(dtype_of<T>::value)];
   const bool parallel = g.n * img >= kPoolSerialElems;
   claim_units(g.n, parallel, [&](int64_t n) {
     std::memset(dx + n * img, 0, static_cast<size_t>(img) * sizeof(T));
     int64_t* offs = scratch<int64_t>(2, g.k_volume());
-    T* __restrict share = scratch<T>(0, C);
+    T* share = scratch<T>(0, C);
     RowPos p(g, n * per_img);
     for (int64_t r = n * per_img; r < (n + 1) * per_img; ++r, p.next(g)) {
       const int m = window_offsets(g, p, offs);
       if (m == 0) continue;
       const T inv = T(1) / static_cast<T>(m);
-      const T* __restrict d = dy + r * C;
+      const T* d = dy + r * C;
       for (int64_t c = 0; c < C; ++c) share[c] = d[c] * inv;
-      for (int i = 0; i < m; ++i) {
-        T* __restrict t = dx + offs[i];
-        for (int64_t c = 0; c < C; ++c) t[c] += share[c];
-      }
+      add(dx, offs, m, C, share, 0);
     }
   });
 }

@@ -42,6 +42,19 @@ using UniformBitsFn = void (*)(const uint32_t* words, int64_t n, void* out);
 // words[2i + 1]; the same bits on every ISA (and on the GPU).
 using NormalF32Fn = void (*)(const uint32_t* words, int64_t pairs, float* out);
 
+// Channel loops of the pools and of col2im (cpu/conv.cpp calls them once per window):
+// `offs` holds m element offsets into a channels-last array, each the start of C
+// contiguous channels.
+// dst[c] = max (window_max) or mean (window_avg) over i < m of base[offs[i] + c]; m >= 1.
+using WindowPoolFn = void (*)(const void* base, const int64_t* offs, int m, int64_t C, void* dst);
+// dst[offs[i] + c] += src[i * src_stride + c] (src_stride 0: one row added everywhere).
+using WindowAddFn = void (*)(void* dst, const int64_t* offs, int m, int64_t C, const void* src,
+                             int64_t src_stride);
+// dx[offs[i] + c] += dy[c] where x[offs[i] + c] is channel c's first maximum over the
+// window (scratch: 2 * C elements).
+using WindowMaxGradFn = void (*)(const void* x, const int64_t* offs, int m, int64_t C,
+                                 const void* dy, void* dx, void* scratch);
+
 struct KernelTable {
   const char* isa = nullptr;
   InnerLoop unary[kNumUnaryOps][kNumDTypes] = {};
@@ -55,6 +68,10 @@ struct KernelTable {
   GemmFn gemm_at[kNumDTypes] = {};
   AdamFn adam[kNumDTypes] = {};  // float32, float64 only
   ReduceRowsFn softmax_rows[kNumDTypes] = {};  // float32, float64: out is rows x len too
+  WindowPoolFn window_max[kNumDTypes] = {};  // float32, float64 only
+  WindowPoolFn window_avg[kNumDTypes] = {};
+  WindowAddFn window_add[kNumDTypes] = {};
+  WindowMaxGradFn window_max_grad[kNumDTypes] = {};
   PhiloxFn philox = nullptr;      // generic: one counter at a time; AVX2 8, AVX-512 16
   UniformBitsFn uniform_bits[kNumDTypes] = {};  // float32, float64 only
   NormalF32Fn normal_f32 = nullptr;
