@@ -1876,6 +1876,26 @@ bool any_empty(const ConvGeom& g) {
   return g.n == 0 || g.cin == 0 || g.cout == 0 || g.in_volume() == 0 || g.out_volume() == 0;
 }
 
+// A backward convolution's out_backprop against the shape the forward would give, with
+// TF's messages (Conv2DCustomBackpropInput / Conv2DBackpropFilter).
+void check_out_backprop(const char* op, const ConvGeom& g, const Shape& x_shape,
+                        const Shape& dy_shape, size_t s) {
+  TAPEFLOW_CHECK(dy_shape.size() == s + 2, "[", op, "] out_backprop must be ", s + 2,
+                 "-dimensional, got shape ", shape_str(dy_shape));
+  TAPEFLOW_CHECK(dy_shape[0] == g.n, "[", op, "] input and out_backprop must have the same "
+                 "batch size, got ", g.n, " and ", dy_shape[0]);
+  for (size_t d = 0; d < s; ++d) {
+    const size_t k = 3 - s + d;
+    TAPEFLOW_CHECK(dy_shape[d + 1] == g.out[k], "[", op, "] Size of out_backprop doesn't "
+                   "match computed: actual = ", dy_shape[d + 1], ", computed = ", g.out[k],
+                   " spatial_dim: ", d + 1, " input: ", x_shape[d + 1], " filter: ", g.k[k],
+                   " output: ", dy_shape[d + 1], " stride: ", g.stride[k], " dilation: ",
+                   g.dil[k]);
+  }
+  TAPEFLOW_CHECK(dy_shape[s + 1] == g.cout, "[", op, "] filter and out_backprop must have "
+                 "the same out_depth");
+}
+
 }  // namespace
 
 TAPEFLOW_GRAPH_OP("conv", a) {
@@ -1925,10 +1945,7 @@ Array conv_backprop_input(const Shape& x_shape, const Array& w, const Array& dy,
     TAPEFLOW_CHECK(d >= 0, "[conv_backprop_input] input_sizes must be non-negative, got ",
                    shape_str(x_shape));
   const ConvGeom g = conv_geometry("conv_backprop_input", x_shape, w.shape(), win);
-  const Shape expect = out_shape_of(g, win.strides.size(), g.cout);
-  TAPEFLOW_CHECK(dy.shape() == expect, "[conv_backprop_input] out_backprop has shape ",
-                 shape_str(dy.shape()), " but the convolution of an input of shape ",
-                 shape_str(x_shape), " gives ", shape_str(expect));
+  check_out_backprop("conv_backprop_input", g, x_shape, dy.shape(), win.strides.size());
   Array dx = Array::empty(x_shape, w.dtype(), dev);
   if (dx.size() == 0) return dx;
   if (any_empty(g) || g.depth() == 0) {
@@ -1963,10 +1980,7 @@ Array conv_backprop_filter(const Array& x, const Shape& w_shape, const Array& dy
     TAPEFLOW_CHECK(d >= 0, "[conv_backprop_filter] filter_sizes must be non-negative, got ",
                    shape_str(w_shape));
   const ConvGeom g = conv_geometry("conv_backprop_filter", x.shape(), w_shape, win);
-  const Shape expect = out_shape_of(g, win.strides.size(), g.cout);
-  TAPEFLOW_CHECK(dy.shape() == expect, "[conv_backprop_filter] out_backprop has shape ",
-                 shape_str(dy.shape()), " but the convolution of an input of shape ",
-                 shape_str(x.shape()), " gives ", shape_str(expect));
+  check_out_backprop("conv_backprop_filter", g, x.shape(), dy.shape(), win.strides.size());
   Array dw = Array::empty(w_shape, x.dtype(), dev);
   if (dw.size() == 0) return dw;
   if (any_empty(g)) {

@@ -6,7 +6,8 @@ from tapeflow.ops.conv_ops import (  # noqa: F401
     depthwise_conv2d, max_pool, max_pool1d, max_pool2d, max_pool3d, pool, separable_conv2d)
 from tapeflow.ops.math_ops import l2_normalize  # noqa: F401
 from tapeflow.ops.nn_ops import (  # noqa: F401
-    bias_add, dropout, elu, gelu, l2_loss, leaky_relu, log_softmax, moments, relu, relu6,
+    bias_add, dropout, elu, gelu, l2_loss, leaky_relu, local_response_normalization, log_softmax,
+    lrn, moments, relu, relu6,
     selu, sigmoid, sigmoid_cross_entropy_with_logits, silu, softmax,
     softmax_cross_entropy_with_logits, softplus, sparse_softmax_cross_entropy_with_logits,
     swish, tanh)

@@ -27,7 +27,7 @@ from tapeflow.autodiff import tape as _tape
 from tapeflow.framework import errors
 from tapeflow.framework.tensor import Tensor, wrap
 from tapeflow.ops import array_ops
-from tapeflow.ops._base import MAX_FLOAT_INDEX, to_tensor
+from tapeflow.ops._base import MAX_FLOAT_INDEX, binary_operands, to_tensor
 
 # (strides, dilations, pad_before, pad_after), one entry per spatial dim: a record's attrs.
 WindowAttrs = Tuple[Tuple[int, ...], Tuple[int, ...], Tuple[int, ...], Tuple[int, ...]]
@@ -221,6 +221,19 @@ def _from_last(x: Tensor, channels_last: bool) -> Tensor:
     return array_ops.transpose(x, [0, r - 1] + list(range(1, r - 1)))
 
 
+def _operands(first: Any, second: Any, tf_name: str, index: int = 1) -> Tuple[Tensor, Tensor]:
+    """An op's two same-dtype inputs as TF converts them: a non-tensor (a numpy filter)
+    takes the other's dtype; two tensors of different dtypes are TF's
+    InvalidArgumentError, naming the second one's input position."""
+    try:
+        return binary_operands(first, second, tf_name)
+    except errors.InvalidArgumentError as e:
+        if index == 1:
+            raise
+        raise errors.InvalidArgumentError(
+            None, None, e.message.replace("input #1(", f"input #{index}(")) from None
+
+
 def _check_rank(x: Tensor, n: int, op: str) -> None:
     if x._a.ndim != n + 2:
         raise ValueError(f"`{op}` expects a {n + 2}-D input (batch, {n} spatial, channels), "
@@ -229,7 +242,7 @@ def _check_rank(x: Tensor, n: int, op: str) -> None:
 
 def _conv_nd(input: Any, filters: Any, strides: Any, padding: Any, data_format: Optional[str],
              dilations: Any, n: int, op: str) -> Tensor:
-    x, w = to_tensor(input), to_tensor(filters)
+    x, w = _operands(input, filters, "Conv3D" if n == 3 else "Conv2D")
     last = _channels_last(data_format, n)
     _check_rank(x, n, op)
     if w._a.ndim != n + 2:
@@ -287,7 +300,9 @@ def atrous_conv2d(value: Any, filters: Any, rate: int, padding: str,
 def _conv_transpose_nd(input: Any, filters: Any, output_shape: Any, strides: Any,
                        padding: Any, data_format: Optional[str], dilations: Any, n: int,
                        op: str) -> Tensor:
-    x, w = to_tensor(input), to_tensor(filters)
+    # TF's inputs: (input_sizes, filter, out_backprop), the dtype set by the filter
+    w, x = _operands(filters, input, "Conv3DBackpropInputV2" if n == 3 else
+                     "Conv2DBackpropInput", index=2)
     last = _channels_last(data_format, n)
     _check_rank(x, n, op)
     shape = [int(v) for v in (output_shape.numpy().tolist() if hasattr(output_shape, "numpy")
@@ -346,7 +361,7 @@ def depthwise_conv2d(input: Any, filter: Any, strides: Any, padding: Any,
     """Depthwise 2-D convolution (``tf.nn.depthwise_conv2d``): filter (kh, kw,
     in_channels, channel_multiplier); output channel c * multiplier + m is input channel c
     convolved with filter[..., c, m]. Runs as a grouped convolution (groups = channels)."""
-    x, f = to_tensor(input), to_tensor(filter)
+    x, f = _operands(input, filter, "DepthwiseConv2dNative")
     if f._a.ndim != 4:
         raise ValueError(f"`depthwise_conv2d` expects a 4-D filter, received shape "
                          f"{tuple(f._a.shape)}")

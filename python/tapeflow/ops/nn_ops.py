@@ -230,6 +230,27 @@ def bias_add(value: Any, bias: Any, data_format: Optional[str] = None,
     return m.add(x, b)
 
 
+def local_response_normalization(input: Any, depth_radius: int = 5, bias: float = 1.0,
+                                 alpha: float = 1.0, beta: float = 0.5,
+                                 name: Optional[str] = None) -> Tensor:
+    """``tf.nn.local_response_normalization`` (``tf.nn.lrn``): input / (bias + alpha *
+    sqr_sum) ** beta, sqr_sum the sum of squares over channels d - depth_radius ..
+    d + depth_radius of a 4-D input. A sum of shifted slices of the zero-padded squares
+    (exact, differentiable), not TF's fused kernel."""
+    x = to_tensor(input)
+    if x._a.ndim != 4:
+        raise errors.InvalidArgumentError(None, None, "in must be 4-dimensional [Op:LRN]")
+    r, c = int(depth_radius), x._a.shape[-1]
+    sq = array_ops.pad(m.square(x), [[0, 0], [0, 0], [0, 0], [r, r]])
+    total = sq[..., 0:c]
+    for k in range(1, 2 * r + 1):
+        total = m.add(total, sq[..., k:k + c])
+    return m.divide(x, m.pow(m.add(m.multiply(total, float(alpha)), float(bias)), float(beta)))
+
+
+lrn = local_response_normalization
+
+
 def dropout(x: Any, rate: float, noise_shape: Any = None, seed: Optional[int] = None,
             name: Optional[str] = None) -> Tensor:
     """Zeroes elements with probability `rate`, scaling the rest by 1 / (1 - rate)."""

@@ -26,11 +26,12 @@ def _ser(obj: Any, module: str) -> Any:
 
 
 def _padding_arg(padding: str, allow_causal: bool) -> str:
+    """Keras's standardize_padding: lower-cased, "causal" only where allowed."""
     p = str(padding).lower()
     allowed = {"valid", "same", "causal"} if allow_causal else {"valid", "same"}
     if p not in allowed:
         raise ValueError("The `padding` argument must be a list/tuple or one of "
-                         f"{{'same', 'valid'}}. Received: {padding}")
+                         f"{allowed}. Received: {p}")
     return p
 
 
@@ -136,7 +137,7 @@ class _Windowed(Layer):
                 raise ValueError(
                     "Computed output size would be zero or negative. Received `inputs "
                     f"shape={tuple(input_shape)}`, `kernel shape={tuple(kernel_shape)}`, "
-                    f"`dilation_rate={list(self.dilation_rate)}`, `strides={self.strides}`, "
+                    f"`dilation_rate={np.array(self.dilation_rate)}`, `strides={self.strides}`, "
                     f"`padding={self.padding}`.")
 
     def _base_config(self) -> Dict[str, Any]:
@@ -239,34 +240,17 @@ class Conv1D(_Conv):
     rank = 1
     _allow_causal = True
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
-                 data_format: Any = None, dilation_rate: Any = 1, **kwargs: Any) -> None:
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         **kwargs)
-
 
 class Conv2D(_Conv):
     """2-D convolution (``keras.layers.Conv2D``): kernel (kh, kw, in / groups, filters)."""
 
     rank = 2
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
-                 padding: str = "valid", data_format: Any = None, dilation_rate: Any = (1, 1),
-                 **kwargs: Any) -> None:
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         **kwargs)
-
 
 class Conv3D(_Conv):
     """3-D convolution (``keras.layers.Conv3D``)."""
 
     rank = 3
-
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1, 1),
-                 padding: str = "valid", data_format: Any = None,
-                 dilation_rate: Any = (1, 1, 1), **kwargs: Any) -> None:
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         **kwargs)
 
 
 class _ConvTranspose(_Windowed):
@@ -291,11 +275,13 @@ class _ConvTranspose(_Windowed):
                                standardize_tuple(output_padding, self.rank, "output_padding",
                                                  allow_zero=True))
         if self.output_padding is not None:
-            for op, s in zip(self.output_padding, self.strides):
+            for i, (op, s) in enumerate(zip(self.output_padding, self.strides)):
                 if op >= s:
-                    raise ValueError("Strides must be greater than output padding. Received "
-                                     f"strides={self.strides}, "
-                                     f"output_padding={self.output_padding}.")
+                    raise ValueError(
+                        "`output_padding` must be strictly less than `strides` for all "
+                        f"dimensions. At dimension {i}, `output_padding` is {op} but "
+                        f"`strides` is {s}. Received: output_padding={self.output_padding}, "
+                        f"strides={self.strides}")
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.kernel_constraint = kernel_constraint
@@ -356,12 +342,6 @@ class Conv2DTranspose(_ConvTranspose):
 
     rank = 2
 
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
-                 padding: str = "valid", output_padding: Any = None, data_format: Any = None,
-                 dilation_rate: Any = (1, 1), **kwargs: Any) -> None:
-        super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
-                         dilation_rate, **kwargs)
-
 
 class Conv3DTranspose(_ConvTranspose):
     """Transposed 3-D convolution (``keras.layers.Conv3DTranspose``)."""
@@ -370,9 +350,16 @@ class Conv3DTranspose(_ConvTranspose):
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1, 1),
                  padding: str = "valid", data_format: Any = None, output_padding: Any = None,
-                 dilation_rate: Any = (1, 1, 1), **kwargs: Any) -> None:
+                 dilation_rate: Any = (1, 1, 1), activation: Any = None, use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
+                 kernel_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 bias_constraint: Any = None, **kwargs: Any) -> None:
+        # Keras's argument order here: data_format before output_padding
         super().__init__(filters, kernel_size, strides, padding, output_padding, data_format,
-                         dilation_rate, **kwargs)
+                         dilation_rate, activation, use_bias, kernel_initializer,
+                         bias_initializer, kernel_regularizer, bias_regularizer,
+                         activity_regularizer, kernel_constraint, bias_constraint, **kwargs)
 
 
 class _DepthwiseConv(_Windowed):
@@ -401,7 +388,8 @@ class _DepthwiseConv(_Windowed):
     def build(self, input_shape: Any) -> None:
         c = self._input_channels(input_shape)
         shape = self.kernel_size + (c, self.depth_multiplier)
-        self._check_output(input_shape, shape)
+        # (Keras's message shows the kernel as (k..., in, in * multiplier))
+        self._check_output(input_shape, self.kernel_size + (c, c * self.depth_multiplier))
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis: c})
         self.kernel = self.add_weight(shape=shape, name="kernel",
                                       initializer=self.depthwise_initializer,
@@ -454,12 +442,6 @@ class DepthwiseConv2D(_DepthwiseConv):
 
     rank = 2
 
-    def __init__(self, kernel_size: Any, strides: Any = (1, 1), padding: str = "valid",
-                 depth_multiplier: int = 1, data_format: Any = None,
-                 dilation_rate: Any = (1, 1), **kwargs: Any) -> None:
-        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format,
-                         dilation_rate, **kwargs)
-
 
 class _SeparableConv(_DepthwiseConv):
     """Keras's BaseSeparableConv: a depthwise convolution, then a pointwise (1x1) one to
@@ -489,7 +471,7 @@ class _SeparableConv(_DepthwiseConv):
     def build(self, input_shape: Any) -> None:
         c = self._input_channels(input_shape)
         shape = self.kernel_size + (c, self.depth_multiplier)
-        self._check_output(input_shape, shape)
+        self._check_output(input_shape, self.kernel_size + (c, self.filters))  # as Keras
         self.input_spec = InputSpec(min_ndim=self.rank + 2, axes={self._channel_axis: c})
         self.depthwise_kernel = self.add_weight(shape=shape, name="depthwise_kernel",
                                                 initializer=self.depthwise_initializer,
@@ -543,12 +525,6 @@ class SeparableConv2D(_SeparableConv):
     """Depthwise-separable 2-D convolution (``keras.layers.SeparableConv2D``)."""
 
     rank = 2
-
-    def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
-                 padding: str = "valid", data_format: Any = None, dilation_rate: Any = (1, 1),
-                 depth_multiplier: int = 1, **kwargs: Any) -> None:
-        super().__init__(filters, kernel_size, strides, padding, data_format, dilation_rate,
-                         depth_multiplier, **kwargs)
 
 
 # Keras's aliases.

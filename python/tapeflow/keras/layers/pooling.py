@@ -4,7 +4,7 @@ window's average, as Keras/TF (PyTorch's default counts it)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional
 
 import tapeflow as tf
 from tapeflow.keras.layers.input_spec import InputSpec
@@ -35,10 +35,11 @@ class _Pooling(Layer):
         strides = pool_size if strides is None else strides
         self.strides = standardize_tuple(strides, self.rank, "strides")
         p = str(padding).lower()
-        if p not in ("valid", "same"):
-            raise ValueError("The `padding` argument must be a list/tuple or one of "
-                             f"{{'same', 'valid'}}. Received: {padding}")
-        self.padding = p
+        if p not in ("valid", "same"):  # (Keras raises this only when called)
+            raise ValueError("Argument `padding` must be either 'valid' or 'same'. "
+                             f"Received: padding={padding}")
+        self.padding = padding  # as given: Keras keeps "SAME" in its config
+        self._padding = p
         self.data_format = standardize_data_format(data_format)
         self.input_spec = InputSpec(ndim=self.rank + 2)
 
@@ -46,7 +47,7 @@ class _Pooling(Layer):
         last = self.data_format == "channels_last"
         x = conv_ops._to_last(tf.convert_to_tensor(inputs), last)
         ones = (1,) * self.rank
-        before, after = conv_ops._padding(self.padding.upper(), tuple(x.shape[1:-1]),
+        before, after = conv_ops._padding(self._padding.upper(), tuple(x.shape[1:-1]),
                                           self.pool_size, self.strides, ones, True)
         win = (self.strides, ones, before, after)
         y = (conv_ops._max_pool(x, self.pool_size, win) if self.kind == "max" else
@@ -57,7 +58,7 @@ class _Pooling(Layer):
         shape = tuple(input_shape)
         last = self.data_format == "channels_last"
         spatial = shape[1:-1] if last else shape[2:]
-        out = tuple(pool_output_length(n, k, s, self.padding)
+        out = tuple(pool_output_length(n, k, s, self._padding)
                     for n, k, s in zip(spatial, self.pool_size, self.strides))
         return (shape[0], *out, shape[-1]) if last else (shape[0], shape[1], *out)
 
@@ -101,17 +102,29 @@ class AveragePooling1D(_Pooling):
 
     rank, kind = 1, "avg"
 
+    def __init__(self, pool_size: Any, strides: Any = None, padding: str = "valid",
+                 data_format: Any = None, name: Optional[str] = None, **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
 
 class AveragePooling2D(_Pooling):
     """2-D average pooling (``keras.layers.AveragePooling2D``)."""
 
     rank, kind = 2, "avg"
 
+    def __init__(self, pool_size: Any, strides: Any = None, padding: str = "valid",
+                 data_format: Any = None, name: Optional[str] = None, **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
 
 class AveragePooling3D(_Pooling):
     """3-D average pooling (``keras.layers.AveragePooling3D``)."""
 
     rank, kind = 3, "avg"
+
+    def __init__(self, pool_size: Any, strides: Any = None, padding: str = "valid",
+                 data_format: Any = None, name: Optional[str] = None, **kwargs: Any) -> None:
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
 
 
 # Keras's aliases.
