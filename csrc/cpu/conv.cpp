@@ -29,7 +29,7 @@ namespace tapeflow::cpu {
 
 namespace {
 
-constexpr int64_t kTileBytes = 160 * 1024;   // patches per tile
+constexpr int64_t kTileBytes = 320 * 1024;   // patches per tile (160 KiB measured ~4% slower)
 constexpr double kSerialWork = 2.0e6;        // multiply-adds below which: one thread
 constexpr int64_t kFilterChunks = 8;         // fixed partial sums of the filter gradient
 
