@@ -2068,8 +2068,11 @@ Array max_pool_grad(const Array& x, const Array& dy, const std::vector<int64_t>&
     return dx;
   }
   const Array cx = contiguous(x), cdy = contiguous(dy);
-  if (on_gpu(dev)) cuda::pool_backward(g, true, cx, cdy, dx);
-  else cpu::max_pool_backward(g, x.dtype(), cx.raw_data(), cdy.raw_data(), dx.raw_data());
+  // TF's 1-D/2-D MaxPoolGrad routes a window's gradient to its first maximum, its 3-D
+  // MaxPool3DGrad to every maximum (ties matter for quantised or ReLU-zeroed inputs).
+  const bool all_maxima = ksize.size() == 3;
+  if (on_gpu(dev)) cuda::pool_backward(g, true, cx, cdy, dx, all_maxima);
+  else cpu::max_pool_backward(g, x.dtype(), cx.raw_data(), cdy.raw_data(), dx.raw_data(), all_maxima);
   return dx;
 }
 
@@ -2103,7 +2106,7 @@ Array avg_pool_grad(const Shape& x_shape, const Array& dy, const std::vector<int
     return dx;
   }
   const Array cdy = contiguous(dy);
-  if (on_gpu(dev)) cuda::pool_backward(g, false, Array(), cdy, dx);
+  if (on_gpu(dev)) cuda::pool_backward(g, false, Array(), cdy, dx, false);
   else cpu::avg_pool_backward(g, dy.dtype(), cdy.raw_data(), dx.raw_data());
   return dx;
 }

@@ -365,13 +365,8 @@ def test_ops_match_tensorflow(name: str) -> None:
 
 
 # TF's MaxPool3DGrad (unlike MaxPoolGrad) sends a tied window's gradient to EVERY
-# maximum; tapeflow's native max_pool_grad sends it to the first in all ranks.
-TIES_3D = pytest.param(
-    "ties_max_pool3d_int",
-    marks=pytest.mark.xfail(
-        strict=True, reason="TF's 3-D max-pool gradient goes to every tied maximum"
-    ),
-)
+# maximum; tapeflow's native max_pool_grad does the same for 3-D pools.
+TIES_3D = "ties_max_pool3d_int"
 
 
 @pytest.mark.parametrize(

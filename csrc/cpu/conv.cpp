@@ -356,7 +356,7 @@ void pool_forward_t(const ConvGeom& g, PoolKind kind, const T* x, T* y) {
 
 // dx (zeroed here) gets dy at each window's first maximum, per channel.
 template <class T>
-void max_pool_backward_t(const ConvGeom& g, const T* x, const T* dy, T* dx) {
+void max_pool_backward_t(const ConvGeom& g, const T* x, const T* dy, T* dx, bool all_maxima) {
   const int64_t C = g.cin, per_img = g.out_volume(), img = g.in_volume() * C;
   const WindowMaxGradFn grad = kernels().window_max_grad[static_cast<int>(dtype_of<T>::value)];
   const bool parallel = g.n * img >= kPoolSerialElems;
@@ -367,7 +367,7 @@ void max_pool_backward_t(const ConvGeom& g, const T* x, const T* dy, T* dx) {
     RowPos p(g, n * per_img);
     for (int64_t r = n * per_img; r < (n + 1) * per_img; ++r, p.next(g)) {
       const int m = window_offsets(g, p, offs);
-      if (m > 0) grad(x, offs, m, C, dy + r * C, dx, work);
+      if (m > 0) grad(x, offs, m, C, dy + r * C, dx, work, all_maxima);
     }
   });
 }
@@ -431,11 +431,12 @@ void pool_forward(const ConvGeom& g, DType dt, PoolKind kind, const void* x, voi
   });
 }
 
-void max_pool_backward(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dx) {
+void max_pool_backward(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dx,
+                       bool all_maxima) {
   float_types(dt, [&](auto t) {
     using T = decltype(t);
     max_pool_backward_t<T>(g, static_cast<const T*>(x), static_cast<const T*>(dy),
-                           static_cast<T*>(dx));
+                           static_cast<T*>(dx), all_maxima);
   });
 }
 

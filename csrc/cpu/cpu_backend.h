@@ -60,8 +60,10 @@ enum class PoolKind { kMax, kAvg };
 // Pools use g.cin == g.cout channels. Average pools divide by the window's positions
 // inside the input (padding left out, as TF's SAME pooling).
 void pool_forward(const ConvGeom& g, DType dt, PoolKind kind, const void* x, void* y);
-// dy at each window's first maximum (in window order), per channel, summed.
-void max_pool_backward(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dx);
+// dy at each window's first maximum (in window order), per channel, summed; with
+// all_maxima at every maximum of the window (TF's MaxPool3DGrad).
+void max_pool_backward(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dx,
+                       bool all_maxima);
 void avg_pool_backward(const ConvGeom& g, DType dt, const void* dy, void* dx);
 
 // ---- Philox4x32-10 random numbers ---------------------------------------------------

@@ -51,9 +51,9 @@ using WindowPoolFn = void (*)(const void* base, const int64_t* offs, int m, int6
 using WindowAddFn = void (*)(void* dst, const int64_t* offs, int m, int64_t C, const void* src,
                              int64_t src_stride);
 // dx[offs[i] + c] += dy[c] where x[offs[i] + c] is channel c's first maximum over the
-// window (scratch: 2 * C elements).
+// window, or every maximum with all_maxima (TF's 3-D MaxPool3DGrad; scratch: 2 * C).
 using WindowMaxGradFn = void (*)(const void* x, const int64_t* offs, int m, int64_t C,
-                                 const void* dy, void* dx, void* scratch);
+                                 const void* dy, void* dx, void* scratch, bool all_maxima);
 
 struct KernelTable {
   const char* isa = nullptr;

@@ -182,9 +182,9 @@ __device__ int64_t window_argmax(const ConvGeom& g, const T* x, int64_t n, int64
 // Per input element: the sum over the windows covering it of dy (avg: / the window's
 // count; max: only where this element is the window's first maximum).
 template <class T>
-__global__ void pool_backward_kernel(ConvGeom g, bool is_max, const T* __restrict__ x,
-                                     const T* __restrict__ dy, T* __restrict__ dx,
-                                     int64_t total) {
+__global__ void pool_backward_kernel(ConvGeom g, bool is_max, bool all_maxima,
+                                     const T* __restrict__ x, const T* __restrict__ dy,
+                                     T* __restrict__ dx, int64_t total) {
   GRID_STRIDE(idx, total) {
     int64_t r = idx;
     const int64_t ch = r % g.cin;
@@ -206,7 +206,8 @@ __global__ void pool_backward_kernel(ConvGeom g, bool is_max, const T* __restric
           if (o0 < 0 || o1 < 0 || o2 < 0) continue;
           const T d = dy[(((n * g.out[0] + o0) * g.out[1] + o1) * g.out[2] + o2) * g.cin + ch];
           if (is_max) {
-            if (window_argmax(g, x, n, o0, o1, o2, ch) == self) acc += d;
+            const int64_t first = window_argmax(g, x, n, o0, o1, o2, ch);
+            if (all_maxima ? x[first + ch] == x[self + ch] : first == self) acc += d;
           } else {
             int64_t count = 0;
             for (int64_t a2 = 0; a2 < g.k[0]; ++a2)
@@ -276,13 +277,13 @@ void pool_forward(const ConvGeom& g, bool is_max, const Array& x, const Array& y
 }
 
 void pool_backward(const ConvGeom& g, bool is_max, const Array& x, const Array& dy,
-                   const Array& dx) {
+                   const Array& dx, bool all_maxima) {
   const int64_t total = dx.size();
   if (total == 0) return;
   float_types(dy.dtype(), [&](auto t) {
     using T = decltype(t);
     pool_backward_kernel<T><<<blocks_for(total), kThreads>>>(
-        g, is_max, is_max ? x.data<T>() : nullptr, dy.data<T>(), dx.data<T>(), total);
+        g, is_max, all_maxima, is_max ? x.data<T>() : nullptr, dy.data<T>(), dx.data<T>(), total);
   });
   check_launch("pool backward kernel");
 }
