@@ -121,6 +121,17 @@ def test_summary_matches_keras(capsys: pytest.CaptureFixture) -> None:
         " Non-trainable params: 0 (0.00 B)\n")
 
 
+def test_summary_counts_have_thousands_separators(capsys: pytest.CaptureFixture) -> None:
+    """Keras 3.15 prints 10,000 and 686,001 (the peer's output for this model)."""
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(1000, 3, name="conv2d"),
+                              keras.layers.Flatten(), keras.layers.Dense(1, name="dense")])
+    model.summary()
+    out = capsys.readouterr().out
+    assert "│ conv2d (Conv2D)                 │ (None, 26, 26, 1000)   │        10,000 │" in out
+    assert "│ dense (Dense)                   │ (None, 1)              │       676,001 │" in out
+    assert " Total params: 686,001 (2.62 MB)\n Trainable params: 686,001 (2.62 MB)\n" in out
+
+
 def test_summary_of_unbuilt_model(capsys: pytest.CaptureFixture) -> None:
     model = keras.Sequential([keras.layers.Dense(1, name="d")], name="s")
     model.summary()

@@ -57,7 +57,7 @@ def summary_text(model: Any) -> str:
         if i:
             lines.append(between)
         if layer.built:
-            params = str(_size(layer.weights))
+            params = f"{_size(layer.weights):,}"
             if isinstance(layer, InputLayer):
                 shape = _shape_str(layer.batch_shape)
             elif isinstance(model, Sequential):
@@ -74,12 +74,13 @@ def summary_text(model: Any) -> str:
     if opt is not None and getattr(opt, "built", True):
         opt_vars = list(getattr(opt, "variables", []) or [])
     total = trainable + non_trainable + opt_vars
-    lines.append(f" Total params: {_size(total)} ({readable_size(_bytes(total))})")
-    lines.append(f" Trainable params: {_size(trainable)} ({readable_size(_bytes(trainable))})")
-    lines.append(f" Non-trainable params: {_size(non_trainable)} "
+    # Counts with thousands separators, as Keras 3 prints them (686,001).
+    lines.append(f" Total params: {_size(total):,} ({readable_size(_bytes(total))})")
+    lines.append(f" Trainable params: {_size(trainable):,} ({readable_size(_bytes(trainable))})")
+    lines.append(f" Non-trainable params: {_size(non_trainable):,} "
                  f"({readable_size(_bytes(non_trainable))})")
     if opt_vars:
-        lines.append(f" Optimizer params: {_size(opt_vars)} ({readable_size(_bytes(opt_vars))})")
+        lines.append(f" Optimizer params: {_size(opt_vars):,} ({readable_size(_bytes(opt_vars))})")
     return "\n".join(lines)
 
 
