@@ -147,11 +147,20 @@ class _Windowed(Layer):
                 "activation": activations.serialize(self.activation),
                 "use_bias": self.use_bias}
 
-    def _bias_config(self) -> Dict[str, Any]:
-        return {"bias_initializer": _ser(self.bias_initializer, "keras.initializers"),
-                "bias_regularizer": _ser(self.bias_regularizer, "keras.regularizers"),
-                "activity_regularizer": _ser(self.activity_regularizer, "keras.regularizers"),
-                "bias_constraint": None}
+    def _weights_config(self, *names: str) -> Dict[str, Any]:
+        """The initializer, regularizer and constraint entries of weights `names` and the
+        bias, in Keras's order: initializers, regularizers, activity_regularizer,
+        constraints (constraints are not kept: None)."""
+        names = names + ("bias",)
+        cfg: Dict[str, Any] = {}
+        for n in names:
+            cfg[f"{n}_initializer"] = _ser(getattr(self, f"{n}_initializer"), "keras.initializers")
+        for n in names:
+            cfg[f"{n}_regularizer"] = _ser(getattr(self, f"{n}_regularizer"), "keras.regularizers")
+        cfg["activity_regularizer"] = _ser(self.activity_regularizer, "keras.regularizers")
+        for n in names:
+            cfg[f"{n}_constraint"] = None
+        return cfg
 
     @classmethod
     def from_config(cls, config: Dict[str, Any]) -> "Layer":
@@ -225,12 +234,7 @@ class _Conv(_Windowed):
                 "padding": base["padding"], "data_format": base["data_format"],
                 "dilation_rate": base["dilation_rate"], "groups": self.groups,
                 "activation": base["activation"], "use_bias": self.use_bias,
-                "kernel_initializer": _ser(self.kernel_initializer, "keras.initializers"),
-                "bias_initializer": _ser(self.bias_initializer, "keras.initializers"),
-                "kernel_regularizer": _ser(self.kernel_regularizer, "keras.regularizers"),
-                "bias_regularizer": _ser(self.bias_regularizer, "keras.regularizers"),
-                "activity_regularizer": _ser(self.activity_regularizer, "keras.regularizers"),
-                "kernel_constraint": None, "bias_constraint": None}
+                **self._weights_config("kernel")}
 
 
 class Conv1D(_Conv):
@@ -322,12 +326,7 @@ class _ConvTranspose(_Windowed):
                 "padding": base["padding"], "output_padding": self.output_padding,
                 "data_format": base["data_format"], "dilation_rate": base["dilation_rate"],
                 "activation": base["activation"], "use_bias": self.use_bias,
-                "kernel_initializer": _ser(self.kernel_initializer, "keras.initializers"),
-                "bias_initializer": _ser(self.bias_initializer, "keras.initializers"),
-                "kernel_regularizer": _ser(self.kernel_regularizer, "keras.regularizers"),
-                "bias_regularizer": _ser(self.bias_regularizer, "keras.regularizers"),
-                "activity_regularizer": _ser(self.activity_regularizer, "keras.regularizers"),
-                "kernel_constraint": None, "bias_constraint": None}
+                **self._weights_config("kernel")}
 
 
 class Conv1DTranspose(_ConvTranspose):
@@ -365,6 +364,8 @@ class Conv3DTranspose(_ConvTranspose):
 class _DepthwiseConv(_Windowed):
     """Keras's BaseDepthwiseConv: each input channel convolved with depth_multiplier
     filters of its own (a grouped convolution with groups = channels)."""
+
+    _weight_names: Tuple[str, ...] = ("depthwise",)  # what get_config lists, in order
 
     def __init__(self, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  depth_multiplier: int = 1, data_format: Any = None, dilation_rate: Any = 1,
@@ -421,13 +422,7 @@ class _DepthwiseConv(_Windowed):
                 "kernel_size": base["kernel_size"], "strides": base["strides"],
                 "padding": base["padding"], "data_format": base["data_format"],
                 "dilation_rate": base["dilation_rate"], "activation": base["activation"],
-                "use_bias": self.use_bias,
-                "depthwise_initializer": _ser(self.depthwise_initializer, "keras.initializers"),
-                "bias_initializer": _ser(self.bias_initializer, "keras.initializers"),
-                "depthwise_regularizer": _ser(self.depthwise_regularizer, "keras.regularizers"),
-                "bias_regularizer": _ser(self.bias_regularizer, "keras.regularizers"),
-                "activity_regularizer": _ser(self.activity_regularizer, "keras.regularizers"),
-                "depthwise_constraint": None, "bias_constraint": None}
+                "use_bias": self.use_bias, **self._weights_config(*self._weight_names)}
 
 
 class DepthwiseConv1D(_DepthwiseConv):
@@ -499,20 +494,13 @@ class _SeparableConv(_DepthwiseConv):
                    zip(self._spatial(shape), self.kernel_size, self.strides, self.dilation_rate)]
         return self._with_spatial(shape, spatial, self.filters)
 
+    _weight_names = ("depthwise", "pointwise")
+
     def get_config(self) -> Dict[str, Any]:
-        cfg = super().get_config()
-        out: Dict[str, Any] = {}
-        for key, value in cfg.items():
-            if key == "kernel_size":
-                out["filters"] = self.filters
-            out[key] = value
-            if key == "depthwise_initializer":
-                out["pointwise_initializer"] = _ser(self.pointwise_initializer, "keras.initializers")
-            if key == "depthwise_regularizer":
-                out["pointwise_regularizer"] = _ser(self.pointwise_regularizer, "keras.regularizers")
-            if key == "depthwise_constraint":
-                out["pointwise_constraint"] = None
-        return out
+        cfg = super().get_config()  # Keras's order: depth_multiplier, filters, kernel_size...
+        head = {k: cfg.pop(k) for k in list(cfg) if k in ("name", "trainable", "dtype",
+                                                         "depth_multiplier")}
+        return {**head, "filters": self.filters, **cfg}
 
 
 class SeparableConv1D(_SeparableConv):
