@@ -4,6 +4,7 @@ the progress bar, History and summary, as Keras 3 (expected text from Keras 3.15
 from __future__ import annotations
 
 import re
+from typing import Any, Dict
 
 import numpy as np
 import pytest
@@ -385,3 +386,62 @@ def test_layer_input_and_output_of_a_functional_model_as_keras():
     with pytest.raises(AttributeError, match="has never been called and thus has no "
                                              "defined input"):
         keras.layers.Dense(2, name="lonely").input
+
+
+def test_merge_functions_and_min_max_layers() -> None:
+    """``layers.add([x, y])`` and friends (the functional API guide's toy ResNet)."""
+    a = np.array([[1.0, -2.0, 3.0]], np.float32)
+    b = np.array([[0.5, 4.0, -1.0]], np.float32)
+    L = keras.layers
+    for fn, want in ((L.add, a + b), (L.subtract, a - b), (L.multiply, a * b),
+                     (L.average, (a + b) / 2), (L.maximum, np.maximum(a, b)),
+                     (L.minimum, np.minimum(a, b)), (L.concatenate, np.concatenate([a, b], -1))):
+        np.testing.assert_allclose(fn([tf.constant(a), tf.constant(b)]).numpy(), want)
+    x = keras.Input((8, 8, 3))
+    h = L.Conv2D(4, 3, padding="same", activation="relu")(x)
+    block = L.add([L.Conv2D(4, 3, padding="same")(h), h])
+    model = keras.Model(x, L.Dense(2)(L.GlobalAveragePooling2D()(block)))
+    assert model(np.ones((2, 8, 8, 3), np.float32)).shape == (2, 2)
+    assert [type(lay).__name__ for lay in model.layers].count("Add") == 1
+
+
+def test_functional_config_round_trip_with_custom_objects() -> None:
+    """The functional guide: ``Model.from_config(model.get_config(), custom_objects=...)``
+    rebuilds the graph with a custom layer."""
+
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor: float = 2.0, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def call(self, x: Any) -> Any:
+            return x * self.factor
+
+        def get_config(self) -> Dict[str, Any]:
+            return {**super().get_config(), "factor": self.factor}
+
+    inp = keras.Input((3,))
+    model = keras.Model(inp, Scale(3.0)(keras.layers.Dense(2)(inp)))
+    config = model.get_config()
+    assert sorted(config) == ["input_layers", "layers", "name", "output_layers", "trainable"]
+    clone = keras.Model.from_config(config, custom_objects={"Scale": Scale})
+    assert [type(lay).__name__ for lay in clone.layers] == ["InputLayer", "Dense", "Scale"]
+    assert clone.layers[-1].factor == 3.0
+    clone.set_weights(model.get_weights())
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    np.testing.assert_allclose(clone(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+def test_sequential_inputs_and_layer_outputs_extract_features() -> None:
+    """The sequential guide's feature extractor:
+    ``keras.Model(model.inputs, [layer.output for layer in model.layers])``."""
+    L = keras.layers
+    base = keras.Sequential([keras.Input((20, 20, 3)), L.Conv2D(4, 5, strides=2),
+                             L.Conv2D(4, 3), L.Conv2D(4, 3)])
+    extractor = keras.Model(inputs=base.inputs, outputs=[lay.output for lay in base.layers])
+    x = np.random.default_rng(1).normal(size=(1, 20, 20, 3)).astype(np.float32)
+    feats = extractor(x)
+    assert [tuple(f.shape) for f in feats] == [(1, 8, 8, 4), (1, 6, 6, 4), (1, 4, 4, 4)]
+    np.testing.assert_allclose(feats[-1].numpy(), base(x).numpy(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(AttributeError, match="no defined inputs yet"):
+        keras.Sequential([L.Dense(2)]).inputs

@@ -2,7 +2,8 @@
 
 from tapeflow.keras.layers.core import (  # noqa: F401
     Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Embedding,
-    Flatten, Input, InputLayer, Multiply, Normalization, Reshape, Subtract)
+    Flatten, Input, InputLayer, Maximum, Minimum, Multiply, Normalization, Reshape, Subtract,
+    add, average, concatenate, maximum, minimum, multiply, subtract)
 from tapeflow.keras.layers.activation_layers import (  # noqa: F401
     ELU, LeakyReLU, PReLU, ReLU, Softmax)
 from tapeflow.keras.layers.reshaping import (  # noqa: F401
@@ -32,7 +33,7 @@ from tapeflow.keras.utils.registry import register_builtins  # noqa: E402
 
 register_builtins("layer", [
     Activation, Add, Average, BatchNormalization, Concatenate, Dense, Dropout, Embedding,
-    Flatten, InputLayer, Layer, Multiply, Normalization, Reshape, Subtract,
+    Flatten, InputLayer, Layer, Maximum, Minimum, Multiply, Normalization, Reshape, Subtract,
     ELU, LeakyReLU, PReLU, ReLU, Softmax,
     Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, UpSampling1D, UpSampling2D,
     UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D, SpatialDropout1D,

@@ -248,6 +248,26 @@ class Average(_Merge):
         return tf.add_n(list(inputs)) / float(len(inputs))
 
 
+class Maximum(_Merge):
+    """Elementwise maximum of its inputs (``keras.layers.Maximum``)."""
+
+    def call(self, inputs: Any) -> Any:
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = tf.maximum(out, x)
+        return out
+
+
+class Minimum(_Merge):
+    """Elementwise minimum of its inputs (``keras.layers.Minimum``)."""
+
+    def call(self, inputs: Any) -> Any:
+        out = inputs[0]
+        for x in inputs[1:]:
+            out = tf.minimum(out, x)
+        return out
+
+
 class Concatenate(_Merge):
     def __init__(self, axis: int = -1, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -258,6 +278,43 @@ class Concatenate(_Merge):
 
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "axis": self.axis}
+
+
+# Keras's functional forms of the merge layers: ``layers.add([x, y])`` is
+# ``layers.Add()([x, y])`` (keyword arguments go to the layer).
+def add(inputs: Any, **kwargs: Any) -> Any:
+    """``keras.layers.add``: the sum of the inputs."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs: Any, **kwargs: Any) -> Any:
+    """``keras.layers.subtract``: inputs[0] - inputs[1]."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs: Any, **kwargs: Any) -> Any:
+    """``keras.layers.multiply``: the elementwise product of the inputs."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs: Any, **kwargs: Any) -> Any:
+    """``keras.layers.average``: the mean of the inputs."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs: Any, **kwargs: Any) -> Any:
+    """``keras.layers.maximum``: the elementwise maximum of the inputs."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs: Any, **kwargs: Any) -> Any:
+    """``keras.layers.minimum``: the elementwise minimum of the inputs."""
+    return Minimum(**kwargs)(inputs)
+
+
+def concatenate(inputs: Any, axis: int = -1, **kwargs: Any) -> Any:
+    """``keras.layers.concatenate``: the inputs joined along `axis`."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
 
 
 class Embedding(Layer):

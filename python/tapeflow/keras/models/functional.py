@@ -94,7 +94,11 @@ class Functional(Model):
         return outs[0]
 
     def get_config(self) -> Dict[str, Any]:
-        return {"name": self.name, "trainable": self.trainable}
+        """Keras's functional config (layers with their inbound nodes, input_layers,
+        output_layers): the one writer, ``saving.graph``."""
+        from tapeflow.keras.saving import graph  # saving imports models: resolved on use
+
+        return graph.functional_config(self)["config"]
 
 
 def _functional_name() -> str:

@@ -155,6 +155,18 @@ class Model(Layer):
         self._in_fit = False
 
     # -- compile ------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, config: Dict[str, Any], custom_objects: Any = None) -> "Model":
+        """Keras's ``Model.from_config``: a functional config (``layers``,
+        ``input_layers``, ``output_layers``) rebuilds the graph (``saving.graph``, the
+        reader of ``.keras`` files); any other config is a subclass's ``cls(**config)``.
+        ``custom_objects`` names the classes the config refers to."""
+        if isinstance(config, dict) and "layers" in config and "input_layers" in config:
+            from tapeflow.keras.saving import graph  # saving imports models: on use
+
+            return graph.functional_from_config(config, custom_objects)
+        return super().from_config(config)  # type: ignore[return-value]
+
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, loss_weights: Any = None,
                 metrics: Any = None, weighted_metrics: Any = None, run_eagerly: bool = False,
                 steps_per_execution: int = 1, jit_compile: Any = "auto",

@@ -84,6 +84,22 @@ class Sequential(Model):
             _scope.pop()
         self.built = True
 
+    @property
+    def inputs(self) -> List[Any]:
+        """The symbolic input of the built stack (Keras's ``Sequential.inputs``): with
+        each layer's ``output``, what ``keras.Model(model.inputs, [l.output for l in
+        model.layers])`` needs to extract features."""
+        if not self.built or not self._stack:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined inputs yet.")
+        return [self._stack[0].input]
+
+    @property
+    def outputs(self) -> List[Any]:
+        """The symbolic output of the built stack (Keras's ``Sequential.outputs``)."""
+        if not self.built or not self._stack:
+            raise AttributeError(f"Sequential model '{self.name}' has no defined outputs yet.")
+        return [self._stack[-1].output]
+
     def _maybe_build(self, input_shape: Any) -> None:
         if not self.built:
             self.build((None,) + tuple(input_shape)[1:])
