@@ -445,3 +445,34 @@ def test_sequential_inputs_and_layer_outputs_extract_features() -> None:
     np.testing.assert_allclose(feats[-1].numpy(), base(x).numpy(), rtol=1e-5, atol=1e-6)
     with pytest.raises(AttributeError, match="no defined inputs yet"):
         keras.Sequential([L.Dense(2)]).inputs
+
+
+def test_subclass_with_positional_constructor_args_is_not_functional() -> None:
+    """Only the arguments given to ``Model.__init__`` make a functional model (the
+    custom-layers guide's VariationalAutoEncoder(784, 64, 32) is a plain subclass)."""
+
+    class AutoEncoder(keras.Model):
+        def __init__(self, original_dim: int, hidden: int, latent: int,
+                     name: str = "autoencoder", **kwargs: Any) -> None:
+            super().__init__(name=name, **kwargs)
+            self.enc = keras.layers.Dense(latent)
+            self.dec = keras.layers.Dense(original_dim)
+
+        def call(self, x: Any) -> Any:
+            return self.dec(self.enc(x))
+
+    model = AutoEncoder(6, 4, 2)
+    assert type(model).__name__ == "AutoEncoder" and model.name == "autoencoder"
+    assert model(np.ones((3, 6), np.float32)).shape == (3, 6)
+    from tapeflow.keras.models.functional import Functional
+
+    assert not isinstance(model, Functional)
+
+
+def test_dtype_given_as_tf_enum_value() -> None:
+    """TF reads integer dtypes as its DataType enum: tf.zeros(1, 1) is float32 (the
+    custom-layers guide writes exactly that)."""
+    assert tf.zeros(1, 1).dtype == tf.float32
+    assert tf.as_dtype(9) == tf.int64
+    with pytest.raises(TypeError):
+        tf.zeros(1, 7)

@@ -131,6 +131,14 @@ def as_dtype(value: Any) -> DType:
         return int32
     elif value is builtins.bool:
         return bool
+    elif isinstance(value, (int, np.integer)) and not isinstance(value, (builtins.bool, np.bool_)):
+        # TF's DataType enum values (types.proto): tf.zeros(1, 1) is float32 zeros.
+        found = _BY_ENUM.get(int(value))
+        if found is not None:
+            return found
+        raise TypeError(f"Cannot convert value {value!r} to a tapeflow DType (TF DataType "
+                        "enum values supported: 1 float32, 2 float64, 3 int32, 9 int64, "
+                        "10 bool).")
     try:
         npd = np.dtype(value)
     except TypeError:
@@ -141,6 +149,9 @@ def as_dtype(value: Any) -> DType:
                     "(supported: float32, float64, int32, int64, bool).")
 
 
+
+# TF's DataType enum (tensorflow/core/framework/types.proto) for the dtypes tapeflow has.
+_BY_ENUM = {1: float32, 2: float64, 3: int32, 9: int64, 10: bool}
 
 # TF's C type names, used in its conversion and kernel-signature errors.
 _C_NAMES = {"float32": "float", "float64": "double"}

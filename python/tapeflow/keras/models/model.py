@@ -131,18 +131,23 @@ class Model(Layer):
     predict_function: Any = None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> "Model":
-        if len(args) >= 2 or "inputs" in kwargs:
+        if cls is Model and _functional_init_arguments(args, kwargs):
             from tapeflow.keras.models.functional import Functional
 
-            if cls is Model:
-                return super().__new__(Functional)
-            # A subclass built as Model(inputs, outputs) (the custom train_step guides):
-            # as Keras 3, it becomes a Functional subclass (Model replaced by Functional
-            # in its bases), keeping its own overrides.
-            _inject_functional(cls, Functional)
+            return super().__new__(Functional)
         return super().__new__(cls)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from tapeflow.keras.models.functional import Functional
+
+        if _functional_init_arguments(args, kwargs) and not isinstance(self, Functional):
+            # A subclass whose __init__ calls super().__init__(inputs, outputs) (the custom
+            # train_step guides): as Keras 3, its class becomes a Functional subclass
+            # (Model replaced by Functional in its bases), keeping its own overrides. Only
+            # the arguments given to Model.__init__ count, never the subclass's own.
+            _inject_functional(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
@@ -743,6 +748,12 @@ class Model(Layer):
         from tapeflow.keras.saving import saving_api
 
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+
+def _functional_init_arguments(args: Tuple[Any, ...], kwargs: Dict[str, Any]) -> bool:
+    """Keras's functional_init_arguments: Model(inputs, outputs) in any spelling."""
+    return (len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or
+            ("inputs" in kwargs and "outputs" in kwargs))
 
 
 def _inject_functional(cls: type, functional: type) -> None:
