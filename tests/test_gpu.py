@@ -365,3 +365,74 @@ def test_gpu_memory_is_cached_and_released():
     del b
     _core.empty_cache()
     assert _core.device_bytes_cached() == 0
+
+
+# ---- convolutions and pools (csrc/cuda/conv.cu: direct kernels) ---------------------
+CONV_CASES = [  # x shape, w shape, strides, dilations, pad_before, pad_after
+    ((2, 7, 6, 3), (3, 3, 3, 4), (1, 1), (1, 1), (1, 1), (1, 1)),
+    ((1, 9, 8, 4), (3, 2, 2, 6), (2, 1), (1, 2), (0, 1), (1, 0)),   # grouped (2 groups)
+    ((2, 11, 3), (3, 3, 5), (2,), (1,), (2,), (0,)),                # 1-D, causal-like
+    ((1, 4, 5, 4, 2), (2, 2, 2, 2, 3), (1, 2, 1), (1, 1, 1), (0, 1, 0), (1, 0, 1)),  # 3-D
+    ((1, 6, 6, 4), (3, 3, 1, 8), (1, 1), (1, 1), (1, 1), (1, 1)),   # depthwise, multiplier 2
+]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv_and_its_gradients_match_cpu(case, dtype):
+    xs, ws, st, dl, pb, pa = case
+    win = _core.Window(list(st), list(dl), list(pb), list(pa))
+    x, w = data(xs, dtype), data(ws, dtype)
+    y = _core.conv(_core.from_numpy(x), _core.from_numpy(w), win)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    same(y, _core.conv(gpu(x), gpu(w), win), rtol=tol, atol=tol)
+    dy = data(tuple(np.asarray(y).shape), dtype)
+    same(_core.conv_backprop_input(list(xs), _core.from_numpy(w), _core.from_numpy(dy), win),
+         _core.conv_backprop_input(list(xs), gpu(w), gpu(dy), win), rtol=tol, atol=tol)
+    same(_core.conv_backprop_filter(_core.from_numpy(x), list(ws), _core.from_numpy(dy), win),
+         _core.conv_backprop_filter(gpu(x), list(ws), gpu(dy), win), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("xs,k,st,pb,pa", [
+    ((2, 7, 6, 3), [2, 2], [2, 2], [0, 0], [0, 0]),
+    ((1, 5, 5, 2), [3, 3], [2, 2], [1, 1], [1, 1]),   # SAME-like, overlapping windows
+    ((1, 4, 4, 4, 2), [2, 2, 2], [2, 2, 2], [0, 0, 0], [0, 0, 0]),
+])
+def test_pools_and_their_gradients_match_cpu(xs, k, st, pb, pa, dtype):
+    win = _core.Window(st, [1] * len(k), pb, pa)
+    x = np.round(data(xs, dtype) * 2) / 2  # ties in some windows: the tie rules must agree
+    cx = _core.from_numpy(x)
+    for fwd, bwd in ((_core.max_pool, lambda a, d, dev: _core.max_pool_grad(a, d, k, win)),
+                     (_core.avg_pool, lambda a, d, dev: _core.avg_pool_grad(list(xs), d, k, win))):
+        y = fwd(cx, k, win)
+        same(y, fwd(gpu(x), k, win), rtol=1e-6, atol=1e-6)
+        dy = data(tuple(np.asarray(y).shape), dtype)
+        same(bwd(cx, _core.from_numpy(dy), "cpu"), bwd(gpu(x), gpu(dy), "gpu"),
+             rtol=1e-6, atol=1e-6)
+
+
+def test_convnet_fit_on_gpu_matches_cpu():
+    """The book's convnet block (Conv2D, MaxPooling2D, Flatten, Dense) trained two steps
+    on each device from the same weights."""
+    from tapeflow import keras
+
+    L = keras.layers
+    x = RNG.random((16, 12, 12, 1)).astype(np.float32)
+    y = RNG.integers(0, 3, 16)
+
+    def make():
+        keras.utils.set_random_seed(3)
+        m = keras.Sequential([keras.Input((12, 12, 1)), L.Conv2D(4, 3, activation="relu"),
+                              L.MaxPooling2D(2), L.Conv2D(6, 3, padding="same"),
+                              L.Flatten(), L.Dense(3)])
+        m.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(True))
+        return m
+
+    cpu_model = make()
+    cpu_model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    with tf.device("/GPU:0"):
+        gpu_model = make()
+        gpu_model.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    for a, b in zip(cpu_model.get_weights(), gpu_model.get_weights()):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-5)
