@@ -1903,24 +1903,65 @@ TAPEFLOW_GRAPH_OP("conv", a) {
   return graph::kernel_of([w](const Values& in) { return conv(in[0], in[1], w); });
 }
 
-Array conv(const Array& x, const Array& w, const Window& win) {
-  TAPEFLOW_TRACE("conv", (Values{x, w}), window_attrs(win));
-  const Device dev = op_device({&x, &w}, "conv");
-  if (!all_on(dev, {&x, &w})) return conv(to_device(x, dev), to_device(w, dev), win);
-  check_float("conv", x.dtype());
-  TAPEFLOW_CHECK(x.dtype() == w.dtype(), "[conv] input and filter dtypes must match, got ",
+namespace {
+
+// conv and conv_bias_act: bias (nullptr: none) and relu make the epilogue.
+Array conv_impl(const char* op, const Array& x, const Array& w, const Array* bias, bool relu,
+                const Window& win) {
+  const Device dev = bias != nullptr ? op_device({&x, &w, bias}, op) : op_device({&x, &w}, op);
+  if (!all_on(dev, {&x, &w}) || (bias != nullptr && bias->device() != dev)) {
+    const Array b = bias != nullptr ? to_device(*bias, dev) : Array();
+    return conv_impl(op, to_device(x, dev), to_device(w, dev), bias != nullptr ? &b : nullptr,
+                     relu, win);
+  }
+  check_float(op, x.dtype());
+  TAPEFLOW_CHECK(x.dtype() == w.dtype(), "[", op, "] input and filter dtypes must match, got ",
                  x.describe(), " and ", w.describe());
-  const ConvGeom g = conv_geometry("conv", x.shape(), w.shape(), win);
+  const ConvGeom g = conv_geometry(op, x.shape(), w.shape(), win);
+  if (bias != nullptr) {
+    TAPEFLOW_CHECK(bias->dtype() == x.dtype(), "[", op, "] bias dtype must match the input's, "
+                   "got ", bias->describe(), " and ", x.describe());
+    TAPEFLOW_CHECK(bias->ndim() == 1 && bias->dim(0) == g.cout, "[", op, "] bias must be 1-D "
+                   "with one entry per output channel (", g.cout, "), got ", bias->describe());
+  }
   Array out = Array::empty(out_shape_of(g, win.strides.size(), g.cout), x.dtype(), dev);
   if (out.size() == 0) return out;
-  if (any_empty(g) || g.depth() == 0) {
-    copy_into(out, full(Shape{}, x.dtype(), 0.0));
-    return out;
+  if (any_empty(g) || g.depth() == 0) {  // no products: the epilogue alone, op by op
+    Array zero = full(out.shape(), x.dtype(), 0.0);
+    if (bias != nullptr) zero = add(zero, *bias);
+    return relu ? ops::relu(zero) : zero;
   }
   const Array cx = contiguous(x), cw = contiguous(w);
-  if (on_gpu(dev)) cuda::conv_forward(g, cx, cw, out);
-  else cpu::conv_forward(g, x.dtype(), cx.raw_data(), cw.raw_data(), out.raw_data());
+  const Array cb = bias != nullptr ? contiguous(*bias) : Array();
+  if (on_gpu(dev)) {
+    cuda::conv_forward(g, cx, cw, out, cb, relu);
+  } else {
+    cpu::conv_forward(g, x.dtype(), cx.raw_data(), cw.raw_data(), out.raw_data(),
+                      bias != nullptr ? cb.raw_data() : nullptr, relu);
+  }
   return out;
+}
+
+}  // namespace
+
+Array conv(const Array& x, const Array& w, const Window& win) {
+  TAPEFLOW_TRACE("conv", (Values{x, w}), window_attrs(win));
+  return conv_impl("conv", x, w, nullptr, false, win);
+}
+
+TAPEFLOW_GRAPH_OP("conv_bias_act", a) {
+  const Window w = window_of(a);
+  const bool relu = a.b("relu");
+  return graph::kernel_of([w, relu](const Values& in) {
+    return conv_bias_act(in[0], in[1], in[2], w, relu);
+  });
+}
+
+Array conv_bias_act(const Array& x, const Array& w, const Array& bias, const Window& win,
+                    bool relu) {
+  TAPEFLOW_TRACE("conv_bias_act", (Values{x, w, bias}),
+                 window_attrs(win).set("relu", int64_t{relu}));
+  return conv_impl("conv_bias_act", x, w, &bias, relu, win);
 }
 
 TAPEFLOW_GRAPH_OP("conv_backprop_input", a) {

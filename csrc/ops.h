@@ -131,6 +131,10 @@ struct Window {
 // convolution when w's input depth divides Cin (groups = Cin / depth; depthwise when the
 // depth is 1), as TF's Conv2D/Conv3D. float32 and float64.
 Array conv(const Array& x, const Array& w, const Window& win);
+// relu(conv(x, w) + bias) (relu optional) in one op: the bias and activation are applied
+// to each tile of the output while it is in cache; the same bits as the three ops.
+Array conv_bias_act(const Array& x, const Array& w, const Array& bias, const Window& win,
+                    bool relu);
 // The gradient of conv w.r.t. x (of shape x_shape) given dy; also conv_transpose's forward.
 Array conv_backprop_input(const Shape& x_shape, const Array& w, const Array& dy,
                           const Window& win);

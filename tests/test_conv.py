@@ -544,3 +544,27 @@ def test_local_response_normalization_as_tf() -> None:
     assert abs(float(tf.reduce_sum(tape.gradient(z, xt))) - 0.21814878284931183) < 1e-4
     with pytest.raises(errors.InvalidArgumentError, match="in must be 4-dimensional"):
         tf.nn.local_response_normalization(x[0])
+
+
+@pytest.mark.parametrize("xs,ws,win", [
+    ((2, 9, 8, 3), (3, 3, 3, 5), ((1, 1), (1, 1), (1, 1), (1, 1))),   # im2col tiles
+    ((2, 6, 6, 4), (1, 1, 4, 6), ((1, 1), (1, 1), (0, 0), (0, 0))),   # pointwise: one GEMM
+    ((1, 7, 7, 4), (3, 3, 2, 6), ((2, 2), (1, 1), (1, 0), (1, 0))),   # two groups
+    ((3, 10, 4), (3, 4, 2), ((1,), (2,), (4,), (0,))),                 # 1-D, causal
+])
+@pytest.mark.parametrize("relu", [False, True])
+def test_fused_bias_and_relu_are_the_three_ops_bit_for_bit(xs, ws, win, relu) -> None:
+    """conv_bias_act (Keras's Conv layers with a bias) gives exactly relu(conv + bias)."""
+    from tapeflow.ops import conv_ops
+
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.standard_normal(xs).astype(np.float32))
+    w = tf.constant(rng.standard_normal(ws).astype(np.float32))
+    b = tf.constant(rng.standard_normal(ws[-1]).astype(np.float32))
+    want = conv_ops._conv(x, w, win) + b
+    if relu:
+        want = tf.nn.relu(want)
+    got = conv_ops._conv_bias_act(x, w, b, win, relu)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with pytest.raises(errors.InvalidArgumentError, match="bias must be 1-D"):
+        conv_ops._conv_bias_act(x, w, tf.zeros((ws[-1] + 1,)), win, relu)

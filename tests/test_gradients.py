@@ -206,6 +206,7 @@ def where_in(rng: Generator, seed: int) -> Inputs:
 # ---- the spec list -------------------------------------------------------------------
 
 m, nn = tf.math, tf.nn
+from tapeflow.ops import conv_ops  # noqa: E402  (the fused conv + bias + ReLU op)
 
 CASES: List[Case] = []
 
@@ -305,6 +306,11 @@ add(
     Case("conv2d/dilated_explicit",
          lambda x, w: nn.conv2d(x, w, 1, [[0, 0], [1, 0], [0, 2], [0, 0]], dilations=2),
          fixed((1, 5, 5, 2), (2, 2, 2, 2)), P2),
+    Case("conv_bias_act/relu", lambda x, w, b: conv_ops._conv_bias_act(
+        x, w, b, ((1, 1), (1, 1), (1, 0), (0, 1)), True),
+        fixed((2, 4, 4, 2), (2, 2, 2, 3), (3,), domain=distinct), P3),
+    Case("conv_bias_act/linear", lambda x, w, b: conv_ops._conv_bias_act(
+        x, w, b, ((2,), (1,), (1,), (1,)), False), fixed((1, 6, 2), (3, 2, 2), (2,)), P3),
     Case("conv2d/grouped", lambda x, w: nn.conv2d(x, w, 1, "SAME"),
          fixed((1, 4, 4, 4), (3, 3, 2, 4)), P2),
     Case("conv2d/nchw", lambda x, w: nn.conv2d(x, w, 1, "SAME", data_format="NCHW"),

@@ -274,6 +274,8 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("pad_before", &ops::Window::pad_before)
       .def_readonly("pad_after", &ops::Window::pad_after);
   m.def("conv", &ops::conv, py::arg("x"), py::arg("w"), py::arg("window"), rel);
+  m.def("conv_bias_act", &ops::conv_bias_act, py::arg("x"), py::arg("w"), py::arg("bias"),
+        py::arg("window"), py::arg("relu"), rel);
   m.def("conv_backprop_input", &ops::conv_backprop_input, py::arg("x_shape"), py::arg("w"),
         py::arg("dy"), py::arg("window"), rel);
   m.def("conv_backprop_filter", &ops::conv_backprop_filter, py::arg("x"), py::arg("w_shape"),

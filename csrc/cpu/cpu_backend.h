@@ -53,7 +53,9 @@ void sparse_softmax_xent(DType dt, int64_t rows, int64_t classes, const void* lo
 // ---- convolution and pooling (cpu/conv.cpp; float32 and float64) --------------------
 // Contiguous channels-last operands as ConvGeom describes them. dx and dw are written
 // whole (not added to).
-void conv_forward(const ConvGeom& g, DType dt, const void* x, const void* w, void* y);
+// bias (cout elements, may be null) and relu: the epilogue y = relu(conv + bias).
+void conv_forward(const ConvGeom& g, DType dt, const void* x, const void* w, void* y,
+                  const void* bias = nullptr, bool relu = false);
 void conv_backprop_input(const ConvGeom& g, DType dt, const void* dy, const void* w, void* dx);
 void conv_backprop_filter(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dw);
 enum class PoolKind { kMax, kAvg };

@@ -34,7 +34,8 @@ __device__ inline int64_t covering_output(int64_t i, int64_t j, int64_t stride, 
 
 template <class T>
 __global__ void conv_forward_kernel(ConvGeom g, const T* __restrict__ x, const T* __restrict__ w,
-                                    T* __restrict__ y, int64_t total) {
+                                    const T* __restrict__ bias, bool relu, T* __restrict__ y,
+                                    int64_t total) {
   const int64_t cig = g.cin / g.groups, cog = g.cout / g.groups;
   GRID_STRIDE(idx, total) {
     int64_t r = idx;
@@ -58,6 +59,8 @@ __global__ void conv_forward_kernel(ConvGeom g, const T* __restrict__ x, const T
           const T* wp = w + j * cig * g.cout + co;
           for (int64_t ci = 0; ci < cig; ++ci) acc += xp[ci] * wp[ci * g.cout];
         }
+    if (bias != nullptr) acc = acc + bias[co];
+    if (relu) acc = acc < T(0) ? T(0) : acc;
     y[idx] = acc;
   }
 }
@@ -231,13 +234,15 @@ void float_types(DType dt, F&& f) {
 
 }  // namespace
 
-void conv_forward(const ConvGeom& g, const Array& x, const Array& w, const Array& y) {
+void conv_forward(const ConvGeom& g, const Array& x, const Array& w, const Array& y,
+                  const Array& bias, bool relu) {
   const int64_t total = y.size();
   if (total == 0) return;
   float_types(x.dtype(), [&](auto t) {
     using T = decltype(t);
-    conv_forward_kernel<T><<<blocks_for(total), kThreads>>>(g, x.data<T>(), w.data<T>(),
-                                                            y.data<T>(), total);
+    conv_forward_kernel<T><<<blocks_for(total), kThreads>>>(
+        g, x.data<T>(), w.data<T>(), bias.defined() ? bias.data<T>() : nullptr, relu,
+        y.data<T>(), total);
   });
   check_launch("conv forward kernel");
 }

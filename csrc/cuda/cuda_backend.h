@@ -74,7 +74,9 @@ void random_fill(const Array& out, int kind, std::array<uint32_t, 2> key,
 
 // Convolutions and pools of contiguous channels-last Arrays (cuda/conv.cu; float types).
 // dx and dw are written whole. Pools: g.cin channels; is_max picks max over average.
-void conv_forward(const ConvGeom& g, const Array& x, const Array& w, const Array& y);
+// bias: cout elements or an undefined Array; relu: y = max(y + bias, 0) (the CPU's rule).
+void conv_forward(const ConvGeom& g, const Array& x, const Array& w, const Array& y,
+                  const Array& bias, bool relu);
 void conv_backprop_input(const ConvGeom& g, const Array& dy, const Array& w, const Array& dx);
 void conv_backprop_filter(const ConvGeom& g, const Array& x, const Array& dy, const Array& dw);
 void pool_forward(const ConvGeom& g, bool is_max, const Array& x, const Array& y);

@@ -45,7 +45,9 @@ void adam(const Array&, const Array&, const Array&, const Array&, const std::arr
 void random_fill(const Array&, int, std::array<uint32_t, 2>, std::array<uint32_t, 4>, int64_t,
                  int64_t) { no_cuda(); }
 
-void conv_forward(const ConvGeom&, const Array&, const Array&, const Array&) { no_cuda(); }
+void conv_forward(const ConvGeom&, const Array&, const Array&, const Array&, const Array&, bool) {
+  no_cuda();
+}
 void conv_backprop_input(const ConvGeom&, const Array&, const Array&, const Array&) { no_cuda(); }
 void conv_backprop_filter(const ConvGeom&, const Array&, const Array&, const Array&) { no_cuda(); }
 void pool_forward(const ConvGeom&, bool, const Array&, const Array&) { no_cuda(); }

@@ -48,6 +48,28 @@ def _conv(x: Tensor, w: Tensor, win: WindowAttrs) -> Tensor:
     return _record("Conv", (x, w), wrap(_core.conv(x._a, w._a, _window(win))), win)
 
 
+def _conv_bias_act(x: Tensor, w: Tensor, bias: Tensor, win: WindowAttrs, relu: bool) -> Tensor:
+    """relu(conv(x, w) + bias) (relu optional) as one native op: the bias and activation
+    run on each output tile in cache, the same bits as the three ops (Keras's Conv layers
+    with a bias)."""
+    out = wrap(_core.conv_bias_act(x._a, w._a, bias._a, _window(win), bool(relu)))
+    return _record("ConvBiasAct", (x, w, bias), out, (win, bool(relu)))
+
+
+@_tape.gradient("ConvBiasAct")
+def _conv_bias_act_grad(inputs: Any, outputs: Any, dys: Any, needs: Any,
+                        attrs: Any) -> Tuple[Any, Any, Any]:
+    from tapeflow.ops import math_ops, nn_ops
+
+    (x, w, bias), (win, relu), dy = inputs, attrs, dys[0]
+    # y > 0 exactly where the pre-activation is: ReLU's gradient read from the output
+    dz = nn_ops.relu_grad(dy, outputs[0]) if relu else dy
+    dx = _conv_backprop_input(x._a.shape, w, dz, win) if needs[0] else None
+    dw = _conv_backprop_filter(x, w._a.shape, dz, win) if needs[1] else None
+    db = math_ops.reduce_sum(dz, list(range(dz._a.ndim - 1))) if needs[2] else None
+    return dx, dw, db
+
+
 def _conv_backprop_input(x_shape: Sequence[int], w: Tensor, dy: Tensor,
                          win: WindowAttrs) -> Tensor:
     shape = tuple(int(d) for d in x_shape)

@@ -217,7 +217,13 @@ class _Conv(_Windowed):
     def call(self, inputs: Any) -> Any:
         x = self._last(inputs)
         kernel = tf.convert_to_tensor(self.kernel)
-        return self._finish(conv_ops._conv(x, kernel, self._window(x, self.kernel_size)))
+        win = self._window(x, self.kernel_size)
+        if self.use_bias:  # bias (and a ReLU) applied in the convolution's output pass
+            relu = self.activation is activations.relu
+            y = conv_ops._conv_bias_act(x, kernel, tf.convert_to_tensor(self.bias), win, relu)
+            y = conv_ops._from_last(y, self.data_format == "channels_last")
+            return y if relu else self.activation(y)
+        return self._finish(conv_ops._conv(x, kernel, win))
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = tuple(input_shape)
