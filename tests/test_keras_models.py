@@ -476,3 +476,21 @@ def test_dtype_given_as_tf_enum_value() -> None:
     assert tf.as_dtype(9) == tf.int64
     with pytest.raises(TypeError):
         tf.zeros(1, 7)
+
+
+def test_fit_without_trainable_weights_warns_and_runs() -> None:
+    """The custom-layers guide fits a model made of one add_loss layer: Keras 3 warns
+    "The model does not have any trainable weights." and goes on; the loss is reported."""
+
+    class ActivityRegularization(keras.layers.Layer):
+        def call(self, inputs: Any) -> Any:
+            self.add_loss(0.01 * tf.reduce_sum(inputs))
+            return inputs
+
+    inp = keras.Input((3,))
+    model = keras.Model(inp, ActivityRegularization()(inp))
+    model.compile(optimizer="adam", loss="mse")
+    x = np.ones((2, 3), np.float32)
+    with pytest.warns(UserWarning, match="does not have any trainable weights"):
+        history = model.fit(x, np.zeros((2, 3), np.float32), verbose=0)
+    assert history.history["loss"][0] == pytest.approx(1.0 + 0.06, rel=1e-5)

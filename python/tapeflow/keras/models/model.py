@@ -400,8 +400,11 @@ class Model(Layer):
             y_pred = self(x, training=True)
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         weights = self.trainable_weights
-        grads = tape.gradient(loss, weights)
-        self.optimizer.apply_gradients(zip(grads, weights))
+        if weights:
+            grads = tape.gradient(loss, weights)
+            self.optimizer.apply_gradients(zip(grads, weights))
+        else:  # as Keras 3's trainer: nothing to update, say so
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         self._loss_tracker.update_state(loss, sample_weight=_num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight)
 
