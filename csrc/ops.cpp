@@ -2084,6 +2084,39 @@ Array avg_pool(const Array& x, const std::vector<int64_t>& ksize, const Window& 
   return pool_op(false, x, ksize, win);
 }
 
+TAPEFLOW_GRAPH_OP("max_pool_with_argmax", a) {
+  const Window w = window_of(a);
+  const std::vector<int64_t> k = a.ints("ksize");
+  const bool include_batch = a.b("include_batch");
+  return graph::kernel_of([w, k, include_batch](const Values& in) {
+    const auto r = max_pool_with_argmax(in[0], k, w, include_batch);
+    return Values{r[0], r[1]};
+  });
+}
+
+std::array<Array, 2> max_pool_with_argmax(const Array& x, const std::vector<int64_t>& ksize,
+                                          const Window& win, bool include_batch) {
+  if (graph::recording()) {
+    const Values r = graph::record("max_pool_with_argmax", {x},
+                                   window_attrs(win).set("ksize", ksize).set(
+                                       "include_batch", int64_t{include_batch}));
+    return {r[0], r[1]};
+  }
+  const Device dev = op_device({&x}, "max_pool_with_argmax");
+  if (x.device() != dev) return max_pool_with_argmax(to_device(x, dev), ksize, win, include_batch);
+  check_float("max_pool_with_argmax", x.dtype());
+  const ConvGeom g = pool_geometry("max_pool_with_argmax", x.shape(), ksize, win);
+  const Shape shape = out_shape_of(g, ksize.size(), g.cin);
+  Array out = Array::empty(shape, x.dtype(), dev);
+  Array idx = Array::empty(shape, DType::kInt64, dev);
+  if (out.size() == 0) return {out, idx};
+  const Array cx = contiguous(x);
+  if (on_gpu(dev)) cuda::max_pool_argmax(g, cx, out, idx, include_batch);
+  else cpu::max_pool_argmax(g, x.dtype(), cx.raw_data(), out.raw_data(), idx.data<int64_t>(),
+                            include_batch);
+  return {out, idx};
+}
+
 TAPEFLOW_GRAPH_OP("max_pool_grad", a) {
   const Window w = window_of(a);
   const std::vector<int64_t> k = a.ints("ksize");

@@ -145,6 +145,11 @@ Array conv_backprop_filter(const Array& x, const Shape& w_shape, const Array& dy
 // 1). The average leaves padding out of each window's count (TF's SAME pooling).
 Array max_pool(const Array& x, const std::vector<int64_t>& ksize, const Window& win);
 Array avg_pool(const Array& x, const std::vector<int64_t>& ksize, const Window& win);
+// TF's MaxPoolWithArgmax: {max pool, the flat index of each window's first maximum}:
+// (y * width + x) * channels + c within the image, plus batch * image size with
+// include_batch. Indices int64.
+std::array<Array, 2> max_pool_with_argmax(const Array& x, const std::vector<int64_t>& ksize,
+                                          const Window& win, bool include_batch);
 // Their gradients: dy routed to each window's first maximum of x (TF's MaxPoolGrad), or
 // spread evenly over each window's positions inside the input (TF's AvgPoolGrad).
 Array max_pool_grad(const Array& x, const Array& dy, const std::vector<int64_t>& ksize,

@@ -568,3 +568,41 @@ def test_fused_bias_and_relu_are_the_three_ops_bit_for_bit(xs, ws, win, relu) ->
     np.testing.assert_array_equal(got.numpy(), want.numpy())
     with pytest.raises(errors.InvalidArgumentError, match="bias must be 1-D"):
         conv_ops._conv_bias_act(x, w, tf.zeros((ws[-1] + 1,)), win, relu)
+
+
+def test_max_pool_with_argmax_as_tf() -> None:
+    """TF 2.21's outputs and indices (printed by the peer) for a batch of two 3x3x2
+    images with ties: the first maximum in window order; include_batch_in_index adds
+    batch * H * W * C; int32 on request; the gradient is max_pool2d's."""
+    x = np.array([[[[1., 5.], [3., 5.], [2., 0.]], [[4., 1.], [4., 2.], [0., 9.]],
+                   [[7., 7.], [1., 1.], [2., 3.]]]], np.float32)
+    x = np.concatenate([x, x * 2], 0)
+    tf_out = {
+        ("VALID", False): ([4, 5, 4, 9, 7, 7, 4, 9, 8, 10, 8, 18, 14, 14, 8, 18],
+                           [6, 1, 8, 11, 12, 13, 8, 11, 6, 1, 8, 11, 12, 13, 8, 11]),
+        ("SAME", False): ([4, 5, 2, 9, 7, 7, 2, 3, 8, 10, 4, 18, 14, 14, 4, 6],
+                          [6, 1, 4, 11, 12, 13, 16, 17, 6, 1, 4, 11, 12, 13, 16, 17]),
+        ("VALID", True): ([4, 5, 4, 9, 7, 7, 4, 9, 8, 10, 8, 18, 14, 14, 8, 18],
+                          [6, 1, 8, 11, 12, 13, 8, 11, 24, 19, 26, 29, 30, 31, 26, 29]),
+        ("SAME", True): ([4, 5, 2, 9, 7, 7, 2, 3, 8, 10, 4, 18, 14, 14, 4, 6],
+                         [6, 1, 4, 11, 12, 13, 16, 17, 24, 19, 22, 29, 30, 31, 34, 35]),
+    }
+    for (pad, inc), (vals, idx) in tf_out.items():
+        out, arg = tf.nn.max_pool_with_argmax(x, 2, 1 if pad == "VALID" else 2, pad,
+                                              include_batch_in_index=inc)
+        np.testing.assert_array_equal(out.numpy().ravel(), vals)
+        np.testing.assert_array_equal(arg.numpy().ravel(), idx)
+        assert arg.dtype == tf.int64
+    assert tf.nn.max_pool_with_argmax(x, 2, 2, "SAME", output_dtype=tf.int32)[1].dtype == tf.int32
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        out, _ = tf.nn.max_pool_with_argmax(xt, 2, 1, "VALID")
+    np.testing.assert_array_equal(  # TF's gradient of sum(out), from the peer
+        tape.gradient(out, xt).numpy().ravel(),
+        [0, 1, 0, 0, 0, 0, 1, 0, 2, 0, 0, 2, 1, 1, 0, 0, 0, 0,
+         0, 1, 0, 0, 0, 0, 1, 0, 2, 0, 0, 2, 1, 1, 0, 0, 0, 0])
+    with pytest.raises(errors.InvalidArgumentError, match="tensor_in must be 4-dimensional"):
+        tf.nn.max_pool_with_argmax(x[0], 2, 2, "SAME")
+    with pytest.raises(ValueError, match="other  than 'NHWC'"):
+        tf.nn.max_pool_with_argmax(x, 2, 2, "SAME", data_format="NCHW")

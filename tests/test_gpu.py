@@ -412,6 +412,16 @@ def test_pools_and_their_gradients_match_cpu(xs, k, st, pb, pa, dtype):
              rtol=1e-6, atol=1e-6)
 
 
+def test_max_pool_with_argmax_matches_cpu():
+    x = np.round(data((2, 5, 6, 3), np.float32) * 2) / 2  # ties: the first maximum
+    win = _core.Window([2, 2], [1, 1], [0, 0], [1, 0])
+    for include_batch in (False, True):
+        cy, ci = _core.max_pool_with_argmax(_core.from_numpy(x), [2, 2], win, include_batch)
+        gy, gi = _core.max_pool_with_argmax(gpu(x), [2, 2], win, include_batch)
+        same(cy, gy)
+        same(ci, gi)
+
+
 def test_convnet_fit_on_gpu_matches_cpu():
     """The book's convnet block (Conv2D, MaxPooling2D, Flatten, Dense) trained two steps
     on each device from the same weights."""

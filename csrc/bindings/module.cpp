@@ -280,6 +280,11 @@ PYBIND11_MODULE(_core, m) {
         py::arg("dy"), py::arg("window"), rel);
   m.def("conv_backprop_filter", &ops::conv_backprop_filter, py::arg("x"), py::arg("w_shape"),
         py::arg("dy"), py::arg("window"), rel);
+  m.def("max_pool_with_argmax", [](const Array& x, const std::vector<int64_t>& ksize,
+                                   const ops::Window& window, bool include_batch) {
+    const auto r = ops::max_pool_with_argmax(x, ksize, window, include_batch);
+    return std::make_pair(r[0], r[1]);  // (no Python objects made without the GIL)
+  }, py::arg("x"), py::arg("ksize"), py::arg("window"), py::arg("include_batch"), rel);
   m.def("max_pool", &ops::max_pool, py::arg("x"), py::arg("ksize"), py::arg("window"), rel);
   m.def("avg_pool", &ops::avg_pool, py::arg("x"), py::arg("ksize"), py::arg("window"), rel);
   m.def("max_pool_grad", &ops::max_pool_grad, py::arg("x"), py::arg("dy"), py::arg("ksize"),

@@ -417,6 +417,33 @@ void avg_pool_backward_t(const ConvGeom& g, const T* dy, T* dx) {
   });
 }
 
+template <class T>
+void max_pool_argmax_t(const ConvGeom& g, const T* x, T* y, int64_t* argmax, bool include_batch) {
+  const int64_t C = g.cin, lines = g.n * g.out[0] * g.out[1], img = g.in_volume() * C;
+  const bool parallel = g.n * img >= kPoolSerialElems;
+  claim_units(lines, parallel, [&](int64_t line) {
+    int64_t* offs = scratch<int64_t>(2, g.k_volume());
+    RowPos p(g, line * g.out[2]);
+    for (int64_t o = 0; o < g.out[2]; ++o, p.next(g)) {
+      const int64_t r = line * g.out[2] + o;
+      T* dst = y + r * C;
+      int64_t* idx = argmax + r * C;
+      const int m = window_offsets(g, p, offs);
+      const int64_t base = include_batch ? 0 : p.n * img;
+      for (int64_t c = 0; c < C; ++c) {
+        T best = -std::numeric_limits<T>::infinity();
+        int64_t where = -1;
+        for (int i = 0; i < m; ++i) {  // strictly greater: the first maximum stays
+          const T v = x[offs[i] + c];
+          if (where < 0 || v > best) best = v, where = offs[i] + c - base;
+        }
+        dst[c] = best;
+        idx[c] = where;
+      }
+    }
+  });
+}
+
 template <class F>
 void float_types(DType dt, F&& f) {
   if (dt == DType::kFloat32) f(float{});
@@ -454,6 +481,14 @@ void pool_forward(const ConvGeom& g, DType dt, PoolKind kind, const void* x, voi
   float_types(dt, [&](auto t) {
     using T = decltype(t);
     pool_forward_t<T>(g, kind, static_cast<const T*>(x), static_cast<T*>(y));
+  });
+}
+
+void max_pool_argmax(const ConvGeom& g, DType dt, const void* x, void* y, int64_t* argmax,
+                     bool include_batch) {
+  float_types(dt, [&](auto t) {
+    using T = decltype(t);
+    max_pool_argmax_t<T>(g, static_cast<const T*>(x), static_cast<T*>(y), argmax, include_batch);
   });
 }
 

@@ -62,6 +62,10 @@ enum class PoolKind { kMax, kAvg };
 // Pools use g.cin == g.cout channels. Average pools divide by the window's positions
 // inside the input (padding left out, as TF's SAME pooling).
 void pool_forward(const ConvGeom& g, DType dt, PoolKind kind, const void* x, void* y);
+// Max pool and the element index of each window's first maximum (within the image, or
+// in the whole batch with include_batch).
+void max_pool_argmax(const ConvGeom& g, DType dt, const void* x, void* y, int64_t* argmax,
+                     bool include_batch);
 // dy at each window's first maximum (in window order), per channel, summed; with
 // all_maxima at every maximum of the window (TF's MaxPool3DGrad).
 void max_pool_backward(const ConvGeom& g, DType dt, const void* x, const void* dy, void* dx,

@@ -182,6 +182,26 @@ __device__ int64_t window_argmax(const ConvGeom& g, const T* x, int64_t n, int64
   return where;
 }
 
+template <class T>
+__global__ void max_pool_argmax_kernel(ConvGeom g, const T* __restrict__ x, T* __restrict__ y,
+                                       int64_t* __restrict__ argmax, bool include_batch,
+                                       int64_t total) {
+  GRID_STRIDE(idx, total) {
+    int64_t r = idx;
+    const int64_t ch = r % g.cin;
+    r /= g.cin;
+    const int64_t o2 = r % g.out[2];
+    r /= g.out[2];
+    const int64_t o1 = r % g.out[1];
+    r /= g.out[1];
+    const int64_t o0 = r % g.out[0];
+    const int64_t n = r / g.out[0];
+    const int64_t where = window_argmax(g, x, n, o0, o1, o2, ch);
+    y[idx] = where >= 0 ? x[where + ch] : T(-INFINITY);
+    argmax[idx] = where < 0 ? -1 : where + ch - (include_batch ? 0 : n * g.in[0] * g.in[1] * g.in[2] * g.cin);
+  }
+}
+
 // Per input element: the sum over the windows covering it of dy (avg: / the window's
 // count; max: only where this element is the window's first maximum).
 template <class T>
@@ -279,6 +299,18 @@ void pool_forward(const ConvGeom& g, bool is_max, const Array& x, const Array& y
                                                             total);
   });
   check_launch("pool forward kernel");
+}
+
+void max_pool_argmax(const ConvGeom& g, const Array& x, const Array& y, const Array& argmax,
+                     bool include_batch) {
+  const int64_t total = y.size();
+  if (total == 0) return;
+  float_types(x.dtype(), [&](auto t) {
+    using T = decltype(t);
+    max_pool_argmax_kernel<T><<<blocks_for(total), kThreads>>>(
+        g, x.data<T>(), y.data<T>(), argmax.data<int64_t>(), include_batch, total);
+  });
+  check_launch("max pool argmax kernel");
 }
 
 void pool_backward(const ConvGeom& g, bool is_max, const Array& x, const Array& dy,

@@ -80,6 +80,9 @@ void conv_forward(const ConvGeom& g, const Array& x, const Array& w, const Array
 void conv_backprop_input(const ConvGeom& g, const Array& dy, const Array& w, const Array& dx);
 void conv_backprop_filter(const ConvGeom& g, const Array& x, const Array& dy, const Array& dw);
 void pool_forward(const ConvGeom& g, bool is_max, const Array& x, const Array& y);
+// Max pool and each window's first-maximum element index (int64; see ops.h).
+void max_pool_argmax(const ConvGeom& g, const Array& x, const Array& y, const Array& argmax,
+                     bool include_batch);
 // x is read only for max pools (undefined Array otherwise); all_maxima: dy goes to every
 // maximum of a window instead of its first (TF's 3-D gradient).
 void pool_backward(const ConvGeom& g, bool is_max, const Array& x, const Array& dy,

@@ -462,6 +462,45 @@ def avg_pool3d(input: Any, ksize: Any, strides: Any, padding: Any, data_format: 
     return _pool_nd(input, ksize, strides, padding, data_format, 3, "avg")
 
 
+def max_pool_with_argmax(input: Any, ksize: Any, strides: Any, padding: Any,
+                         data_format: str = "NHWC", output_dtype: Any = "int64",
+                         include_batch_in_index: bool = False,
+                         name: Optional[str] = None) -> Tuple[Tensor, Tensor]:
+    """2-D max pooling and the flat index of each window's first maximum
+    (``tf.nn.max_pool_with_argmax``): ``(y * width + x) * channels + c``, plus
+    ``batch * height * width * channels`` with include_batch_in_index. NHWC only, as TF.
+    The pooled output's gradient is max_pool2d's (the same first maxima)."""
+    from tapeflow.framework import dtypes
+
+    if data_format != "NHWC":
+        raise ValueError("`data_format` values other  than 'NHWC' are not supported. "
+                         f"Received: data_format={data_format}")
+    x = to_tensor(input)
+    if x._a.ndim != 4:
+        raise errors.InvalidArgumentError(
+            None, None, f"tensor_in must be 4-dimensional ({x._a.ndim}) "
+            "[Op:MaxPoolWithArgmax]")
+    out_dtype = dtypes.as_dtype(output_dtype)
+    if out_dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"output_dtype must be int32 or int64, got {out_dtype.name}")
+    k = _ints(ksize, 2, "ksize")
+    s = _ints(strides, 2, "strides")
+    if isinstance(padding, str) and padding.upper() not in ("SAME", "VALID"):
+        raise errors.InvalidArgumentError(
+            None, None, f"Value for attr 'padding' of \"{padding}\" is not in the list of "
+            "allowed values: \"SAME\", \"VALID\"")
+    before, after = _padding(padding, tuple(x._a.shape[1:-1]), k, s, (1, 1), True)
+    win = (s, (1, 1), before, after)
+    y, idx = _core.max_pool_with_argmax(x._a, list(k), _window(win), bool(include_batch_in_index))
+    out = _record("MaxPool", (x,), wrap(y), (k, win))  # the same gradient as max_pool2d
+    argmax = wrap(idx)
+    if out_dtype != dtypes.int64:
+        from tapeflow.ops import math_ops
+
+        argmax = math_ops.cast(argmax, out_dtype)
+    return out, argmax
+
+
 def _pool_any(kind: str) -> Any:
     def pool(input: Any, ksize: Any, strides: Any, padding: Any, data_format: Optional[str] = None,
              name: Optional[str] = None) -> Tensor:
@@ -498,4 +537,4 @@ __all__: List[str] = [
     "conv1d", "conv2d", "conv3d", "convolution", "atrous_conv2d", "conv1d_transpose",
     "conv2d_transpose", "conv3d_transpose", "conv_transpose", "depthwise_conv2d",
     "separable_conv2d", "max_pool", "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool",
-    "avg_pool1d", "avg_pool2d", "avg_pool3d", "pool"]
+    "avg_pool1d", "avg_pool2d", "avg_pool3d", "pool", "max_pool_with_argmax"]
