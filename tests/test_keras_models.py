@@ -494,3 +494,43 @@ def test_fit_without_trainable_weights_warns_and_runs() -> None:
     with pytest.warns(UserWarning, match="does not have any trainable weights"):
         history = model.fit(x, np.zeros((2, 3), np.float32), verbose=0)
     assert history.history["loss"][0] == pytest.approx(1.0 + 0.06, rel=1e-5)
+
+
+def test_summary_of_a_branching_functional_model_has_connected_to(
+        capsys: pytest.CaptureFixture) -> None:
+    """A residual block: Keras 3.15 adds the "Connected to" column and wraps cells as
+    rich does (the expected text is the peer's output for this model)."""
+    L = keras.layers
+    x = keras.Input((8, 8, 3), name="img")
+    h = L.Conv2D(4, 3, padding="same", name="c1")(x)
+    y = L.Conv2D(4, 3, padding="same", name="c2")(h)
+    z = L.add([h, y], name="add")
+    model = keras.Model(x, L.Dense(2, name="d")(L.GlobalAveragePooling2D(name="gap")(z)),
+                        name="res")
+    model.summary()
+    assert capsys.readouterr().out == (
+        'Model: "res"\n'
+        "┏━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━┓\n"
+        "┃ Layer (type)        ┃ Output Shape      ┃    Param # ┃ Connected to      ┃\n"
+        "┡━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━┩\n"
+        "│ img (InputLayer)    │ (None, 8, 8, 3)   │          0 │ -                 │\n"
+        "├─────────────────────┼───────────────────┼────────────┼───────────────────┤\n"
+        "│ c1 (Conv2D)         │ (None, 8, 8, 4)   │        112 │ img[0][0]         │\n"
+        "├─────────────────────┼───────────────────┼────────────┼───────────────────┤\n"
+        "│ c2 (Conv2D)         │ (None, 8, 8, 4)   │        148 │ c1[0][0]          │\n"
+        "├─────────────────────┼───────────────────┼────────────┼───────────────────┤\n"
+        "│ add (Add)           │ (None, 8, 8, 4)   │          0 │ c1[0][0],         │\n"
+        "│                     │                   │            │ c2[0][0]          │\n"
+        "├─────────────────────┼───────────────────┼────────────┼───────────────────┤\n"
+        "│ gap                 │ (None, 4)         │          0 │ add[0][0]         │\n"
+        "│ (GlobalAveragePool… │                   │            │                   │\n"
+        "├─────────────────────┼───────────────────┼────────────┼───────────────────┤\n"
+        "│ d (Dense)           │ (None, 2)         │         10 │ gap[0][0]         │\n"
+        "└─────────────────────┴───────────────────┴────────────┴───────────────────┘\n"
+        " Total params: 270 (1.05 KB)\n"
+        " Trainable params: 270 (1.05 KB)\n"
+        " Non-trainable params: 0 (0.00 B)\n")
+    chain_in = keras.Input((4,), name="a")
+    chain = keras.Model(chain_in, L.Dense(2, name="dd")(L.Dense(3, name="d1")(chain_in)))
+    chain.summary()
+    assert "Connected to" not in capsys.readouterr().out  # a plain chain: three columns
