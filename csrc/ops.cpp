@@ -2185,4 +2185,93 @@ Array avg_pool_grad(const Shape& x_shape, const Array& dy, const std::vector<int
   return dx;
 }
 
+// ---- batch normalisation -------------------------------------------------------------
+
+namespace {
+
+// Checks x (rank >= 1, float) and the per-channel arrays; returns {rows, channels}.
+std::pair<int64_t, int64_t> norm_shape(const char* op, const Array& x,
+                                       std::initializer_list<const Array*> per_channel) {
+  check_float(op, x.dtype());
+  TAPEFLOW_CHECK(x.ndim() >= 1, "[", op, "] input must have rank >= 1, got ", x.describe());
+  const int64_t C = x.dim(x.ndim() - 1);
+  for (const Array* a : per_channel) {
+    TAPEFLOW_CHECK(a->dtype() == x.dtype(), "[", op, "] dtypes must match, got ", a->describe(),
+                   " and ", x.describe());
+    TAPEFLOW_CHECK(a->ndim() == 1 && a->dim(0) == C, "[", op, "] per-channel arrays must be "
+                   "1-D with ", C, " entries (the last axis), got ", a->describe());
+  }
+  return {C == 0 ? 0 : x.size() / C, C};
+}
+
+}  // namespace
+
+TAPEFLOW_GRAPH_OP("batch_norm", a) {
+  const double eps = a.f("epsilon");
+  return graph::kernel_of([eps](const Values& in) {
+    const auto r = batch_norm(in[0], in[1], in[2], eps);
+    return Values{r[0], r[1], r[2]};
+  });
+}
+
+std::array<Array, 3> batch_norm(const Array& x, const Array& gamma, const Array& beta,
+                                double epsilon) {
+  if (graph::recording()) {
+    const Values r = graph::record("batch_norm", {x, gamma, beta},
+                                   graph::Attrs{{"epsilon", epsilon}});
+    return {r[0], r[1], r[2]};
+  }
+  const Device dev = op_device({&x, &gamma, &beta}, "batch_norm");
+  if (!all_on(dev, {&x, &gamma, &beta}))
+    return batch_norm(to_device(x, dev), to_device(gamma, dev), to_device(beta, dev), epsilon);
+  const auto [rows, C] = norm_shape("batch_norm", x, {&gamma, &beta});
+  TAPEFLOW_CHECK(epsilon >= 0, "[batch_norm] epsilon must be non-negative, got ", epsilon);
+  std::array<Array, 3> out = {Array::empty(x.shape(), x.dtype(), dev),
+                              Array::empty({C}, x.dtype(), dev), Array::empty({C}, x.dtype(), dev)};
+  const Array cx = contiguous(x), cg = contiguous(gamma), cb = contiguous(beta);
+  if (on_gpu(dev)) {
+    cuda::batch_norm_forward(cx, cg, cb, epsilon, out[0], out[1], out[2], rows, C);
+  } else if (C > 0) {
+    cpu::batch_norm_forward(x.dtype(), rows, C, cx.raw_data(), cg.raw_data(), cb.raw_data(),
+                            epsilon, out[0].raw_data(), out[1].raw_data(), out[2].raw_data());
+  }
+  return out;
+}
+
+TAPEFLOW_GRAPH_OP("batch_norm_grad", a) {
+  const double eps = a.f("epsilon");
+  return graph::kernel_of([eps](const Values& in) {
+    const auto r = batch_norm_grad(in[0], in[1], in[2], in[3], in[4], eps);
+    return Values{r[0], r[1], r[2]};
+  });
+}
+
+std::array<Array, 3> batch_norm_grad(const Array& dy, const Array& x, const Array& gamma,
+                                     const Array& mean, const Array& var, double epsilon) {
+  if (graph::recording()) {
+    const Values r = graph::record("batch_norm_grad", {dy, x, gamma, mean, var},
+                                   graph::Attrs{{"epsilon", epsilon}});
+    return {r[0], r[1], r[2]};
+  }
+  const Device dev = op_device({&dy, &x, &gamma, &mean, &var}, "batch_norm_grad");
+  if (!all_on(dev, {&dy, &x, &gamma, &mean, &var}))
+    return batch_norm_grad(to_device(dy, dev), to_device(x, dev), to_device(gamma, dev),
+                           to_device(mean, dev), to_device(var, dev), epsilon);
+  const auto [rows, C] = norm_shape("batch_norm_grad", x, {&gamma, &mean, &var});
+  TAPEFLOW_CHECK(dy.shape() == x.shape() && dy.dtype() == x.dtype(), "[batch_norm_grad] dy ",
+                 dy.describe(), " must match x ", x.describe());
+  std::array<Array, 3> out = {Array::empty(x.shape(), x.dtype(), dev),
+                              Array::empty({C}, x.dtype(), dev), Array::empty({C}, x.dtype(), dev)};
+  const Array cdy = contiguous(dy), cx = contiguous(x), cg = contiguous(gamma),
+              cm = contiguous(mean), cv = contiguous(var);
+  if (on_gpu(dev)) {
+    cuda::batch_norm_backward(cdy, cx, cg, cm, cv, epsilon, out[0], out[1], out[2], rows, C);
+  } else if (C > 0) {
+    cpu::batch_norm_backward(x.dtype(), rows, C, cdy.raw_data(), cx.raw_data(), cg.raw_data(),
+                             cm.raw_data(), cv.raw_data(), epsilon, out[0].raw_data(),
+                             out[1].raw_data(), out[2].raw_data());
+  }
+  return out;
+}
+
 }  // namespace tapeflow::ops

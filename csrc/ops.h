@@ -157,6 +157,16 @@ Array max_pool_grad(const Array& x, const Array& dy, const std::vector<int64_t>&
 Array avg_pool_grad(const Shape& x_shape, const Array& dy, const std::vector<int64_t>& ksize,
                     const Window& win);
 
+// ---- batch normalisation (channels last) -------------------------------------------------
+// Keras's BatchNormalization in training, fused: statistics of x over every axis but the
+// last (biased variance), y = (x - mean) / sqrt(var + epsilon) * gamma + beta. gamma and
+// beta have one entry per channel. Returns {y, mean, var}. Float types.
+std::array<Array, 3> batch_norm(const Array& x, const Array& gamma, const Array& beta,
+                                double epsilon);
+// Its gradient w.r.t. x, gamma and beta given dy and the forward's mean and var.
+std::array<Array, 3> batch_norm_grad(const Array& dy, const Array& x, const Array& gamma,
+                                     const Array& mean, const Array& var, double epsilon);
+
 // ---- fused activations ----------------------------------------------------------------
 // exp(x - max) / sum(exp(x - max)) along `axis`: one call running the same kernels (and
 // so giving the same numbers) as the five-op composite. Float dtypes only.

@@ -422,6 +422,22 @@ def test_max_pool_with_argmax_matches_cpu():
         same(ci, gi)
 
 
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_batch_norm_matches_cpu(dtype):
+    x, g, b = data((6, 5, 4), dtype), data((4,), dtype), data((4,), dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    cpu_out = _core.batch_norm(_core.from_numpy(x), _core.from_numpy(g), _core.from_numpy(b), 1e-3)
+    gpu_out = _core.batch_norm(gpu(x), gpu(g), gpu(b), 1e-3)
+    for c, d in zip(cpu_out, gpu_out):
+        same(c, d, rtol=tol, atol=tol)
+    dy = data((6, 5, 4), dtype)
+    cpu_g = _core.batch_norm_grad(_core.from_numpy(dy), _core.from_numpy(x), _core.from_numpy(g),
+                                  cpu_out[1], cpu_out[2], 1e-3)
+    gpu_g = _core.batch_norm_grad(gpu(dy), gpu(x), gpu(g), gpu_out[1], gpu_out[2], 1e-3)
+    for c, d in zip(cpu_g, gpu_g):
+        same(c, d, rtol=tol, atol=tol)
+
+
 def test_convnet_fit_on_gpu_matches_cpu():
     """The book's convnet block (Conv2D, MaxPooling2D, Flatten, Dense) trained two steps
     on each device from the same weights."""

@@ -206,7 +206,7 @@ def where_in(rng: Generator, seed: int) -> Inputs:
 # ---- the spec list -------------------------------------------------------------------
 
 m, nn = tf.math, tf.nn
-from tapeflow.ops import conv_ops  # noqa: E402  (the fused conv + bias + ReLU op)
+from tapeflow.ops import conv_ops, nn_ops  # noqa: E402  (fused conv and batch-norm ops)
 
 CASES: List[Case] = []
 
@@ -311,6 +311,10 @@ add(
         fixed((2, 4, 4, 2), (2, 2, 2, 3), (3,), domain=distinct), P3),
     Case("conv_bias_act/linear", lambda x, w, b: conv_ops._conv_bias_act(
         x, w, b, ((2,), (1,), (1,), (1,)), False), fixed((1, 6, 2), (3, 2, 2), (2,)), P3),
+    Case("fused_batch_norm/nhwc", lambda x, g, b: nn_ops._fused_batch_norm(x, g, b, 1e-3)[0],
+         fixed((2, 3, 2, 3), (3,), (3,)), P3),
+    Case("fused_batch_norm/rows", lambda x, g, b: nn_ops._fused_batch_norm(x, g, b, 0.5)[0],
+         fixed((5, 2), (2,), (2,)), P3),
     Case("conv2d/grouped", lambda x, w: nn.conv2d(x, w, 1, "SAME"),
          fixed((1, 4, 4, 4), (3, 3, 2, 4)), P2),
     Case("conv2d/nchw", lambda x, w: nn.conv2d(x, w, 1, "SAME", data_format="NCHW"),

@@ -265,3 +265,48 @@ def test_activation_layers_match_numpy_and_keras_configs(tmp_path):
     m.save(tmp_path / "act.keras")
     again = keras.models.load_model(tmp_path / "act.keras")
     np.testing.assert_array_equal(again.predict(x, verbose=0), m.predict(x, verbose=0))
+
+
+def test_batch_normalization_training_is_the_composite_formula() -> None:
+    """BatchNormalization in training over the last axis runs one fused op: the same
+    outputs, moving statistics and gradients as Keras's formula (numpy, float64)."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(2.0, 3.0, size=(4, 5, 5, 3))
+    for center, scale in ((True, True), (False, True), (True, False)):
+        bn = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-3, center=center,
+                                             scale=scale, dtype="float64")
+        bn.build(x.shape)
+        if scale:
+            bn.gamma.assign(rng.normal(size=3))
+        if center:
+            bn.beta.assign(rng.normal(size=3))
+        xt = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(xt)
+            y = bn(xt, training=True)
+            loss = tf.reduce_sum(y * tf.constant(np.arange(y.shape.num_elements(),
+                                                           dtype=np.float64).reshape(y.shape)))
+        grads = tape.gradient(loss, [xt] + bn.trainable_weights)
+        mean, var = x.mean((0, 1, 2)), x.var((0, 1, 2))
+        gamma = bn.gamma.numpy() if scale else 1.0
+        beta = bn.beta.numpy() if center else 0.0
+        np.testing.assert_allclose(y.numpy(), (x - mean) / np.sqrt(var + 1e-3) * gamma + beta,
+                                   rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(bn.moving_mean.numpy(), 0.1 * mean, rtol=1e-12)
+        np.testing.assert_allclose(bn.moving_variance.numpy(), 0.9 + 0.1 * var, rtol=1e-12)
+        # the composite's gradients, by the same tape on tf ops
+        with tf.GradientTape() as tape2:
+            tape2.watch(xt)
+            ws = [tf.constant(w.numpy()) for w in bn.trainable_weights]
+            for w in ws:
+                tape2.watch(w)
+            m, v = tf.nn.moments(xt, [0, 1, 2])
+            ref = (xt - m) * tf.math.rsqrt(v + 1e-3)
+            if scale:
+                ref = ref * ws[0]
+            if center:
+                ref = ref + ws[-1]
+            loss2 = tf.reduce_sum(ref * tf.constant(np.arange(ref.shape.num_elements(),
+                                                               dtype=np.float64).reshape(ref.shape)))
+        for got, want in zip(grads, tape2.gradient(loss2, [xt] + ws)):
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-8, atol=1e-8)

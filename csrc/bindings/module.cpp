@@ -292,6 +292,15 @@ PYBIND11_MODULE(_core, m) {
   m.def("avg_pool_grad", &ops::avg_pool_grad, py::arg("x_shape"), py::arg("dy"),
         py::arg("ksize"), py::arg("window"), rel);
 
+  // (tuples made from pairs and arrays by pybind11 after the GIL is taken back)
+  m.def("batch_norm", [](const Array& x, const Array& gamma, const Array& beta, double eps) {
+    return ops::batch_norm(x, gamma, beta, eps);
+  }, py::arg("x"), py::arg("gamma"), py::arg("beta"), py::arg("epsilon"), rel);
+  m.def("batch_norm_grad", [](const Array& dy, const Array& x, const Array& gamma,
+                              const Array& mean, const Array& var, double eps) {
+    return ops::batch_norm_grad(dy, x, gamma, mean, var, eps);
+  }, py::arg("dy"), py::arg("x"), py::arg("gamma"), py::arg("mean"), py::arg("var"),
+     py::arg("epsilon"), rel);
   m.def("softmax", &ops::softmax, py::arg("x"), py::arg("axis") = -1, rel);
   m.def("sparse_softmax_xent", [](const Array& logits, const Array& labels) {
     const auto r = ops::sparse_softmax_xent(logits, labels);

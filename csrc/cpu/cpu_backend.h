@@ -72,6 +72,16 @@ void max_pool_backward(const ConvGeom& g, DType dt, const void* x, const void* d
                        bool all_maxima);
 void avg_pool_backward(const ConvGeom& g, DType dt, const void* dy, void* dx);
 
+// ---- batch normalisation (cpu/batch_norm.cpp; float32 and float64) -----------------
+// x (rows, C) contiguous; statistics over the rows (biased variance), as Keras's
+// BatchNormalization in training: y = (x - mean) / sqrt(var + eps) * gamma + beta.
+void batch_norm_forward(DType dt, int64_t rows, int64_t C, const void* x, const void* gamma,
+                        const void* beta, double eps, void* y, void* mean, void* var);
+// Its gradient given dy (mean and var the forward's batch statistics).
+void batch_norm_backward(DType dt, int64_t rows, int64_t C, const void* dy, const void* x,
+                         const void* gamma, const void* mean, const void* var, double eps,
+                         void* dx, void* dgamma, void* dbeta);
+
 // ---- Philox4x32-10 random numbers ---------------------------------------------------
 using PhiloxKey = std::array<uint32_t, 2>;
 using PhiloxCounter = std::array<uint32_t, 4>;  // 128-bit, word 0 least significant

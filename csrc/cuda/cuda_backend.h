@@ -80,6 +80,14 @@ void conv_forward(const ConvGeom& g, const Array& x, const Array& w, const Array
 void conv_backprop_input(const ConvGeom& g, const Array& dy, const Array& w, const Array& dx);
 void conv_backprop_filter(const ConvGeom& g, const Array& x, const Array& dy, const Array& dw);
 void pool_forward(const ConvGeom& g, bool is_max, const Array& x, const Array& y);
+// Batch normalisation over the rows of contiguous (rows, C) arrays (cuda/batch_norm.cu),
+// as cpu::batch_norm_forward / backward.
+void batch_norm_forward(const Array& x, const Array& gamma, const Array& beta, double eps,
+                        const Array& y, const Array& mean, const Array& var, int64_t rows,
+                        int64_t C);
+void batch_norm_backward(const Array& dy, const Array& x, const Array& gamma,
+                         const Array& mean, const Array& var, double eps, const Array& dx,
+                         const Array& dgamma, const Array& dbeta, int64_t rows, int64_t C);
 // Max pool and each window's first-maximum element index (int64; see ops.h).
 void max_pool_argmax(const ConvGeom& g, const Array& x, const Array& y, const Array& argmax,
                      bool include_batch);

@@ -51,6 +51,12 @@ void conv_forward(const ConvGeom&, const Array&, const Array&, const Array&, con
 void conv_backprop_input(const ConvGeom&, const Array&, const Array&, const Array&) { no_cuda(); }
 void conv_backprop_filter(const ConvGeom&, const Array&, const Array&, const Array&) { no_cuda(); }
 void pool_forward(const ConvGeom&, bool, const Array&, const Array&) { no_cuda(); }
+void batch_norm_forward(const Array&, const Array&, const Array&, double, const Array&,
+                        const Array&, const Array&, int64_t, int64_t) { no_cuda(); }
+void batch_norm_backward(const Array&, const Array&, const Array&, const Array&, const Array&,
+                         double, const Array&, const Array&, const Array&, int64_t, int64_t) {
+  no_cuda();
+}
 void max_pool_argmax(const ConvGeom&, const Array&, const Array&, const Array&, bool) {
   no_cuda();
 }

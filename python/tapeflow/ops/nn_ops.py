@@ -230,6 +230,46 @@ def bias_add(value: Any, bias: Any, data_format: Optional[str] = None,
     return m.add(x, b)
 
 
+def _fused_batch_norm(x: Tensor, gamma: Tensor, beta: Tensor,
+                      epsilon: float) -> Tuple[Tensor, Tensor, Tensor]:
+    """Keras's BatchNormalization in training over the last axis, fused (one native op:
+    three passes forward, two backward, against about fifteen for the composite):
+    ``(y, mean, var)`` with the batch statistics of every axis but the last (biased
+    variance). mean and var come out as constants (Keras's moving averages read them
+    under stop_gradient); y's gradient is the composite's."""
+    y, mean, var = (wrap(a) for a in _core.batch_norm(x._a, gamma._a, beta._a, float(epsilon)))
+    if _tape.active and y._a.dtype_index <= MAX_FLOAT_INDEX:
+        _tape.record("FusedBatchNorm", (x, gamma, beta, mean, var), (y,), float(epsilon))
+    return y, mean, var
+
+
+def _batch_norm_grad(dy: Tensor, x: Tensor, gamma: Tensor, mean: Tensor, var: Tensor,
+                     epsilon: float) -> Tuple[Tensor, Tensor, Tensor]:
+    dx, dgamma, dbeta = (wrap(a) for a in _core.batch_norm_grad(
+        dy._a, x._a, gamma._a, mean._a, var._a, float(epsilon)))
+    if _tape.active:
+        _tape.record("FusedBatchNormGrad", (dy, x, gamma, mean, var), (dx, dgamma, dbeta),
+                     float(epsilon))
+    return dx, dgamma, dbeta
+
+
+@_tape.gradient("FusedBatchNorm")
+def _fused_batch_norm_rule(inputs: Any, outputs: Any, dys: Any, needs: Any,
+                           epsilon: float) -> Tuple[Any, ...]:
+    x, gamma, beta, mean, var = inputs
+    dx, dgamma, dbeta = _batch_norm_grad(dys[0], x, gamma, mean, var, epsilon)
+    return dx, dgamma, dbeta, None, None
+
+
+@_tape.gradient("FusedBatchNormGrad")
+def _fused_batch_norm_grad_rule(inputs: Any, outputs: Any, dys: Any, needs: Any,
+                                attrs: Any) -> Any:
+    # TF's FusedBatchNormGradV3 gradient has no kernel here yet.
+    raise LookupError("No gradient defined for operation 'FusedBatchNormGrad' (second "
+                      "derivatives through a training-mode BatchNormalization are not "
+                      "supported yet)")
+
+
 def local_response_normalization(input: Any, depth_radius: int = 5, bias: float = 1.0,
                                  alpha: float = 1.0, beta: float = 0.5,
                                  name: Optional[str] = None) -> Tensor:

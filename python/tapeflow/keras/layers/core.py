@@ -378,6 +378,19 @@ class BatchNormalization(Layer):
         reduce_axes = [a for a in range(rank) if a != axis]
         shape = [1] * rank
         shape[axis] = inputs.shape[axis]
+        if training and self.trainable and axis == rank - 1 and inputs.dtype.is_floating:
+            # channels last (Keras's default): one fused native op, same formula
+            from tapeflow.ops.nn_ops import _fused_batch_norm
+
+            c = inputs.shape[-1]
+            gamma = self.gamma if self.gamma is not None else tf.ones((c,), inputs.dtype)
+            beta = self.beta if self.beta is not None else tf.zeros((c,), inputs.dtype)
+            out, mean, var = _fused_batch_norm(inputs, tf.convert_to_tensor(gamma),
+                                               tf.convert_to_tensor(beta), self.epsilon)
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean * m + mean * (1 - m))
+            self.moving_variance.assign(self.moving_variance * m + var * (1 - m))
+            return out
         if training and self.trainable:
             mean, var = tf.nn.moments(inputs, reduce_axes)
             m = self.momentum
