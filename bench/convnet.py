@@ -12,6 +12,8 @@ Workloads (medians, each library in its own process, same run):
                <= 0.4x PyTorch.
   mnist predict : predict on the 10,000 images (batch 32 for Keras's default, PyTorch's
                loop in batches of 32 under no_grad). Target: at most PyTorch's time.
+  bn epoch    : one epoch of DLWP ch. 9's pattern (Conv2D without bias -> BatchNormalization
+               -> ReLU -> MaxPooling2D, twice, Flatten, Dense 10) on the same images.
 Run: ``python bench/convnet.py [--peers ../.peers] [--only conv|mnist]``.
 """
 
@@ -75,6 +77,18 @@ if lib == "torch":
                     torch.softmax(net(X[i:i + 32]), 1)
         out["mnist_epoch"] = med(epoch, 3)
         out["mnist_predict"] = med(predict, 3)
+        class BNNet(nn.Module):  # DLWP ch. 9's pattern: conv without bias, BN, ReLU
+            def __init__(self):
+                super().__init__()
+                self.c1 = nn.Conv2d(1, 32, 3, bias=False); self.b1 = nn.BatchNorm2d(32, eps=1e-3, momentum=0.01)
+                self.c2 = nn.Conv2d(32, 64, 3, bias=False); self.b2 = nn.BatchNorm2d(64, eps=1e-3, momentum=0.01)
+                self.fc = nn.Linear(1600, 10)
+            def forward(self, x):
+                x = F.max_pool2d(F.relu(self.b1(self.c1(x))), 2)
+                x = F.max_pool2d(F.relu(self.b2(self.c2(x))), 2)
+                return self.fc(torch.flatten(x.permute(0, 2, 3, 1), 1))
+        net = BNNet(); opt = torch.optim.RMSprop(net.parameters(), lr=0.001, alpha=0.9, eps=1e-7)
+        out["bn_epoch"] = med(epoch, 3)
 else:
     if lib == "tensorflow":
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
@@ -110,6 +124,14 @@ else:
         m.predict(imgs[:64], verbose=0)
         out["mnist_epoch"] = med(lambda: m.fit(imgs, labels, batch_size=64, epochs=1, verbose=0), 3)
         out["mnist_predict"] = med(lambda: m.predict(imgs, verbose=0), 3)
+        b = keras.Sequential([keras.Input((28, 28, 1)), L.Conv2D(32, 3, use_bias=False),
+                              L.BatchNormalization(), L.Activation("relu"), L.MaxPooling2D(2),
+                              L.Conv2D(64, 3, use_bias=False), L.BatchNormalization(),
+                              L.Activation("relu"), L.MaxPooling2D(2), L.Flatten(),
+                              L.Dense(10, activation="softmax")])
+        b.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+        b.fit(imgs[:640], labels[:640], batch_size=64, epochs=1, verbose=0)
+        out["bn_epoch"] = med(lambda: b.fit(imgs, labels, batch_size=64, epochs=1, verbose=0), 3)
 print(json.dumps(out))
 """
 
@@ -133,7 +155,8 @@ def main() -> None:
         py = os.path.join(args.peers, venv, "bin", "python")
         if os.path.exists(py):
             rows.append((lib, run(py, lib, args.only)))
-    cols = ["conv_fwd", "conv_bwd_input", "conv_bwd_filter", "mnist_epoch", "mnist_predict"]
+    cols = ["conv_fwd", "conv_bwd_input", "conv_bwd_filter", "mnist_epoch", "mnist_predict",
+            "bn_epoch"]
     print("conv columns: GFLOP/s (higher is better); mnist: seconds (lower is better)")
     print(f"{'library':<12}" + "".join(f"{c:>17}" for c in cols))
     for lib, r in rows:
