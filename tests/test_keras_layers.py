@@ -310,3 +310,20 @@ def test_batch_normalization_training_is_the_composite_formula() -> None:
                                                                dtype=np.float64).reshape(ref.shape)))
         for got, want in zip(grads, tape2.gradient(loss2, [xt] + ws)):
             np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-8, atol=1e-8)
+
+
+def test_tf_initializer_classes() -> None:
+    """tf.random_normal_initializer & co. (the custom-layers guide's
+    ``w_init = tf.random_normal_initializer(); w_init(shape=(2, 3), dtype="float32")``)."""
+    w = tf.random_normal_initializer()(shape=(200, 30), dtype="float32")
+    assert w.dtype == tf.float32 and abs(float(tf.math.reduce_std(w)) - 0.05) < 0.005
+    assert tf.random_normal_initializer().get_config() == {"mean": 0.0, "stddev": 0.05,
+                                                           "seed": None}
+    u = tf.random_uniform_initializer(-1.0, 1.0)(shape=(1000,))
+    assert float(tf.reduce_min(u)) >= -1.0 and float(tf.reduce_max(u)) < 1.0
+    np.testing.assert_array_equal(tf.zeros_initializer()(shape=(2,)).numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(tf.ones_initializer()(shape=(2,), dtype="float64").numpy(),
+                                  [1.0, 1.0])
+    np.testing.assert_array_equal(tf.constant_initializer([1, 2])(shape=(3, 2)).numpy(),
+                                  [[1.0, 2.0]] * 3)
+    assert tf.constant_initializer(3)(shape=(2,)).numpy().tolist() == [3.0, 3.0]

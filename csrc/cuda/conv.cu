@@ -32,21 +32,32 @@ __device__ inline int64_t covering_output(int64_t i, int64_t j, int64_t stride, 
   return o < out ? o : -1;
 }
 
+// A channels-last element index split into image n, position (p0, p1, p2) of the spatial
+// dims `dims`, and channel c of `channels`.
+struct Pos {
+  int64_t n, p0, p1, p2, c;
+};
+__device__ inline Pos unflatten(int64_t i, int64_t channels, const int64_t (&dims)[3]) {
+  Pos p;
+  p.c = i % channels;
+  i /= channels;
+  p.p2 = i % dims[2];
+  i /= dims[2];
+  p.p1 = i % dims[1];
+  i /= dims[1];
+  p.p0 = i % dims[0];
+  p.n = i / dims[0];
+  return p;
+}
+
 template <class T>
 __global__ void conv_forward_kernel(ConvGeom g, const T* __restrict__ x, const T* __restrict__ w,
                                     const T* __restrict__ bias, bool relu, T* __restrict__ y,
                                     int64_t total) {
   const int64_t cig = g.cin / g.groups, cog = g.cout / g.groups;
   GRID_STRIDE(idx, total) {
-    int64_t r = idx;
-    const int64_t co = r % g.cout;
-    r /= g.cout;
-    const int64_t o2 = r % g.out[2];
-    r /= g.out[2];
-    const int64_t o1 = r % g.out[1];
-    r /= g.out[1];
-    const int64_t o0 = r % g.out[0];
-    const int64_t n = r / g.out[0];
+    const Pos q = unflatten(idx, g.cout, g.out);
+    const int64_t co = q.c, o0 = q.p0, o1 = q.p1, o2 = q.p2, n = q.n;
     const int64_t c0 = (co / cog) * cig;
     T acc = T(0);
     int64_t j = 0;
@@ -71,15 +82,8 @@ __global__ void conv_backprop_input_kernel(ConvGeom g, const T* __restrict__ dy,
                                            int64_t total) {
   const int64_t cig = g.cin / g.groups, cog = g.cout / g.groups;
   GRID_STRIDE(idx, total) {
-    int64_t r = idx;
-    const int64_t ci = r % g.cin;
-    r /= g.cin;
-    const int64_t i2 = r % g.in[2];
-    r /= g.in[2];
-    const int64_t i1 = r % g.in[1];
-    r /= g.in[1];
-    const int64_t i0 = r % g.in[0];
-    const int64_t n = r / g.in[0];
+    const Pos q = unflatten(idx, g.cin, g.in);
+    const int64_t ci = q.c, i0 = q.p0, i1 = q.p1, i2 = q.p2, n = q.n;
     const int64_t grp = ci / cig, cl = ci % cig;
     T acc = T(0);
     int64_t j = 0;
@@ -140,15 +144,8 @@ template <class T>
 __global__ void pool_forward_kernel(ConvGeom g, bool is_max, const T* __restrict__ x,
                                     T* __restrict__ y, int64_t total) {
   GRID_STRIDE(idx, total) {
-    int64_t r = idx;
-    const int64_t ch = r % g.cin;
-    r /= g.cin;
-    const int64_t o2 = r % g.out[2];
-    r /= g.out[2];
-    const int64_t o1 = r % g.out[1];
-    r /= g.out[1];
-    const int64_t o0 = r % g.out[0];
-    const int64_t n = r / g.out[0];
+    const Pos q = unflatten(idx, g.cin, g.out);
+    const int64_t ch = q.c, o0 = q.p0, o1 = q.p1, o2 = q.p2, n = q.n;
     T acc = is_max ? -INFINITY : T(0);
     int64_t count = 0;
     for (int64_t a = 0; a < g.k[0]; ++a)
@@ -187,15 +184,8 @@ __global__ void max_pool_argmax_kernel(ConvGeom g, const T* __restrict__ x, T* _
                                        int64_t* __restrict__ argmax, bool include_batch,
                                        int64_t total) {
   GRID_STRIDE(idx, total) {
-    int64_t r = idx;
-    const int64_t ch = r % g.cin;
-    r /= g.cin;
-    const int64_t o2 = r % g.out[2];
-    r /= g.out[2];
-    const int64_t o1 = r % g.out[1];
-    r /= g.out[1];
-    const int64_t o0 = r % g.out[0];
-    const int64_t n = r / g.out[0];
+    const Pos q = unflatten(idx, g.cin, g.out);
+    const int64_t ch = q.c, o0 = q.p0, o1 = q.p1, o2 = q.p2, n = q.n;
     const int64_t where = window_argmax(g, x, n, o0, o1, o2, ch);
     y[idx] = where >= 0 ? x[where + ch] : T(-INFINITY);
     argmax[idx] = where < 0 ? -1 : where + ch - (include_batch ? 0 : n * g.in[0] * g.in[1] * g.in[2] * g.cin);
@@ -209,15 +199,8 @@ __global__ void pool_backward_kernel(ConvGeom g, bool is_max, bool all_maxima,
                                      const T* __restrict__ x, const T* __restrict__ dy,
                                      T* __restrict__ dx, int64_t total) {
   GRID_STRIDE(idx, total) {
-    int64_t r = idx;
-    const int64_t ch = r % g.cin;
-    r /= g.cin;
-    const int64_t i2 = r % g.in[2];
-    r /= g.in[2];
-    const int64_t i1 = r % g.in[1];
-    r /= g.in[1];
-    const int64_t i0 = r % g.in[0];
-    const int64_t n = r / g.in[0];
+    const Pos q = unflatten(idx, g.cin, g.in);
+    const int64_t ch = q.c, i0 = q.p0, i1 = q.p1, i2 = q.p2, n = q.n;
     const int64_t self = (((n * g.in[0] + i0) * g.in[1] + i1) * g.in[2] + i2) * g.cin;
     T acc = T(0);
     for (int64_t a = 0; a < g.k[0]; ++a) {

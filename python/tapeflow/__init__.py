@@ -64,6 +64,18 @@ def __getattr__(name: str) -> object:
         import importlib
 
         return importlib.import_module(f"tapeflow.{name}")
+    if name in _INITIALIZERS:  # TF's own initializer classes: Keras's, same arguments
+        from tapeflow.keras import initializers
+
+        return getattr(initializers, _INITIALIZERS[name])
     raise AttributeError(f"module 'tapeflow' has no attribute {name!r}")
+
+
+# tf.random_normal_initializer and friends (TF 2's init_ops_v2 classes): the same
+# defaults, call signature (shape, dtype) and get_config as Keras's initializers.
+_INITIALIZERS = {"random_normal_initializer": "RandomNormal",
+                 "random_uniform_initializer": "RandomUniform",
+                 "zeros_initializer": "Zeros", "ones_initializer": "Ones",
+                 "constant_initializer": "Constant"}
 
 

@@ -57,7 +57,9 @@ class Constant(Initializer):
         self.value = value
 
     def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
-        return tf.fill(shape, tf.constant(self.value, dtype or tf.float32))
+        # a scalar or any value that broadcasts to `shape`, as Keras 3 (and
+        # tf.constant_initializer([1, 2]))
+        return tf.broadcast_to(tf.cast(tf.constant(self.value), dtype or tf.float32), shape)
 
     def get_config(self) -> Dict[str, Any]:
         return {"value": self.value}
