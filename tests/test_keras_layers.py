@@ -327,3 +327,14 @@ def test_tf_initializer_classes() -> None:
     np.testing.assert_array_equal(tf.constant_initializer([1, 2])(shape=(3, 2)).numpy(),
                                   [[1.0, 2.0]] * 3)
     assert tf.constant_initializer(3)(shape=(2,)).numpy().tolist() == [3.0, 3.0]
+
+
+def test_normalization_of_integer_inputs() -> None:
+    """The preprocessing guide adapts and applies Normalization to uint8 CIFAR pixels:
+    integer inputs are normalised in float32, as Keras."""
+    x = np.random.default_rng(2).integers(0, 256, size=(50, 12)).astype(np.uint8)
+    layer = keras.layers.Normalization()
+    layer.adapt(x)
+    y = layer(x)
+    assert y.dtype == tf.float32
+    np.testing.assert_allclose(y.numpy(), (x - x.mean(0)) / x.std(0), rtol=1e-4, atol=1e-4)

@@ -444,6 +444,9 @@ class Normalization(Layer):
         self.variance.assign(arr.var(axis=red).astype(np.float32))
 
     def call(self, inputs: Any) -> Any:
+        inputs = tf.convert_to_tensor(inputs)
+        if not inputs.dtype.is_floating:  # uint8 images and int features: as Keras, in float
+            inputs = tf.cast(inputs, self.mean.dtype)
         rank = inputs.shape.rank
         shape = [1] * rank
         if self.axis is not None:
