@@ -1,13 +1,15 @@
 """Convolutions and pooling (``tf.nn.conv1d/2d/3d``, transposed, depthwise and separable
 convolutions, ``max_pool*``, ``avg_pool*``).
 
-Five native ops do the work (csrc/cpu/conv.cpp, csrc/cuda/conv.cu): ``conv`` (any of
-1-3 spatial dims, channels-last, grouped when the filter's input depth divides the
-input's: depthwise is groups == channels), its two backward convolutions
-(``conv_backprop_input``, which is also the transposed convolution, and
-``conv_backprop_filter``), the two pools and their gradients. Each is recorded with its
-window as plain data, and each gradient is written once below in terms of the others, so
-second derivatives follow.
+Native ops do the work (csrc/cpu/conv.cpp, csrc/cuda/conv.cu): ``conv`` (any of 1-3
+spatial dims, channels-last, grouped when the filter's input depth divides the input's:
+depthwise is groups == channels) and ``conv_bias_act`` (the same with a bias and an
+optional ReLU applied in its output pass: Keras's Conv layers), its two backward
+convolutions (``conv_backprop_input``, which is also the transposed convolution, and
+``conv_backprop_filter``), the two pools, ``max_pool_with_argmax``, and the pools'
+gradients. Each is recorded with its window as plain data, and each gradient is written
+once below in terms of the others, so second derivatives follow (max pooling's raises
+LookupError: no MaxPoolGradGrad yet).
 
 Mirrors TF 2.21: argument forms (an int, N ints, or N + 2 ints with 1 at batch and
 channels), "SAME"/"VALID" and explicit padding, TF's output sizes and its errors for
