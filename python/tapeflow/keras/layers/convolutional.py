@@ -101,6 +101,12 @@ class _Windowed(Layer):
     def _spatial(self, shape: Sequence[Any]) -> Tuple[Any, ...]:
         return tuple(shape[1:-1] if self.data_format == "channels_last" else shape[2:])
 
+    def _out_spatial(self, shape: Sequence[Any]) -> Tuple[Any, ...]:
+        """The convolution's output size along each spatial dim of an input shape."""
+        return tuple(conv_output_length(n, k, self.padding, s, d) for n, k, s, d in
+                     zip(self._spatial(shape), self.kernel_size, self.strides,
+                         self.dilation_rate))
+
     def _with_spatial(self, shape: Sequence[Any], spatial: Sequence[Any], channels: int) -> Tuple[Any, ...]:
         if self.data_format == "channels_last":
             return (shape[0], *spatial, channels)
@@ -130,9 +136,7 @@ class _Windowed(Layer):
         return conv_ops._to_last(x, self.data_format == "channels_last")
 
     def _check_output(self, input_shape: Sequence[Any], kernel_shape: Sequence[int]) -> None:
-        for size, k, s, d in zip(self._spatial(input_shape), self.kernel_size, self.strides,
-                                 self.dilation_rate):
-            out = conv_output_length(size, k, self.padding, s, d)
+        for out in self._out_spatial(input_shape):
             if out is not None and out <= 0:
                 raise ValueError(
                     "Computed output size would be zero or negative. Received `inputs "
@@ -227,8 +231,7 @@ class _Conv(_Windowed):
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = tuple(input_shape)
-        spatial = [conv_output_length(n, k, self.padding, s, d) for n, k, s, d in
-                   zip(self._spatial(shape), self.kernel_size, self.strides, self.dilation_rate)]
+        spatial = self._out_spatial(shape)
         if any(v is not None and v <= 0 for v in spatial):
             self._check_output(shape, self.kernel_size + (shape[self._channel_axis], self.filters))
         return self._with_spatial(shape, spatial, self.filters)
@@ -417,8 +420,7 @@ class _DepthwiseConv(_Windowed):
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = tuple(input_shape)
-        spatial = [conv_output_length(n, k, self.padding, s, d) for n, k, s, d in
-                   zip(self._spatial(shape), self.kernel_size, self.strides, self.dilation_rate)]
+        spatial = self._out_spatial(shape)
         c = shape[self._channel_axis]
         return self._with_spatial(shape, spatial, None if c is None else c * self.depth_multiplier)
 
@@ -496,8 +498,7 @@ class _SeparableConv(_DepthwiseConv):
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         shape = tuple(input_shape)
-        spatial = [conv_output_length(n, k, self.padding, s, d) for n, k, s, d in
-                   zip(self._spatial(shape), self.kernel_size, self.strides, self.dilation_rate)]
+        spatial = self._out_spatial(shape)
         return self._with_spatial(shape, spatial, self.filters)
 
     _weight_names = ("depthwise", "pointwise")

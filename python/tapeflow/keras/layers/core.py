@@ -387,16 +387,11 @@ class BatchNormalization(Layer):
             beta = self.beta if self.beta is not None else tf.zeros((c,), inputs.dtype)
             out, mean, var = _fused_batch_norm(inputs, tf.convert_to_tensor(gamma),
                                                tf.convert_to_tensor(beta), self.epsilon)
-            m = self.momentum
-            self.moving_mean.assign(self.moving_mean * m + mean * (1 - m))
-            self.moving_variance.assign(self.moving_variance * m + var * (1 - m))
+            self._update_moving_stats(mean, var)
             return out
         if training and self.trainable:
             mean, var = tf.nn.moments(inputs, reduce_axes)
-            m = self.momentum
-            self.moving_mean.assign(self.moving_mean * m + tf.stop_gradient(mean) * (1 - m))
-            self.moving_variance.assign(self.moving_variance * m +
-                                        tf.stop_gradient(var) * (1 - m))
+            self._update_moving_stats(mean, var)
         else:
             mean, var = self.moving_mean, self.moving_variance
         out = (inputs - tf.reshape(mean, shape)) * tf.math.rsqrt(tf.reshape(var, shape) + self.epsilon)
@@ -405,6 +400,12 @@ class BatchNormalization(Layer):
         if self.beta is not None:
             out = out + tf.reshape(self.beta, shape)
         return out
+
+    def _update_moving_stats(self, mean: Any, var: Any) -> None:
+        """moving = moving * momentum + batch statistic * (1 - momentum), no gradient."""
+        m = self.momentum
+        self.moving_mean.assign(self.moving_mean * m + tf.stop_gradient(mean) * (1 - m))
+        self.moving_variance.assign(self.moving_variance * m + tf.stop_gradient(var) * (1 - m))
 
     def get_config(self) -> Dict[str, Any]:
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
